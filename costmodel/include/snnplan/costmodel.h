@@ -1,0 +1,120 @@
+// Intra-layer cost model: prices one computation tile (a layer restricted to
+// sub-ranges of its loops) on one core, searching its best temporal mapping.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "snnplan/hwdesc.h"
+#include "snnplan/ir.h"
+
+namespace snnplan::cost {
+
+enum class Objective { kEnergy, kLatency, kEdp };
+// zero: states start at 0 on chip and are discarded after the last timestep;
+// dram: read before the first timestep and written after the last (STEMS).
+enum class StateIo { kZero, kDram };
+
+// Energy by where it is spent, in pJ.
+struct EnergyBreakdown {
+  double compute_pj = 0;  // PE operations and neuron updates
+  double local_pj = 0;    // memory levels below the global buffer
+  double sram_pj = 0;     // the global buffer
+  double dram_pj = 0;     // off-chip
+  double total_pj() const { return compute_pj + local_pj + sram_pj + dram_pj; }
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o);
+};
+
+struct CostOptions {
+  Objective objective = Objective::kEnergy;  // --objective
+  StateIo state_io = StateIo::kZero;         // --state-io
+  // --budget: most mappings evaluated per tile; 0 = the pruned exhaustive
+  // search runs to completion.
+  int64_t mapping_budget = 0;
+};
+
+// One computation tile: `layer` restricted to the loop bounds in `dims`.
+struct TileShape {
+  ir::Layer layer;              // the layer (its dims are the whole layer's)
+  ir::LoopDims dims;            // the tile's loop bounds (T = timesteps, ...)
+  int64_t in_y = 1;             // input rows / columns the tile reads
+  int64_t in_x = 1;
+  bool starts_at_first_timestep = true;  // tile covers t = 0
+  bool ends_at_last_timestep = true;     // tile covers t = T - 1
+  double density = 1.0;         // spike activity; scales SOPs only
+};
+
+struct OperandTraffic {
+  int64_t read_bits = 0;
+  int64_t write_bits = 0;
+};
+
+// One loop of the chosen mapping, innermost first.
+struct MappedLoop {
+  ir::Dim dim = ir::Dim::kK;
+  int64_t size = 1;
+  bool spatial = false;
+  // Memory level index (into the core's memories; == memories.size() for
+  // DRAM) that holds each operand's tile at this loop, by ir::Operand.
+  std::array<int, 4> level = {0, 0, 0, 0};
+};
+
+struct LevelAccesses {
+  std::string memory;                      // level name, or "dram"
+  std::array<OperandTraffic, 4> operand;   // by ir::Operand
+};
+
+struct TileCost {
+  EnergyBreakdown energy;                       // the whole tile
+  std::array<EnergyBreakdown, 4> energy_by_operand;  // memory energy by W,I,O,S
+  std::array<bool, 4> dram_operands = {};       // streamed from DRAM in the tile
+  std::array<OperandTraffic, 4> dram_traffic;   // in-tile DRAM traffic
+  int64_t operations = 0;                       // MACs/SOPs priced (× density)
+  bool uses_sop = false;
+  int64_t compute_cycles = 0;
+  int64_t memory_cycles = 0;                    // busiest memory port
+  int64_t latency_cycles = 0;                   // max of the two
+  double utilization = 0;                       // spatial PE utilisation
+  std::vector<MappedLoop> mapping;
+  std::vector<LevelAccesses> accesses;          // per level, innermost first
+  int64_t mappings_evaluated = 0;
+};
+
+// Bits each operand of the tile occupies at its storage precision in the
+// global buffer (W, I, O, S).
+std::array<int64_t, 4> FootprintBits(const TileShape& tile);
+
+class CostModel {
+ public:
+  CostModel(hw::Hardware hardware, int core_id, CostOptions options);
+  ~CostModel();
+  CostModel(const CostModel&) = delete;
+  CostModel& operator=(const CostModel&) = delete;
+
+  // Best mapping of `tile`; cached by everything that changes the price, so
+  // identical tiles are searched once. Thread-safe.
+  absl::StatusOr<std::shared_ptr<const TileCost>> Price(const TileShape& tile);
+
+  const hw::Hardware& hardware() const;
+  const hw::Core& core() const;
+  const CostOptions& options() const;
+  int64_t cache_hits() const;
+  int64_t cache_misses() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The tile covering the whole layer over all its timesteps (TB-LBL).
+TileShape WholeLayerTile(const ir::Layer& layer);
+// The mapping as an indented loop nest, accesses and energy breakdown.
+std::string Describe(const TileCost& cost, const hw::Core& core);
+nlohmann::json ToJson(const TileCost& cost, const hw::Core& core);
+
+}  // namespace snnplan::cost

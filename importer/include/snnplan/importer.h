@@ -1,0 +1,57 @@
+// ONNX importer: snnTorch / SpikingJelly exports -> stateful workload IR.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "snnplan/ir.h"
+
+namespace snnplan::importer {
+
+// One field per knob; each maps 1:1 to a CLI flag of `snnplan import`.
+struct ImportOptions {
+  // --timesteps: T for single-step exports (required there); for unrolled or
+  // looped graphs it binds a symbolic T and must agree with a static one.
+  std::optional<int64_t> timesteps;
+  // --batch: binds a symbolic batch dimension (samples per inference).
+  std::optional<int64_t> batch;
+  // --input-shape NAME=C,H,W: re-propagate shapes for another input size.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
+  // --blocks: JSON object file, layer name -> block id (overrides derivation).
+  std::string blocks_file;
+  // --stateless-blocks: spiking layers of these blocks become stateless.
+  std::vector<int> stateless_blocks;
+  // --weight-bits: precision of weights.
+  int weight_bits = 4;
+  // --input-bits: precision of the (analog) network input.
+  int input_bits = 4;
+  // --feature-bits: precision of non-spiking features between layers.
+  int feature_bits = 4;
+  // --state-bits: neuron state precision in memory.
+  int state_bits = 12;
+  // --accumulator-bits: partial sum / state precision in the PE register.
+  int accumulator_bits = 16;
+  // --sew-join-bits: output bits of SEW residual joins (1 = OR, 2 = ADD).
+  int sew_join_bits = 1;
+};
+
+// Imports a model file. Errors name the file and the offending node(s)/op(s).
+absl::StatusOr<ir::Workload> ImportFile(const std::string& path,
+                                        const ImportOptions& options);
+// Imports serialized ModelProto bytes; `source` names them in messages.
+absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes,
+                                         std::string_view source,
+                                         const ImportOptions& options);
+
+// Versioned, deterministic JSON of the IR (documented in docs/ir.md).
+nlohmann::json ToJson(const ir::Workload& workload);
+// The human-readable per-layer and per-block table of `snnplan import`.
+std::string DescribeTable(const ir::Workload& workload);
+
+}  // namespace snnplan::importer

@@ -1,0 +1,266 @@
+// The stateful workload IR: plain value types produced by the importer and
+// read by the cost model and the planner. No stage mutates another's output.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace snnplan::ir {
+
+// Loop dimensions of a layer, in the vocabulary of ZigZag/Stream.
+enum class Dim { kT, kB, kK, kC, kG, kOY, kOX, kFY, kFX };
+inline constexpr std::array<Dim, 9> kAllDims = {Dim::kT,  Dim::kB,  Dim::kK,
+                                                Dim::kC,  Dim::kG,  Dim::kOY,
+                                                Dim::kOX, Dim::kFY, Dim::kFX};
+std::string_view DimName(Dim d);
+std::optional<Dim> ParseDim(std::string_view name);
+
+// The operands a computation touches: weights, input features, output
+// features and neuron state.
+enum class Operand { kW, kI, kO, kS };
+inline constexpr std::array<Operand, 4> kAllOperands = {
+    Operand::kW, Operand::kI, Operand::kO, Operand::kS};
+std::string_view OperandName(Operand op);
+std::optional<Operand> ParseOperand(std::string_view name);
+
+enum class OpKind {
+  kConv,           // Conv (incl. grouped); BatchNorm folded in
+  kLinear,         // Gemm / MatMul
+  kMaxPool,
+  kAvgPool,        // AveragePool (incl. a preceding Pad)
+  kGlobalAvgPool,  // GlobalAveragePool, or ReduceMean over H,W
+  kAdd,            // residual join of multi-bit features (ADD)
+  kSewOr,          // SEW residual join of spikes (1-bit output by default)
+  kSewAnd,
+  kTimeMean,       // mean over the T axis (classifier heads)
+  kRelu,           // standalone ReLU (one not fused into a producer)
+  kBatchNorm,      // only where no conv precedes it
+};
+std::string_view OpKindName(OpKind op);
+std::optional<OpKind> ParseOpKind(std::string_view name);
+
+enum class NeuronMode { kNone, kStateful, kStateless };
+enum class ResetMode { kNone, kSubtract, kZero };
+std::string_view NeuronModeName(NeuronMode m);
+std::string_view ResetModeName(ResetMode r);
+
+// Loop bounds of one layer (per inference; T = timesteps, B = samples).
+// Conv: O[t][b][g][k][oy][ox] += W[g][k][c][fy][fx] * I[t][b][g][c][iy][ix].
+// Pooling and elementwise ops: K = channels, C = 1 (channel k reads channel
+// k), FY x FX = pooling window (1 x 1 for elementwise).
+struct LoopDims {
+  int64_t T = 1;
+  int64_t B = 1;
+  int64_t K = 1;
+  int64_t C = 1;
+  int64_t G = 1;
+  int64_t OY = 1;
+  int64_t OX = 1;
+  int64_t FY = 1;
+  int64_t FX = 1;
+
+  int64_t Get(Dim d) const;
+  void Set(Dim d, int64_t v);
+  friend bool operator==(const LoopDims&, const LoopDims&) = default;
+};
+
+// Sliding-window geometry: iy = oy * stride_y - pad_top + fy * dilation_y.
+struct Window {
+  int64_t stride_y = 1;
+  int64_t stride_x = 1;
+  int64_t pad_top = 0;
+  int64_t pad_left = 0;
+  int64_t pad_bottom = 0;
+  int64_t pad_right = 0;
+  int64_t dilation_y = 1;
+  int64_t dilation_x = 1;
+  friend bool operator==(const Window&, const Window&) = default;
+};
+
+// A neuron parameter: one value for the whole layer, or one per neuron.
+struct NeuronParam {
+  double value = 0.0;        // the scalar, or the first value of a vector
+  bool per_neuron = false;   // true when the file holds one value per neuron
+  friend bool operator==(const NeuronParam&, const NeuronParam&) = default;
+};
+
+struct Neuron {
+  NeuronMode mode = NeuronMode::kNone;
+  std::string kind;                // "lif", "synaptic", ... ("" when none)
+  int states_per_neuron = 0;       // state variables per neuron (LIF: 1)
+  ResetMode reset = ResetMode::kNone;
+  NeuronParam decay;               // membrane multiplier per step (beta, 1-1/tau)
+  NeuronParam threshold;           // firing threshold
+  double reset_value = 0.0;        // v_reset for zero (hard) reset
+  bool decay_input = false;        // input current scaled by 1/tau (SpikingJelly)
+  friend bool operator==(const Neuron&, const Neuron&) = default;
+};
+
+// Precisions in bits.
+struct Precision {
+  int weight_bits = 4;       // W as stored
+  int input_bits = 1;        // I: 1 = spikes, >1 = analog features
+  int output_bits = 1;       // O passed on to consumers (spike = 1)
+  int state_bits = 12;       // S stored in memory
+  int accumulator_bits = 16; // S / partial sums in the PE register
+  friend bool operator==(const Precision&, const Precision&) = default;
+};
+
+inline constexpr int kNetworkInput = -1;  // Layer::inputs entry: graph input
+
+struct Layer {
+  std::string name;           // ONNX node name it came from
+  OpKind op = OpKind::kConv;
+  std::vector<int> inputs;    // producer layer ids, or kNetworkInput
+  int block = 0;              // schedule block id (0-based)
+  LoopDims dims;
+  Window window;
+  int64_t in_y = 1;           // input feature rows (IY) and columns (IX)
+  int64_t in_x = 1;
+  Neuron neuron;
+  Precision precision;
+  int64_t weight_elements = 0;      // parameter elements as stored in the file
+  std::vector<int64_t> out_shape;   // per sample and timestep, e.g. {K, OY, OX}
+  bool network_output = false;      // its output leaves the chip
+
+  bool stateful() const { return neuron.mode == NeuronMode::kStateful; }
+  bool spiking() const { return neuron.mode != NeuronMode::kNone; }
+  bool has_weights() const {
+    return op == OpKind::kConv || op == OpKind::kLinear;
+  }
+  // Weight elements the hardware holds: G*K*C*FY*FX (bias and folded BN are
+  // kept by the accelerator in the neuron update, not in the weight memory).
+  int64_t WeightsUsed() const;
+  int64_t InputChannels() const;        // channels of the input tensor
+  int64_t OutputElementsPerStep() const; // B*G*K*OY*OX
+  int64_t InputElementsPerStep() const;  // B*channels*IY*IX
+  int64_t NeuronStates() const;          // B*G*K*OY*OX*states_per_neuron
+  int64_t OpsPerStep() const;            // B*G*K*C*OY*OX*FY*FX
+  // Multi-bit input makes the PE do MACs, 1-bit spikes make it do SOPs.
+  bool uses_sop() const { return precision.input_bits == 1; }
+};
+
+struct Workload {
+  std::string model_file;     // file name of the source model (no directory)
+  std::string model_sha256;   // hex digest of the source file
+  int64_t timesteps = 1;
+  int64_t batch = 1;
+  std::vector<Layer> layers;  // topological order; layer id = index
+  int num_blocks = 0;
+
+  int64_t TotalNeuronStates() const;
+  int64_t TotalWeightsUsed() const;
+};
+
+// ---- inline definitions --------------------------------------------------
+
+inline std::string_view DimName(Dim d) {
+  constexpr std::array<std::string_view, 9> kNames = {
+      "T", "B", "K", "C", "G", "OY", "OX", "FY", "FX"};
+  return kNames[static_cast<int>(d)];
+}
+inline std::optional<Dim> ParseDim(std::string_view name) {
+  for (Dim d : kAllDims)
+    if (DimName(d) == name) return d;
+  return std::nullopt;
+}
+inline std::string_view OperandName(Operand op) {
+  constexpr std::array<std::string_view, 4> kNames = {"W", "I", "O", "S"};
+  return kNames[static_cast<int>(op)];
+}
+inline std::optional<Operand> ParseOperand(std::string_view name) {
+  for (Operand op : kAllOperands)
+    if (OperandName(op) == name) return op;
+  return std::nullopt;
+}
+inline constexpr std::array<std::string_view, 11> kOpKindNames = {
+    "conv", "linear", "maxpool", "avgpool", "globalavgpool", "add",
+    "sew_or", "sew_and", "time_mean", "relu", "batchnorm"};
+inline std::string_view OpKindName(OpKind op) {
+  return kOpKindNames[static_cast<int>(op)];
+}
+inline std::optional<OpKind> ParseOpKind(std::string_view name) {
+  for (size_t i = 0; i < kOpKindNames.size(); ++i)
+    if (kOpKindNames[i] == name) return static_cast<OpKind>(i);
+  return std::nullopt;
+}
+inline std::string_view NeuronModeName(NeuronMode m) {
+  switch (m) {
+    case NeuronMode::kStateful: return "stateful";
+    case NeuronMode::kStateless: return "stateless";
+    case NeuronMode::kNone: break;
+  }
+  return "none";
+}
+inline std::string_view ResetModeName(ResetMode r) {
+  switch (r) {
+    case ResetMode::kSubtract: return "subtract";
+    case ResetMode::kZero: return "zero";
+    case ResetMode::kNone: break;
+  }
+  return "none";
+}
+
+inline int64_t LoopDims::Get(Dim d) const {
+  switch (d) {
+    case Dim::kT: return T;
+    case Dim::kB: return B;
+    case Dim::kK: return K;
+    case Dim::kC: return C;
+    case Dim::kG: return G;
+    case Dim::kOY: return OY;
+    case Dim::kOX: return OX;
+    case Dim::kFY: return FY;
+    case Dim::kFX: return FX;
+  }
+  return 1;
+}
+inline void LoopDims::Set(Dim d, int64_t v) {
+  switch (d) {
+    case Dim::kT: T = v; return;
+    case Dim::kB: B = v; return;
+    case Dim::kK: K = v; return;
+    case Dim::kC: C = v; return;
+    case Dim::kG: G = v; return;
+    case Dim::kOY: OY = v; return;
+    case Dim::kOX: OX = v; return;
+    case Dim::kFY: FY = v; return;
+    case Dim::kFX: FX = v; return;
+  }
+}
+
+inline int64_t Layer::WeightsUsed() const {
+  return has_weights() ? dims.G * dims.K * dims.C * dims.FY * dims.FX : 0;
+}
+inline int64_t Layer::InputChannels() const {
+  return has_weights() ? dims.G * dims.C : dims.G * dims.K;
+}
+inline int64_t Layer::OutputElementsPerStep() const {
+  return dims.B * dims.G * dims.K * dims.OY * dims.OX;
+}
+inline int64_t Layer::InputElementsPerStep() const {
+  return dims.B * InputChannels() * in_y * in_x;
+}
+inline int64_t Layer::NeuronStates() const {
+  return stateful() ? OutputElementsPerStep() * neuron.states_per_neuron : 0;
+}
+inline int64_t Layer::OpsPerStep() const {
+  return dims.B * dims.G * dims.K * dims.C * dims.OY * dims.OX * dims.FY *
+         dims.FX;
+}
+inline int64_t Workload::TotalNeuronStates() const {
+  int64_t n = 0;
+  for (const Layer& l : layers) n += l.NeuronStates();
+  return n;
+}
+inline int64_t Workload::TotalWeightsUsed() const {
+  int64_t n = 0;
+  for (const Layer& l : layers) n += l.WeightsUsed();
+  return n;
+}
+
+}  // namespace snnplan::ir

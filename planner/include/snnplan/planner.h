@@ -1,0 +1,2 @@
+// Inter-layer planner (see docs/manifest.md). Under construction.
+#pragma once

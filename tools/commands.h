@@ -1,0 +1,21 @@
+// Each subcommand registers itself on the root app and sets `*run` to the
+// function that executes it after parsing (returning the exit code).
+#pragma once
+
+#include <functional>
+
+#include "CLI/CLI.hpp"
+
+namespace snnplan::cli {
+
+using Runner = std::function<int()>;
+
+void RegisterHwCommand(CLI::App& app, Runner* run);
+void RegisterImportCommand(CLI::App& app, Runner* run);
+void RegisterCostCommand(CLI::App& app, Runner* run);
+void RegisterPlanCommand(CLI::App& app, Runner* run);
+
+// Runs the CLI on argv; used by main() and by the tests.
+int RunCli(int argc, const char* const* argv);
+
+}  // namespace snnplan::cli

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs snnplan's build and test dependencies from Debian 12 packages (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  ca-certificates cmake ninja-build g++ pkg-config \
+  libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libcli11-dev \
+  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
+  python3 >/dev/null
