@@ -11,13 +11,14 @@ namespace {
 struct HwShowFlags {
   std::string hardware;
   std::string sram;
+  bool sram_given = false;  // `--sram ""` is an error, not "no resize"
   bool json = false;
 };
 
 int RunHwShow(const HwShowFlags& flags) {
   absl::StatusOr<hw::Hardware> hardware = hw::Resolve(flags.hardware);
   if (!hardware.ok()) return ReportError(hardware.status());
-  if (!flags.sram.empty()) {
+  if (flags.sram_given) {
     absl::StatusOr<int64_t> bytes = hw::ParseSizeBytes(flags.sram);
     if (!bytes.ok()) return ReportError(absl::InvalidArgumentError(
         absl::StrCat("--sram ", bytes.status().message())));
@@ -42,10 +43,13 @@ void RegisterHwCommand(CLI::App& app, Runner* run) {
   show->add_option("hardware", flags->hardware,
                    "Preset name (meta-prototype) or hardware JSON file")
       ->required();
-  show->add_option("--sram", flags->sram,
+  CLI::Option* sram = show->add_option("--sram", flags->sram,
                    "Resize the global buffer (e.g. 128KiB, 1MiB; bare number = bytes)");
   show->add_flag("--json", flags->json, "Print the normalized JSON (loads back identically)");
-  show->callback([run, flags] { *run = [flags] { return RunHwShow(*flags); }; });
+  show->callback([run, flags, sram] {
+    flags->sram_given = sram->count() > 0;
+    *run = [flags] { return RunHwShow(*flags); };
+  });
 }
 
 }  // namespace snnplan::cli

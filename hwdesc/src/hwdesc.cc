@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -57,6 +58,7 @@ int64_t Core::Instances(const MemoryLevel& level) const {
 namespace {
 
 constexpr int64_t kMaxSizeBits = int64_t{1} << 50;  // 128 TiB: beyond any chip
+constexpr int64_t kMaxBandwidth = int64_t{1} << 40;  // bits per cycle
 
 struct Unit {
   std::string_view suffix;
@@ -64,7 +66,8 @@ struct Unit {
 };
 constexpr Unit kUnits[] = {
     {"bits", 1},          {"bit", 1},          {"b", 1},
-    {"Kib", 1024},        {"Mib", 1 << 20},    {"B", 8},
+    {"Kib", 1024},        {"Mib", 1 << 20},    {"Gib", int64_t{1} << 30},
+    {"B", 8},
     {"KiB", 8 << 10},     {"KB", 8 << 10},     {"kB", 8 << 10},
     {"MiB", 8 << 20},     {"MB", 8 << 20},     {"GiB", int64_t{8} << 30},
     {"GB", int64_t{8} << 30},
@@ -115,7 +118,7 @@ absl::StatusOr<int64_t> ReadSize(const JsonField& f) {
 absl::StatusOr<int64_t> ReadBandwidth(const JsonField& f) {
   absl::StatusOr<int64_t> v = f.PositiveInteger();
   if (!v.ok()) return v.status();
-  if (*v > (int64_t{1} << 40)) return f.Error("too large");
+  if (*v > kMaxBandwidth) return f.Error("too large");
   return *v;
 }
 
@@ -259,6 +262,9 @@ absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArra
     SNNPLAN_ASSIGN_OR_RETURN(m.banks, c.PositiveInteger());
     if (m.banks > m.size_bits) return c.Error("more banks than bits");
   }
+  // The default granularity (8 bits) shrinks to fit a smaller level, so that
+  // ToJson's explicit value loads back.
+  m.access_granularity_bits = std::min(m.access_granularity_bits, m.size_bits);
   if (f.Has("granularity")) {
     SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("granularity"));
     SNNPLAN_ASSIGN_OR_RETURN(m.access_granularity_bits, c.PositiveInteger());
@@ -455,8 +461,10 @@ absl::StatusOr<Hardware> Preset(std::string_view name_in) {
 absl::StatusOr<Hardware> Resolve(const std::string& preset_or_path) {
   for (const std::string& name : PresetNames())
     if (name == preset_or_path) return Preset(name);
+  std::error_code ec;
   if (preset_or_path.find('/') == std::string::npos &&
-      preset_or_path.find('.') == std::string::npos)
+      preset_or_path.find('.') == std::string::npos &&
+      !std::filesystem::exists(preset_or_path, ec))
     return Preset(preset_or_path);  // looks like a preset name: say which exist
   return LoadFile(preset_or_path);
 }
@@ -471,13 +479,17 @@ absl::Status ResizeGlobalBuffer(Hardware& hw, int64_t bytes) {
     const int64_t r_per_bank = std::max<int64_t>(1, gb.read_bw_bits_per_cycle / gb.banks);
     const int64_t w_per_bank = std::max<int64_t>(1, gb.write_bw_bits_per_cycle / gb.banks);
     const int64_t banks = (bits + bank_bits - 1) / bank_bits;
-    auto cap = [&](int64_t bw) {
-      return gb.max_bw_bits_per_cycle > 0 ? std::min(bw, gb.max_bw_bits_per_cycle) : bw;
+    // per_bank * banks, saturating at max_bw (or the loader's bandwidth limit,
+    // so the result still loads and the product cannot overflow).
+    const int64_t limit =
+        gb.max_bw_bits_per_cycle > 0 ? gb.max_bw_bits_per_cycle : kMaxBandwidth;
+    auto cap = [&](int64_t per_bank) {
+      return per_bank > limit / banks ? limit : std::min(per_bank * banks, limit);
     };
     gb.size_bits = bits;
     gb.banks = banks;
-    gb.read_bw_bits_per_cycle = cap(r_per_bank * banks);
-    gb.write_bw_bits_per_cycle = cap(w_per_bank * banks);
+    gb.read_bw_bits_per_cycle = cap(r_per_bank);
+    gb.write_bw_bits_per_cycle = cap(w_per_bank);
     gb.access_granularity_bits = std::min(gb.access_granularity_bits, bits);
   }
   return absl::OkStatus();
