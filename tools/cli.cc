@@ -18,6 +18,8 @@ int RunCli(int argc, const char* const* argv) {
   app.require_subcommand(1);
   Runner run;
   RegisterHwCommand(app, &run);
+  RegisterImportCommand(app, &run);
+  RegisterPlanCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

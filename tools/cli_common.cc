@@ -118,4 +118,44 @@ absl::Status FinishImportOptions(ImportFlags* flags) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ir::Workload> LoadWorkload(const std::string& model, ImportFlags* flags) {
+  if (absl::Status s = FinishImportOptions(flags); !s.ok()) return s;
+  return importer::ImportFile(model, flags->options);
+}
+
+absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware, const std::string& sram) {
+  absl::StatusOr<hw::Hardware> hw = hw::Resolve(hardware);
+  if (!hw.ok() || sram.empty()) return hw;
+  absl::StatusOr<int64_t> bytes = hw::ParseSizeBytes(sram);
+  if (!bytes.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--sram ", bytes.status().message()));
+  if (absl::Status s = hw::ResizeGlobalBuffer(*hw, *bytes); !s.ok()) return s;
+  return hw;
+}
+
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": invalid JSON: ", e.what()));
+  }
+}
+
+absl::StatusOr<std::map<std::string, double>> ReadLayerNumbers(const std::string& path) {
+  absl::StatusOr<nlohmann::json> doc = ReadJsonFile(path);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected a JSON object of layer name -> number"));
+  std::map<std::string, double> out;
+  for (const auto& [key, value] : doc->items()) {
+    if (!value.is_number())
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", key, ": expected a number"));
+    out[key] = value.get<double>();
+  }
+  return out;
+}
+
 }  // namespace snnplan::cli

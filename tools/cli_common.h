@@ -3,11 +3,13 @@
 #pragma once
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "snnplan/hwdesc.h"
 #include "snnplan/importer.h"
 
 namespace snnplan::cli {
@@ -52,5 +54,14 @@ struct ImportFlags {
 };
 void AddImportOptions(CLI::App* cmd, ImportFlags* flags);
 absl::Status FinishImportOptions(ImportFlags* flags);
+
+// Imports the model with the parsed import flags.
+absl::StatusOr<ir::Workload> LoadWorkload(const std::string& model, ImportFlags* flags);
+// Resolves a preset or JSON file and applies `--sram SIZE` when given.
+absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware, const std::string& sram);
+// Reads a JSON file ("<path>: invalid JSON: ..." on failure).
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
+// Reads a JSON object of layer name -> number (e.g. --density-file).
+absl::StatusOr<std::map<std::string, double>> ReadLayerNumbers(const std::string& path);
 
 }  // namespace snnplan::cli

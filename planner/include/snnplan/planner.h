@@ -1,2 +1,126 @@
-// Inter-layer planner (see docs/manifest.md). Under construction.
+// Inter-layer planner: cuts layers into computation tiles by a per-block
+// spatial-temporal schedule, orders them, manages the global buffer as a
+// scratchpad and the DRAM link, and emits a deployable schedule manifest.
 #pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "snnplan/costmodel.h"
+#include "snnplan/hwdesc.h"
+#include "snnplan/ir.h"
+
+namespace snnplan::plan {
+
+// One block's choice in time and space.
+struct BlockSchedule {
+  // Timesteps per tile: 1 = st, 0 = tb (all T), N = tbN.
+  int64_t timesteps_per_tile = 1;
+  // false = lbl (a layer's whole output per tile), true = lf (row bands).
+  bool fused = false;
+  // lfR: output rows of the block's last layer per tile.
+  int64_t rows_per_tile = 1;
+  friend bool operator==(const BlockSchedule&, const BlockSchedule&) = default;
+};
+
+struct Schedule {
+  std::vector<BlockSchedule> blocks;  // one per block
+  // Per-layer overrides (from --schedule-file): layer name -> rows per tile
+  // of that layer (0 = whole layer), replacing the block-derived band height.
+  std::map<std::string, int64_t> layer_rows_per_tile;
+};
+
+// Parses "tb-lf,tb-lf,st-lbl" (one entry per block, or one for all blocks);
+// entries are st|tb|tbN and lbl|lf|lfR. `timesteps` checks that N divides T.
+absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks,
+                                       int64_t timesteps);
+// Parses a schedule file: {"schedule": "<spec>" or [..entries..],
+// "layer_rows_per_tile": {"layer": R, ...}}.
+absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_blocks,
+                                           int64_t timesteps);
+std::string FormatBlock(const BlockSchedule& block);
+std::string FormatSchedule(const Schedule& schedule);
+
+enum class Eviction {
+  kStems,   // ascending remaining uses / bytes, ties: deeper layer, lower id
+  kBelady,  // the piece used furthest in the future first
+};
+
+// One field per knob, mapped 1:1 to `snnplan plan` flags.
+struct PlanOptions {
+  cost::StateIo state_io = cost::StateIo::kZero;  // --state-io
+  Eviction eviction = Eviction::kStems;           // --eviction
+  cost::Objective objective = cost::Objective::kEnergy;  // --objective (per tile)
+  double density = 1.0;                           // --density (spike activity)
+  std::map<std::string, double> layer_density;    // --density-file overrides
+  int64_t mapping_budget = 0;                     // --budget per tile search
+  int threads = 1;                                // -j: tile pricing threads
+  int core = 0;                                   // core id the plan runs on
+};
+
+// DRAM traffic in bytes, split by operand (W, I, O, S) and direction.
+struct DramBytes {
+  std::array<int64_t, 4> read = {};
+  std::array<int64_t, 4> write = {};
+  int64_t total() const;
+  int64_t total_read() const;
+  int64_t total_write() const;
+};
+
+struct Summary {
+  cost::EnergyBreakdown energy;                       // whole inference
+  std::array<cost::EnergyBreakdown, 4> energy_by_operand;  // memory energy per W,I,O,S
+  DramBytes dram;
+  std::map<std::string, int64_t> dram_bytes_by_cause;
+  std::vector<int64_t> dram_bytes_by_block;
+  int64_t latency_cycles = 0;
+  int64_t compute_cycles = 0;   // sum of tile latencies
+  int64_t stall_cycles = 0;     // latency not covered by compute
+  int64_t peak_sram_bytes = 0;
+  int64_t tiles = 0;
+  int64_t unique_tiles = 0;
+  int64_t allocations = 0;
+  int64_t transfers = 0;
+};
+
+// A planned inference, with everything a manifest lists.
+struct Plan;
+
+class Planner {
+ public:
+  Planner(ir::Workload workload, hw::Hardware hardware, PlanOptions options);
+  ~Planner();
+  Planner(const Planner&) = delete;
+  Planner& operator=(const Planner&) = delete;
+
+  // Plans one schedule; tile prices are cached across calls.
+  absl::StatusOr<std::shared_ptr<const Plan>> Run(const Schedule& schedule);
+
+  const ir::Workload& workload() const;
+  const hw::Hardware& hardware() const;
+  const PlanOptions& options() const;
+  cost::CostModel& cost_model();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+const Summary& GetSummary(const Plan& plan);
+nlohmann::json SummaryToJson(const Plan& plan);
+std::string DescribeSummary(const Plan& plan);
+// Streams the manifest (docs/manifest.md) to `out`, keys sorted.
+void WriteManifest(const Plan& plan, std::ostream& out);
+// Chrome / Perfetto trace-event JSON of a manifest document.
+absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& manifest);
+
+inline constexpr int kManifestSchemaVersion = 1;
+
+}  // namespace snnplan::plan

@@ -1,0 +1,210 @@
+// The deployable schedule manifest (docs/manifest.md), streamed element by
+// element so large plans never build one giant JSON document in memory.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "plan_internal.h"
+
+namespace snnplan::plan {
+namespace {
+
+std::string TileId(const Plan& plan, int tile_id) {
+  const Tile& t = plan.graph.tiles[tile_id];
+  return absl::StrCat("L", t.layer, ".s", t.sample, ".t", t.t.begin, "-", t.t.end, ".y",
+                      t.rows.begin, "-", t.rows.end);
+}
+
+nlohmann::json RangeJson(const Range& r) { return nlohmann::json::array({r.begin, r.end}); }
+
+nlohmann::json PieceJson(const Plan& plan, int piece) {
+  const Piece& p = plan.pieces[piece];
+  const char* kind = p.kind == PieceKind::kWeights ? "weights"
+                     : p.kind == PieceKind::kState ? "state"
+                     : p.kind == PieceKind::kInput ? "input"
+                                                   : "feature";
+  nlohmann::json j = {{"kind", kind},
+                      {"operand", std::string(ir::OperandName(p.operand))},
+                      {"piece", piece},
+                      {"sample", p.sample},
+                      {"t", RangeJson(p.t)},
+                      {"rows", RangeJson(p.rows)}};
+  j["layer"] = p.layer >= 0 ? nlohmann::json(plan.workload->layers[p.layer].name)
+                            : nlohmann::json(nullptr);
+  return j;
+}
+
+nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
+  return {{"total", e.total_pj()},
+          {"compute", e.compute_pj},
+          {"local", e.local_pj},
+          {"sram", e.sram_pj},
+          {"dram", e.dram_pj}};
+}
+
+nlohmann::json TileJson(const Plan& plan, size_t position) {
+  const TileRecord& r = plan.tiles[position];
+  const Tile& t = plan.graph.tiles[r.tile];
+  const ir::Layer& l = plan.workload->layers[t.layer];
+  return {{"id", TileId(plan, r.tile)},
+          {"index", position},
+          {"layer", l.name},
+          {"layer_id", t.layer},
+          {"block", l.block},
+          {"sample", t.sample},
+          {"t", RangeJson(t.t)},
+          {"rows", RangeJson(t.rows)},
+          {"cols", RangeJson({0, l.dims.OX})},
+          {"channels", RangeJson({0, l.dims.G * l.dims.K})},
+          {"core", plan.options.core},
+          {"start", r.start},
+          {"end", r.end},
+          {"energy_pj", EnergyJson(r.energy)},
+          {"reads", r.reads},
+          {"writes", r.writes}};
+}
+
+nlohmann::json AllocationJson(const Plan& plan, size_t id) {
+  const AllocationRecord& a = plan.allocations[id];
+  return {{"id", id},
+          {"memory", plan.hardware.cores.front().global_buffer().name},
+          {"core", plan.options.core},
+          {"offset", a.offset},
+          {"bytes", a.bytes},
+          {"holds", PieceJson(plan, a.piece)},
+          {"allocated_at", a.allocated_at},
+          {"freed_at", a.freed_at}};
+}
+
+nlohmann::json TransferJson(const Plan& plan, size_t id) {
+  const TransferRecord& t = plan.transfers[id];
+  nlohmann::json j = {{"id", id},
+                      {"cause", CauseName(t.cause)},
+                      {"start", t.start},
+                      {"end", t.end},
+                      {"core", plan.options.core}};
+  if (t.direction == Direction::kStream) {
+    int64_t bytes = 0;
+    nlohmann::json ops = nlohmann::json::object();
+    for (ir::Operand o : ir::kAllOperands) {
+      const int i = static_cast<int>(o);
+      if (t.stream_read[i] == 0 && t.stream_write[i] == 0) continue;
+      ops[std::string(ir::OperandName(o))] = {{"read_bytes", t.stream_read[i]},
+                                              {"write_bytes", t.stream_write[i]}};
+      bytes += t.stream_read[i] + t.stream_write[i];
+    }
+    nlohmann::json pieces = nlohmann::json::array();
+    for (int p : t.stream_pieces) {
+      nlohmann::json pj = PieceJson(plan, p);
+      pj["dram_address"] = plan.piece_address[p];
+      pj["bytes"] = plan.pieces[p].bytes;
+      pieces.push_back(pj);
+    }
+    j["direction"] = "stream";
+    j["tile"] = TileId(plan, plan.tiles[t.tile].tile);
+    j["bytes"] = bytes;
+    j["operands"] = ops;
+    j["pieces"] = pieces;
+    return j;
+  }
+  j["direction"] = t.direction == Direction::kLoad ? "load" : "store";
+  j["operand"] = std::string(ir::OperandName(t.operand));
+  j["tensor"] = PieceJson(plan, t.piece);
+  j["bytes"] = t.bytes;
+  j["dram_address"] = plan.piece_address[t.piece];
+  j["memory"] = plan.hardware.cores.front().global_buffer().name;
+  j["allocation"] = t.allocation;
+  j["offset"] = plan.allocations[t.allocation].offset;
+  return j;
+}
+
+template <typename Fn>
+void WriteArray(std::ostream& out, const char* key, size_t n, Fn element, bool last) {
+  out << "\"" << key << "\":[";
+  for (size_t i = 0; i < n; ++i) out << (i ? ",\n" : "\n") << element(i).dump();
+  out << "]" << (last ? "" : ",\n");
+}
+
+}  // namespace
+
+void WriteManifest(const Plan& plan, std::ostream& out) {
+  const ir::Workload& w = *plan.workload;
+  nlohmann::json layout = nlohmann::json::array();
+  for (const DramRegion& r : plan.dram_layout)
+    layout.push_back({{"name", r.name}, {"base", r.base}, {"bytes", r.bytes}});
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const BlockSchedule& b : plan.schedule.blocks) blocks.push_back(FormatBlock(b));
+  nlohmann::json model = {{"file", w.model_file},
+                          {"sha256", w.model_sha256},
+                          {"timesteps", w.timesteps},
+                          {"batch", w.batch},
+                          {"blocks", w.num_blocks},
+                          {"layers", w.layers.size()}};
+  nlohmann::json schedule = {{"spec", FormatSchedule(plan.schedule)},
+                             {"blocks", blocks},
+                             {"layer_rows_per_tile", plan.schedule.layer_rows_per_tile}};
+  nlohmann::json summary = SummaryToJson(plan);
+  out << "{";
+  WriteArray(out, "allocations", plan.allocations.size(),
+             [&](size_t i) { return AllocationJson(plan, i); }, false);
+  out << "\"dram_layout\":" << layout.dump() << ",\n";
+  out << "\"hardware\":" << hw::ToJson(plan.hardware).dump() << ",\n";
+  out << "\"model\":" << model.dump() << ",\n";
+  out << "\"schedule\":" << schedule.dump() << ",\n";
+  out << "\"schema_version\":" << kManifestSchemaVersion << ",\n";
+  out << "\"summary\":" << summary.dump() << ",\n";
+  WriteArray(out, "tiles", plan.tiles.size(), [&](size_t i) { return TileJson(plan, i); },
+             false);
+  WriteArray(out, "transfers", plan.transfers.size(),
+             [&](size_t i) { return TransferJson(plan, i); }, true);
+  out << "}\n";
+}
+
+absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
+  auto need_array = [&](const char* key) -> absl::Status {
+    if (!m.is_object() || !m.contains(key) || !m.at(key).is_array())
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest: ", key, ": missing or not an array"));
+    return absl::OkStatus();
+  };
+  for (const char* key : {"tiles", "transfers", "allocations"})
+    if (absl::Status s = need_array(key); !s.ok()) return s;
+  nlohmann::json events = nlohmann::json::array();
+  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0},
+                    {"args", {{"name", "snnplan (1 trace unit = 1 cycle)"}}}});
+  events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", 0},
+                    {"args", {{"name", "compute"}}}});
+  events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", 1},
+                    {"args", {{"name", "dram link"}}}});
+  try {
+    for (const nlohmann::json& t : m.at("tiles")) {
+      events.push_back({{"ph", "X"}, {"pid", 0}, {"tid", 0}, {"cat", "tile"},
+                        {"name", t.at("layer")}, {"ts", t.at("start")},
+                        {"dur", t.at("end").get<int64_t>() - t.at("start").get<int64_t>()},
+                        {"args", {{"id", t.at("id")}, {"energy_pj", t.at("energy_pj")}}}});
+    }
+    for (const nlohmann::json& x : m.at("transfers")) {
+      std::string name = absl::StrCat(x.at("direction").get<std::string>(), " ",
+                                      x.at("cause").get<std::string>());
+      events.push_back({{"ph", "X"}, {"pid", 0}, {"tid", 1}, {"cat", "transfer"},
+                        {"name", name}, {"ts", x.at("start")},
+                        {"dur", x.at("end").get<int64_t>() - x.at("start").get<int64_t>()},
+                        {"args", {{"id", x.at("id")}, {"bytes", x.at("bytes")}}}});
+    }
+    std::map<int64_t, int64_t> delta;
+    for (const nlohmann::json& a : m.at("allocations")) {
+      delta[a.at("allocated_at").get<int64_t>()] += a.at("bytes").get<int64_t>();
+      delta[a.at("freed_at").get<int64_t>()] -= a.at("bytes").get<int64_t>();
+    }
+    int64_t live = 0;
+    for (const auto& [t, d] : delta) {
+      live += d;
+      events.push_back({{"ph", "C"}, {"pid", 0}, {"name", "on-chip bytes"}, {"ts", t},
+                        {"args", {{"bytes", live}}}});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("manifest: malformed entry: ", e.what()));
+  }
+  return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}};
+}
+
+}  // namespace snnplan::plan

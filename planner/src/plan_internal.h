@@ -1,0 +1,158 @@
+// Internal stages of the planner: tile graph, execution order, memory and
+// DRAM-link simulation. Each stage is a plain function over value types.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "snnplan/planner.h"
+
+namespace snnplan::plan {
+
+// A half-open range [begin, end).
+struct Range {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+  bool Overlaps(const Range& o) const { return begin < o.end && o.begin < end; }
+};
+
+// How one layer is cut: time batches x row bands (uniform except the last).
+struct LayerTiling {
+  std::vector<Range> time_batches;
+  std::vector<Range> bands;           // output rows
+  int64_t out_timesteps = 1;          // timesteps of the layer's output
+  int depth = 0;                      // longest path from the network input
+  int group = 0;                      // fuse barrier id of its block
+  int first_tile = 0;                 // index of its first tile (sample 0)
+};
+
+// The network input cut into pieces for its consumers.
+struct InputTiling {
+  std::vector<Range> time_batches;
+  std::vector<Range> bands;
+  int64_t rows = 1, cols = 1, channels = 1, bits = 4;
+};
+
+struct Tile {
+  int layer = 0;
+  int sample = 0;
+  int time_batch = 0;
+  int band = 0;
+  Range t;
+  Range rows;
+  int64_t in_rows = 1;                // input rows read (receptive field)
+  int shape = -1;                     // index of its unique cost shape
+  std::vector<int> data_preds;        // producer tiles whose output it reads
+  int state_pred = -1;                // the tile that left its state (t - 1)
+  std::vector<int> net_inputs;        // network-input pieces it reads (per sample)
+};
+
+struct TileGraph {
+  std::vector<LayerTiling> layers;
+  InputTiling input;
+  std::vector<Tile> tiles;            // indexed by tile id
+  std::vector<int> order;             // execution order (tile ids)
+  int tiles_per_sample = 0;
+};
+
+// Builds the fine-grained tile graph and its list-scheduled order.
+absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& s);
+
+// What a piece of data is.
+enum class PieceKind { kWeights, kState, kFeature, kInput };
+
+struct Piece {
+  PieceKind kind = PieceKind::kFeature;
+  ir::Operand operand = ir::Operand::kO;
+  int layer = -1;                     // -1: network input
+  int sample = 0;
+  Range t, rows;
+  int64_t bytes = 0;                  // rounded to the memory granularity
+  int producer_tile = -1;             // feature pieces
+  std::vector<int> uses;              // order positions of the tiles reading it
+};
+
+struct AllocationRecord {
+  int piece = 0;
+  int64_t offset = 0;
+  int64_t bytes = 0;
+  int64_t allocated_at = 0;
+  int64_t freed_at = 0;
+};
+
+enum class Cause { kFirstUse, kReload, kWriteback, kFinalOutput, kStateInit, kStateFinal, kStream };
+const char* CauseName(Cause c);
+
+enum class Direction { kLoad, kStore, kStream };
+
+struct TransferRecord {
+  Direction direction = Direction::kLoad;  // load: DRAM -> chip
+  int piece = 0;                      // -1 for streams
+  ir::Operand operand = ir::Operand::kW;
+  int64_t bytes = 0;
+  int64_t dram_address = 0;
+  int allocation = -1;                // on-chip side (-1 for streams)
+  int64_t start = 0;
+  int64_t end = 0;
+  Cause cause = Cause::kFirstUse;
+  int tile = -1;                      // stream transfers: the tile
+  // Streams: bytes per operand (W, I, O, S) read from / written to DRAM and
+  // the pieces whose DRAM copies they touch.
+  std::array<int64_t, 4> stream_read = {};
+  std::array<int64_t, 4> stream_write = {};
+  std::vector<int> stream_pieces;
+};
+
+struct TileRecord {
+  int tile = 0;
+  int64_t start = 0;
+  int64_t end = 0;
+  cost::EnergyBreakdown energy;
+  std::vector<int> reads;             // allocation ids
+  std::vector<int> writes;
+};
+
+struct DramRegion {
+  std::string name;
+  int64_t base = 0;
+  int64_t bytes = 0;
+};
+
+struct Plan {
+  std::shared_ptr<const ir::Workload> workload;
+  hw::Hardware hardware;
+  Schedule schedule;
+  PlanOptions options;
+  TileGraph graph;
+  std::vector<Piece> pieces;
+  std::vector<std::shared_ptr<const cost::TileCost>> shape_costs;
+  std::vector<TileRecord> tiles;      // execution order
+  std::vector<AllocationRecord> allocations;
+  std::vector<TransferRecord> transfers;
+  std::vector<int64_t> piece_address; // DRAM address per piece (-1: none)
+  std::vector<int> piece_block;       // block each piece's traffic counts for
+  std::vector<DramRegion> dram_layout;
+  Summary summary;
+};
+
+// Cost-model tile shape of a tile.
+cost::TileShape ShapeOf(const ir::Workload& w, const TileGraph& g, const Tile& tile,
+                        const PlanOptions& options);
+
+// Creates the pieces and their uses for the graph's order.
+std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
+                               const hw::MemoryLevel& gb,
+                               std::vector<std::vector<int>>* tile_inputs,
+                               std::vector<int>* tile_output,
+                               std::vector<int>* tile_state,
+                               std::vector<int>* layer_weights);
+
+// Runs the memory / DRAM-link simulation and fills tiles, allocations,
+// transfers, layout and summary of `plan`.
+absl::Status Simulate(Plan& plan);
+
+}  // namespace snnplan::plan
