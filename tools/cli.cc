@@ -20,6 +20,8 @@ int RunCli(int argc, const char* const* argv) {
   RegisterHwCommand(app, &run);
   RegisterImportCommand(app, &run);
   RegisterPlanCommand(app, &run);
+  RegisterExploreCommand(app, &run);
+  RegisterCostCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -29,7 +31,14 @@ int RunCli(int argc, const char* const* argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::string what = e.what();
+    // Name an unknown subcommand instead of CLI11's "A subcommand is required".
+    if (argc > 1 && argv[1][0] != '-') {
+      bool known = false;
+      for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->check_name(argv[1]);
+      if (!known) what = std::string("unknown command '") + argv[1] + "'";
+    }
+    std::cerr << "snnplan: error: " << what << "\nRun 'snnplan --help' for usage.\n";
     return kExitBadInput;
   }
   if (!run) return kExitBadInput;

@@ -46,6 +46,9 @@ struct Tile {
   Range rows;
   int64_t in_rows = 1;                // input rows read (receptive field)
   int shape = -1;                     // index of its unique cost shape
+  // Global-buffer bits its pieces occupy beyond the cost model's footprint
+  // (whole producer pieces around its input window, word rounding).
+  int64_t overhead_bits = 0;
   std::vector<int> data_preds;        // producer tiles whose output it reads
   int state_pred = -1;                // the tile that left its state (t - 1)
   std::vector<int> net_inputs;        // network-input pieces it reads (per sample)
@@ -129,6 +132,9 @@ struct Plan {
   PlanOptions options;
   TileGraph graph;
   std::vector<Piece> pieces;
+  std::vector<std::vector<int>> tile_inputs;  // per tile id: pieces it reads
+  std::vector<int> tile_output, tile_state;   // per tile id (-1: none)
+  std::vector<int> layer_weights;             // per layer (-1: none)
   std::vector<std::shared_ptr<const cost::TileCost>> shape_costs;
   std::vector<TileRecord> tiles;      // execution order
   std::vector<AllocationRecord> allocations;

@@ -52,16 +52,32 @@ cost::CostModel& Planner::cost_model() { return *impl_->cost_model; }
 
 namespace {
 
+// The planner keeps whole pieces on chip, word-rounded; what exceeds the cost
+// model's operand footprint shrinks the capacity the tile's mapping may use.
+void SetOverheads(Plan& plan) {
+  const ir::Workload& w = *plan.workload;
+  for (size_t id = 0; id < plan.graph.tiles.size(); ++id) {
+    Tile& t = plan.graph.tiles[id];
+    int64_t bytes = plan.pieces[plan.tile_output[id]].bytes;
+    for (int p : plan.tile_inputs[id]) bytes += plan.pieces[p].bytes;
+    if (plan.tile_state[id] >= 0) bytes += plan.pieces[plan.tile_state[id]].bytes;
+    if (plan.layer_weights[t.layer] >= 0) bytes += plan.pieces[plan.layer_weights[t.layer]].bytes;
+    int64_t footprint = 0;
+    for (int64_t b : cost::FootprintBits(ShapeOf(w, plan.graph, t, plan.options))) footprint += b;
+    t.overhead_bits = std::max<int64_t>(0, bytes * 8 - footprint);
+  }
+}
+
 // Assigns each tile its unique shape and prices every shape once.
 absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
-  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, bool>;
+  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, bool, int64_t>;
   std::map<Key, int> index;
   std::vector<int> representative;
   const ir::Workload& w = *plan.workload;
   for (size_t id = 0; id < plan.graph.tiles.size(); ++id) {
     Tile& t = plan.graph.tiles[id];
     Key k{t.layer, t.t.size(), t.rows.size(), t.in_rows, t.t.begin == 0,
-          t.t.end == w.layers[t.layer].dims.T};
+          t.t.end == w.layers[t.layer].dims.T, t.overhead_bits};
     auto [it, inserted] = index.emplace(k, static_cast<int>(representative.size()));
     if (inserted) representative.push_back(static_cast<int>(id));
     t.shape = it->second;
@@ -177,6 +193,10 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   absl::StatusOr<TileGraph> graph = BuildTileGraph(*impl_->workload, schedule);
   if (!graph.ok()) return graph.status();
   plan->graph = *std::move(graph);
+  plan->pieces = BuildPieces(*impl_->workload, plan->graph,
+                             impl_->hardware.cores.front().global_buffer(), &plan->tile_inputs,
+                             &plan->tile_output, &plan->tile_state, &plan->layer_weights);
+  SetOverheads(*plan);
   if (absl::Status s = PriceTiles(*plan, *impl_->cost_model, impl_->options.threads); !s.ok())
     return s;
   if (absl::Status s = Simulate(*plan); !s.ok()) return s;

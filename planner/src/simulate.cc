@@ -185,8 +185,10 @@ class Simulator {
   Scratchpad pad_;
   std::vector<PieceState> st_;
   std::set<int> live_;  // pieces on chip
-  std::vector<std::vector<int>> tile_inputs_;
-  std::vector<int> tile_output_, tile_state_, layer_weights_;
+  const std::vector<std::vector<int>>& tile_inputs_ = plan_.tile_inputs;
+  const std::vector<int>& tile_output_ = plan_.tile_output;
+  const std::vector<int>& tile_state_ = plan_.tile_state;
+  const std::vector<int>& layer_weights_ = plan_.layer_weights;
   std::array<int64_t, kRegions> region_used_ = {};
   int64_t link_free_ = 0;
   int64_t core_free_ = 0;
@@ -361,11 +363,19 @@ absl::Status Simulator::RunTile(size_t position) {
   if (sp >= 0 && !stream_s) needed.push_back(sp);
   if (!stream_i) needed.insert(needed.end(), ins.begin(), ins.end());
   if (!stream_o) needed.push_back(op);
+  std::vector<int> allocation_before;
+  for (int p : needed) allocation_before.push_back(st_[p].allocation);
   if (absl::Status s = PrepareTile(position, needed); !s.ok()) return s;
 
+  // Pieces placed for this tile load from DRAM; the others are ready when
+  // their producer (or earlier load) finished.
   int64_t start = core_free_;
-  for (int p : needed)
-    if (p != op) start = std::max(start, LoadIfNeeded(p));
+  for (size_t i = 0; i < needed.size(); ++i) {
+    const int p = needed[i];
+    if (p == op) continue;
+    const bool placed_now = st_[p].allocation != allocation_before[i];
+    start = std::max(start, placed_now ? LoadIfNeeded(p) : st_[p].ready_at);
+  }
   if (!stream_o) start = std::max(start, plan_.allocations[st_[op].allocation].allocated_at);
   if (stream_i)
     for (int p : ins) start = std::max(start, st_[p].dram_ready_at);
@@ -472,8 +482,6 @@ void Simulator::Finish() {
 }
 
 absl::Status Simulator::Run() {
-  plan_.pieces = BuildPieces(w_, plan_.graph, gb_, &tile_inputs_, &tile_output_, &tile_state_,
-                             &layer_weights_);
   st_.assign(plan_.pieces.size(), {});
   for (size_t p = 0; p < plan_.pieces.size(); ++p) {
     const Piece& piece = plan_.pieces[p];

@@ -307,6 +307,7 @@ cost::TileShape ShapeOf(const ir::Workload& w, const TileGraph& g, const Tile& t
   shape.ends_at_last_timestep = tile.t.end == l.dims.T;
   auto it = options.layer_density.find(l.name);
   shape.density = it != options.layer_density.end() ? it->second : options.density;
+  shape.reserved_bits = tile.overhead_bits;
   return shape;
 }
 

@@ -54,7 +54,9 @@ inline void ExpectTilesHaveTheirData(const nlohmann::json& m) {
         EXPECT_LE(a["allocated_at"].get<int64_t>(), start) << "tile " << tile["id"];
         EXPECT_GE(a["freed_at"].get<int64_t>(), end) << "tile " << tile["id"];
         auto it = load_end.find(id.get<int64_t>());
-        if (it != load_end.end()) EXPECT_LE(it->second, start) << "tile " << tile["id"];
+        if (it != load_end.end()) {
+          EXPECT_LE(it->second, start) << "tile " << tile["id"];
+        }
       }
   }
 }

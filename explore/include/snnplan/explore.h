@@ -1,0 +1,96 @@
+// Hybrid schedule exploration over per-block spatial-temporal choices, and
+// the neuron-state removal study, on top of the planner.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "snnplan/planner.h"
+
+namespace snnplan::explore {
+
+enum class Strategy {
+  kGrid,        // the paper's (N+1)^2 prefix grid over two block rankings
+  kExhaustive,  // every {st, tb} x {lbl, lf} per block: 4^N
+};
+enum class Objective { kDram, kEnergy, kLatency, kEdp };
+// Orders in which blocks receive layer fusion / time batching in the grid.
+enum class Ranking {
+  kFeatures,  // largest features (output bits per timestep) first
+  kMemory,    // largest weights + neuron states first
+  kInput,     // from the input side
+  kOutput,    // from the output side
+};
+
+// One field per knob, mapped 1:1 to `snnplan explore` flags.
+struct ExploreOptions {
+  Strategy strategy = Strategy::kGrid;          // --strategy
+  Objective objective = Objective::kDram;       // --objective
+  Ranking fuse_ranking = Ranking::kFeatures;    // --fuse-from
+  Ranking batch_ranking = Ranking::kMemory;     // --batch-from
+  int threads = 1;                              // -j
+  int64_t budget = 0;                           // --budget: most schedules (0 = all)
+};
+
+struct Evaluation {
+  plan::Schedule schedule;
+  std::string spec;
+  bool feasible = false;
+  std::string error;                // why infeasible
+  plan::Summary summary;
+  int fused_blocks = -1;            // grid coordinates (f, b), -1 elsewhere
+  int batched_blocks = -1;
+  double objective = 0;             // value of the chosen objective
+};
+
+struct ExploreResult {
+  std::vector<Evaluation> evaluations;  // in enumeration order
+  int best = -1;                        // index into evaluations
+  Evaluation baseline;                  // st-lbl everywhere
+  int64_t compulsory_dram_bytes = 0;    // lower bound on DRAM traffic
+  int num_blocks = 0;
+};
+
+// Block order for a ranking (most deserving block first).
+std::vector<int> RankBlocks(const ir::Workload& w, Ranking ranking);
+// The (N+1)^2 grid: fuse the first f blocks of `fuse`, time-batch the first
+// b blocks of `batch`, f, b in 0..N (f-major order).
+std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(
+    const ir::Workload& w, Ranking fuse, Ranking batch);
+// Every per-block combination of {st, tb} x {lbl, lf}.
+std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks);
+
+// Weights once + network input once + network output once (+ 2 x states
+// under --state-io dram), word-rounded as the planner rounds.
+int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
+                            cost::StateIo state_io);
+
+double ObjectiveValue(const plan::Summary& s, Objective objective);
+
+using Progress = std::function<void(size_t done, size_t total)>;
+// Evaluates the strategy's schedules (deterministic whatever the threads).
+absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
+                                      const Progress& progress = nullptr);
+
+std::string CsvHeader();
+std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density,
+                   cost::StateIo state_io);
+// Figure 8-like heatmap: blocks time-batched (x) x blocks fused (y), colour =
+// DRAM energy, best cell marked. Grid results only.
+std::string HeatmapSvg(const ExploreResult& result, const std::string& title);
+// Figure 9/11-like stacked bars of baseline vs best, by component and operand.
+std::string BreakdownSvg(const ExploreResult& result, const std::string& title);
+
+// The state-removal study: variant k makes blocks 0..k-1 stateless.
+struct AblationRow {
+  int stateless_blocks = 0;
+  int64_t neuron_states = 0;
+  int64_t state_bits = 0;
+  Evaluation best;
+  Evaluation baseline;
+};
+
+}  // namespace snnplan::explore

@@ -1,0 +1,214 @@
+// Schedule enumeration, parallel evaluation and the reducer keeping the best.
+#include "snnplan/explore.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace snnplan::explore {
+namespace {
+
+int64_t Words(int64_t bits, int64_t granularity_bits) {
+  const int64_t g = std::max<int64_t>(8, (granularity_bits + 7) / 8 * 8);
+  return (bits + g - 1) / g * g / 8;
+}
+
+int64_t OutSteps(const ir::Layer& l) {
+  return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T;
+}
+
+std::vector<double> BlockScores(const ir::Workload& w, Ranking ranking) {
+  std::vector<double> score(w.num_blocks, 0.0);
+  for (const ir::Layer& l : w.layers) {
+    if (ranking == Ranking::kFeatures)
+      score[l.block] += static_cast<double>(l.OutputElementsPerStep() * l.precision.output_bits);
+    else
+      score[l.block] += static_cast<double>(l.WeightsUsed() * l.precision.weight_bits +
+                                            l.NeuronStates() * l.precision.state_bits);
+  }
+  return score;
+}
+
+}  // namespace
+
+std::vector<int> RankBlocks(const ir::Workload& w, Ranking ranking) {
+  std::vector<int> order(w.num_blocks);
+  std::iota(order.begin(), order.end(), 0);
+  if (ranking == Ranking::kOutput) std::reverse(order.begin(), order.end());
+  if (ranking == Ranking::kInput || ranking == Ranking::kOutput) return order;
+  const std::vector<double> score = BlockScores(w, ranking);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return score[a] > score[b]; });
+  return order;
+}
+
+std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(
+    const ir::Workload& w, Ranking fuse, Ranking batch) {
+  const std::vector<int> fuse_order = RankBlocks(w, fuse);
+  const std::vector<int> batch_order = RankBlocks(w, batch);
+  std::vector<std::pair<plan::Schedule, std::pair<int, int>>> out;
+  for (int f = 0; f <= w.num_blocks; ++f)
+    for (int b = 0; b <= w.num_blocks; ++b) {
+      plan::Schedule s;
+      s.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});
+      for (int i = 0; i < f; ++i) s.blocks[fuse_order[i]].fused = true;
+      for (int i = 0; i < b; ++i) s.blocks[batch_order[i]].timesteps_per_tile = 0;
+      out.push_back({s, {f, b}});
+    }
+  return out;
+}
+
+std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks) {
+  std::vector<plan::Schedule> out;
+  const int64_t n = int64_t{1} << (2 * num_blocks);
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t code = 0; code < n; ++code) {
+    plan::Schedule s;
+    for (int b = 0; b < num_blocks; ++b) {
+      const int choice = static_cast<int>((code >> (2 * b)) & 3);
+      s.blocks.push_back({(choice & 1) ? 0 : 1, (choice & 2) != 0, 1});
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
+                            cost::StateIo state_io) {
+  const int64_t g = gb.access_granularity_bits;
+  int64_t weights = 0, per_sample = 0;  // weights are loaded once for all samples
+  bool input_counted = false;
+  for (const ir::Layer& l : w.layers) {
+    weights += Words(l.WeightsUsed() * l.precision.weight_bits, g);
+    const bool reads_input =
+        std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
+    if (reads_input && !input_counted) {
+      per_sample += Words(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
+      input_counted = true;
+    }
+    if (l.network_output)
+      per_sample += Words(OutSteps(l) * l.OutputElementsPerStep() * l.precision.output_bits, g);
+    if (state_io == cost::StateIo::kDram)
+      per_sample += 2 * Words(l.NeuronStates() * l.precision.state_bits, g);
+  }
+  return weights + std::max<int64_t>(1, w.batch) * per_sample;
+}
+
+double ObjectiveValue(const plan::Summary& s, Objective objective) {
+  switch (objective) {
+    case Objective::kDram: return static_cast<double>(s.dram.total());
+    case Objective::kEnergy: return s.energy.total_pj();
+    case Objective::kLatency: return static_cast<double>(s.latency_cycles);
+    case Objective::kEdp: return s.energy.total_pj() * static_cast<double>(s.latency_cycles);
+  }
+  return 0;
+}
+
+namespace {
+
+Evaluation Evaluate(plan::Planner& planner, const plan::Schedule& s, Objective objective) {
+  Evaluation e;
+  e.schedule = s;
+  e.spec = plan::FormatSchedule(s);
+  auto result = planner.Run(s);
+  if (!result.ok()) {
+    e.error = std::string(result.status().message());
+    return e;
+  }
+  e.feasible = true;
+  e.summary = plan::GetSummary(**result);
+  e.objective = ObjectiveValue(e.summary, objective);
+  return e;
+}
+
+// Evaluates every schedule on `threads` workers; results land by index, so
+// the outcome does not depend on the thread count.
+std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
+                                    const std::vector<plan::Schedule>& schedules,
+                                    const ExploreOptions& options, const Progress& progress) {
+  std::vector<Evaluation> out(schedules.size());
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex progress_mu;
+  auto worker = [&] {
+    for (size_t i = next++; i < schedules.size(); i = next++) {
+      out[i] = Evaluate(planner, schedules[i], options.objective);
+      const size_t d = ++done;
+      if (progress) {
+        std::lock_guard<std::mutex> lock(progress_mu);
+        progress(d, schedules.size());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, options.threads); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
+                                      const Progress& progress) {
+  const ir::Workload& w = planner.workload();
+  ExploreResult result;
+  result.num_blocks = w.num_blocks;
+  std::vector<plan::Schedule> schedules;
+  std::vector<std::pair<int, int>> coords;
+  if (options.strategy == Strategy::kGrid) {
+    for (auto& [s, fb] : GridSchedules(w, options.fuse_ranking, options.batch_ranking)) {
+      schedules.push_back(s);
+      coords.push_back(fb);
+    }
+  } else {
+    if (w.num_blocks > 10)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "exhaustive exploration of ", w.num_blocks, " blocks means 4^", w.num_blocks,
+          " schedules; use --strategy grid or --budget"));
+    schedules = ExhaustiveSchedules(w.num_blocks);
+  }
+  if (options.budget > 0 && static_cast<int64_t>(schedules.size()) > options.budget)
+    schedules.resize(static_cast<size_t>(options.budget));
+  result.evaluations = EvaluateAll(planner, schedules, options, progress);
+  for (size_t i = 0; i < coords.size() && i < result.evaluations.size(); ++i) {
+    result.evaluations[i].fused_blocks = coords[i].first;
+    result.evaluations[i].batched_blocks = coords[i].second;
+  }
+  for (size_t i = 0; i < result.evaluations.size(); ++i) {
+    const Evaluation& e = result.evaluations[i];
+    if (!e.feasible) continue;
+    if (result.best < 0 || e.objective < result.evaluations[result.best].objective)
+      result.best = static_cast<int>(i);
+  }
+  plan::Schedule baseline;
+  baseline.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});
+  result.baseline = Evaluate(planner, baseline, options.objective);
+  result.compulsory_dram_bytes = CompulsoryDramBytes(
+      w, planner.hardware().cores.front().global_buffer(), planner.options().state_io);
+  return result;
+}
+
+std::string CsvHeader() {
+  return "spec,sram_bytes,density,state_io,energy_pj_total,energy_pj_compute,energy_pj_local,"
+         "energy_pj_sram,energy_pj_dram,dram_bytes_total,dram_bytes_W,dram_bytes_I,"
+         "dram_bytes_O,dram_bytes_S,latency_cycles,peak_sram_bytes,feasible\n";
+}
+
+std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density,
+                   cost::StateIo state_io) {
+  const plan::Summary& s = e.summary;
+  auto op = [&](int i) { return s.dram.read[i] + s.dram.write[i]; };
+  return absl::StrFormat("\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s\n",
+                         e.spec, sram_bytes, density,
+                         state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
+                         s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
+                         s.energy.dram_pj, s.dram.total(), op(0), op(1), op(2), op(3),
+                         s.latency_cycles, s.peak_sram_bytes, e.feasible ? "true" : "false");
+}
+
+}  // namespace snnplan::explore

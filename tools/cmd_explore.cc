@@ -1,0 +1,248 @@
+// `snnplan explore` (hybrid schedule exploration) and `snnplan ablate`
+// (neuron-state removal study).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "plan_flags.h"
+#include "snnplan/explore.h"
+
+namespace snnplan::cli {
+namespace {
+
+struct ExploreFlags {
+  std::string model;
+  PlanFlags plan;
+  std::string strategy = "grid";
+  std::string objective = "dram";
+  std::string fuse_from = "features";
+  std::string batch_from = "memory";
+  int64_t schedule_budget = 0;
+  std::string csv, heatmap, breakdown, best_manifest;
+};
+
+explore::Ranking ParseRanking(const std::string& s) {
+  if (s == "input") return explore::Ranking::kInput;
+  if (s == "output") return explore::Ranking::kOutput;
+  if (s == "memory") return explore::Ranking::kMemory;
+  return explore::Ranking::kFeatures;
+}
+
+explore::ExploreOptions MakeExploreOptions(const ExploreFlags& f) {
+  explore::ExploreOptions o;
+  o.strategy = f.strategy == "exhaustive" ? explore::Strategy::kExhaustive
+                                          : explore::Strategy::kGrid;
+  o.objective = f.objective == "energy"    ? explore::Objective::kEnergy
+                : f.objective == "latency" ? explore::Objective::kLatency
+                : f.objective == "edp"     ? explore::Objective::kEdp
+                                           : explore::Objective::kDram;
+  o.fuse_ranking = ParseRanking(f.fuse_from);
+  o.batch_ranking = ParseRanking(f.batch_from);
+  o.threads = f.plan.threads;
+  o.budget = f.schedule_budget;
+  return o;
+}
+
+// A progress bar on a terminal; silent otherwise.
+explore::Progress MakeProgress() {
+  if (!::isatty(STDERR_FILENO)) return nullptr;
+  return [](size_t done, size_t total) {
+    const int width = 40;
+    const int filled = static_cast<int>(width * done / std::max<size_t>(1, total));
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), done, total);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+}
+
+// "out.svg" -> "out-128KiB.svg" when several sizes are explored.
+std::string PerSize(const std::string& path, const std::string& size, bool several) {
+  if (!several || path.empty()) return path;
+  const size_t dot = path.rfind('.');
+  const size_t slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return absl::StrCat(path, "-", size);
+  return absl::StrCat(path.substr(0, dot), "-", size, path.substr(dot));
+}
+
+std::string Ratio(double a, double b) {
+  return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
+}
+
+void PrintBest(const explore::ExploreResult& r, const std::string& size) {
+  std::cout << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
+  if (r.best < 0) {
+    std::cout << "no feasible schedule\n";
+    return;
+  }
+  const explore::Evaluation& b = r.evaluations[r.best];
+  const plan::Summary& base = r.baseline.summary;
+  std::cout << absl::StrFormat(
+      "best: %s\n  DRAM %d bytes (baseline st-lbl %d: %s less), energy %.6g pJ (baseline "
+      "%.6g: %s less), latency %d cycles\n  compulsory DRAM lower bound %d bytes (best is %s "
+      "of it)\n",
+      b.spec, b.summary.dram.total(), base.dram.total(),
+      Ratio(static_cast<double>(base.dram.total()), static_cast<double>(b.summary.dram.total())),
+      b.summary.energy.total_pj(), base.energy.total_pj(),
+      Ratio(base.energy.total_pj(), b.summary.energy.total_pj()), b.summary.latency_cycles,
+      r.compulsory_dram_bytes,
+      Ratio(static_cast<double>(b.summary.dram.total()),
+            static_cast<double>(r.compulsory_dram_bytes)));
+}
+
+absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreResult& r,
+                                 plan::Planner& planner, const std::string& size, bool several) {
+  if (!f.heatmap.empty() && f.strategy == "grid") {
+    absl::Status s = WriteFileAtomically(
+        PerSize(f.heatmap, size, several),
+        explore::HeatmapSvg(r, absl::StrCat(planner.workload().model_file, " @ ", size)));
+    if (!s.ok()) return s;
+  }
+  if (!f.breakdown.empty()) {
+    absl::Status s = WriteFileAtomically(
+        PerSize(f.breakdown, size, several),
+        explore::BreakdownSvg(r, absl::StrCat(planner.workload().model_file, " @ ", size)));
+    if (!s.ok()) return s;
+  }
+  if (!f.best_manifest.empty() && r.best >= 0) {
+    auto p = planner.Run(r.evaluations[r.best].schedule);
+    if (!p.ok()) return p.status();
+    AtomicFileWriter out(PerSize(f.best_manifest, size, several));
+    if (absl::Status s = out.status(); !s.ok()) return s;
+    plan::WriteManifest(**p, out.stream());
+    return out.Commit();
+  }
+  return absl::OkStatus();
+}
+
+int RunExplore(ExploreFlags& f) {
+  if (!f.heatmap.empty() && f.strategy != "grid")
+    return ReportError(absl::InvalidArgumentError("--heatmap needs --strategy grid"));
+  absl::StatusOr<ir::Workload> w = LoadWorkload(f.model, &f.plan.import);
+  if (!w.ok()) return ReportError(w.status());
+  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
+  if (!options.ok()) return ReportError(options.status());
+  options->threads = 1;  // parallel over schedules instead
+  options->objective = f.objective == "latency" ? cost::Objective::kLatency
+                       : f.objective == "edp"   ? cost::Objective::kEdp
+                                                : cost::Objective::kEnergy;
+  std::vector<std::string> sizes = absl::StrSplit(f.plan.sram, ',', absl::SkipEmpty());
+  if (sizes.empty()) sizes.push_back("");
+  std::string csv = explore::CsvHeader();
+  for (const std::string& size : sizes) {
+    absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, size);
+    if (!hw.ok()) return ReportError(hw.status());
+    const int64_t sram_bytes = hw->cores.front().global_buffer().size_bits / 8;
+    const std::string label = size.empty() ? absl::StrCat(sram_bytes, "B") : size;
+    plan::Planner planner(*w, *hw, *options);
+    auto r = explore::Explore(planner, MakeExploreOptions(f), MakeProgress());
+    if (!r.ok()) return ReportError(r.status());
+    for (const explore::Evaluation& e : r->evaluations)
+      csv += explore::CsvRow(e, sram_bytes, options->density, options->state_io);
+    PrintBest(*r, label);
+    if (absl::Status s = WriteExploreOutputs(f, *r, planner, label, sizes.size() > 1); !s.ok())
+      return ReportError(s);
+  }
+  if (!f.csv.empty())
+    if (absl::Status s = WriteFileAtomically(f.csv, csv); !s.ok()) return ReportError(s);
+  return kExitOk;
+}
+
+struct AblateFlags {
+  std::string model;
+  PlanFlags plan;
+  std::string csv;
+};
+
+int RunAblate(AblateFlags& f) {
+  absl::StatusOr<ir::Workload> full = LoadWorkload(f.model, &f.plan.import);
+  if (!full.ok()) return ReportError(full.status());
+  absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
+  if (!hw.ok()) return ReportError(hw.status());
+  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
+  if (!options.ok()) return ReportError(options.status());
+  options->threads = 1;
+  explore::ExploreOptions eo;
+  eo.threads = f.plan.threads;
+  std::string csv =
+      "variant,stateless_blocks,neuron_states,state_bits,best_spec,best_dram_bytes,"
+      "best_energy_pj,baseline_dram_bytes,baseline_energy_pj,accuracy\n";
+  std::cout << absl::StrFormat("%-8s %10s %12s %14s %14s %16s  %s\n", "variant", "states",
+                               "state bits", "best DRAM B", "baseline DRAM", "best energy pJ",
+                               "best schedule (accuracy: measure it yourself)");
+  const int n = full->num_blocks;
+  for (int k = 0; k <= n; ++k) {
+    ImportFlags import = f.plan.import;
+    for (int b = 0; b < k; ++b) import.options.stateless_blocks.push_back(b);
+    absl::StatusOr<ir::Workload> w = importer::ImportFile(f.model, import.options);
+    if (!w.ok()) return ReportError(w.status());
+    int64_t state_bits = 0;
+    for (const ir::Layer& l : w->layers) state_bits += l.NeuronStates() * l.precision.state_bits;
+    plan::Planner planner(*w, *hw, *options);
+    auto r = explore::Explore(planner, eo, MakeProgress());
+    if (!r.ok()) return ReportError(r.status());
+    // Named like the paper's SEW-X: X = blocks that keep their state.
+    const std::string variant = absl::StrCat("X=", n - k);
+    const explore::Evaluation* best = r->best >= 0 ? &r->evaluations[r->best] : nullptr;
+    std::cout << absl::StrFormat("%-8s %10d %12d %14d %14d %16.6g  %s\n",
+                                 variant, w->TotalNeuronStates(),
+                                 state_bits, best ? best->summary.dram.total() : -1,
+                                 r->baseline.summary.dram.total(),
+                                 best ? best->summary.energy.total_pj() : 0.0,
+                                 best ? best->spec : "infeasible");
+    csv += absl::StrFormat("%s,%d,%d,%d,\"%s\",%d,%.12g,%d,%.12g,\n", variant, k,
+                           w->TotalNeuronStates(), state_bits, best ? best->spec : "",
+                           best ? best->summary.dram.total() : -1,
+                           best ? best->summary.energy.total_pj() : 0.0,
+                           r->baseline.summary.dram.total(),
+                           r->baseline.summary.energy.total_pj());
+  }
+  if (!f.csv.empty())
+    if (absl::Status s = WriteFileAtomically(f.csv, csv); !s.ok()) return ReportError(s);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterExploreCommand(CLI::App& app, Runner* run) {
+  CLI::App* cmd = app.add_subcommand("explore", "Explore hybrid per-block schedules");
+  auto f = std::make_shared<ExploreFlags>();
+  cmd->add_option("model", f->model, "ONNX model file")->required();
+  AddPlanOptions(cmd, &f->plan, /*schedule=*/false, /*mapping_objective=*/false);
+  cmd->get_option("--sram")->description("Global buffer size(s), comma-separated (128KiB,256KiB)");
+  cmd->add_option("--strategy", f->strategy, "grid: the paper's (N+1)^2 grid; exhaustive: 4^N")
+      ->check(CLI::IsMember({"grid", "exhaustive"}))
+      ->capture_default_str();
+  cmd->add_option("--objective", f->objective, "What 'best' minimises")
+      ->check(CLI::IsMember({"dram", "energy", "latency", "edp"}))
+      ->capture_default_str();
+  cmd->add_option("--fuse-from", f->fuse_from, "Grid: block order for layer fusion")
+      ->check(CLI::IsMember({"features", "memory", "input", "output"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-from", f->batch_from, "Grid: block order for time batching")
+      ->check(CLI::IsMember({"features", "memory", "input", "output"}))
+      ->capture_default_str();
+  cmd->add_option("--budget", f->schedule_budget, "Most schedules to evaluate (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--csv", f->csv, "One row per evaluated schedule");
+  cmd->add_option("--heatmap", f->heatmap, "SVG heatmap of the grid (Figure 8)");
+  cmd->add_option("--breakdown", f->breakdown, "SVG energy breakdown, baseline vs best");
+  cmd->add_option("--best-manifest", f->best_manifest, "Manifest of the best schedule");
+  cmd->callback([run, f] { *run = [f] { return RunExplore(*f); }; });
+
+  CLI::App* ab = app.add_subcommand(
+      "ablate", "Neuron-state removal study: first k blocks stateless, k = 0..N");
+  auto af = std::make_shared<AblateFlags>();
+  ab->add_option("model", af->model, "ONNX model file")->required();
+  AddPlanOptions(ab, &af->plan, /*schedule=*/false, /*mapping_objective=*/true);
+  ab->add_option("--csv", af->csv, "One row per variant");
+  ab->callback([run, af] { *run = [af] { return RunAblate(*af); }; });
+}
+
+}  // namespace snnplan::cli

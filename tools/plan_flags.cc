@@ -1,0 +1,69 @@
+#include "plan_flags.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace snnplan::cli {
+
+absl::StatusOr<plan::Schedule> LoadSchedule(const PlanFlags& f, const ir::Workload& w) {
+  if (f.schedule_file.empty()) return plan::ParseSchedule(f.schedule, w.num_blocks, w.timesteps);
+  absl::StatusOr<nlohmann::json> doc = ReadJsonFile(f.schedule_file);
+  if (!doc.ok()) return doc.status();
+  absl::StatusOr<plan::Schedule> s = plan::ParseScheduleJson(*doc, w.num_blocks, w.timesteps);
+  if (!s.ok())
+    return absl::InvalidArgumentError(absl::StrCat(f.schedule_file, ": ", s.status().message()));
+  return s;
+}
+
+absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f) {
+  plan::PlanOptions o;
+  o.state_io = f.state_io == "dram" ? cost::StateIo::kDram : cost::StateIo::kZero;
+  o.eviction = f.eviction == "belady" ? plan::Eviction::kBelady : plan::Eviction::kStems;
+  o.objective = f.objective == "latency" ? cost::Objective::kLatency
+                : f.objective == "edp"   ? cost::Objective::kEdp
+                                         : cost::Objective::kEnergy;
+  o.density = f.density;
+  o.mapping_budget = f.budget;
+  o.threads = f.threads;
+  if (!f.density_file.empty()) {
+    auto d = ReadLayerNumbers(f.density_file);
+    if (!d.ok()) return d.status();
+    o.layer_density = *d;
+  }
+  return o;
+}
+
+void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective) {
+  cmd->add_option("--hw", f->hardware, "Hardware preset or JSON file")->capture_default_str();
+  cmd->add_option("--sram", f->sram, "Global buffer size (e.g. 128KiB, 1MiB)");
+  if (schedule) {
+    auto* spec = cmd->add_option("--schedule", f->schedule,
+                                 "Per-block schedule, e.g. tb-lf,tb-lf,tb-lbl (or one for all)")
+                     ->capture_default_str();
+    cmd->add_option("--schedule-file", f->schedule_file,
+                    "JSON schedule file (spec + per-layer tile overrides)")
+        ->excludes(spec);
+  }
+  cmd->add_option("--eviction", f->eviction, "Eviction policy")
+      ->check(CLI::IsMember({"stems", "belady"}))
+      ->capture_default_str();
+  cmd->add_option("--state-io", f->state_io,
+                  "zero: states start at 0 on chip and are discarded; dram: loaded and stored "
+                  "(STEMS)")
+      ->check(CLI::IsMember({"zero", "dram"}))
+      ->capture_default_str();
+  if (mapping_objective)
+    cmd->add_option("--objective", f->objective, "Intra-tile mapping objective")
+        ->check(CLI::IsMember({"energy", "latency", "edp"}))
+        ->capture_default_str();
+  cmd->add_option("--density", f->density, "Spike activity density (scales SOPs)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--density-file", f->density_file, "JSON object: layer name -> density");
+  cmd->add_option("--mapping-budget", f->budget, "Most mappings evaluated per tile (0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-j,--threads", f->threads, "Threads for tile pricing")
+      ->check(CLI::Range(1, 256));
+  AddImportOptions(cmd, &f->import);
+}
+
+}  // namespace snnplan::cli

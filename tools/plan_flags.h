@@ -1,0 +1,34 @@
+// The `snnplan plan` options, shared by every subcommand that plans
+// (plan, explore, ablate), so one command goes from ONNX to manifest.
+#pragma once
+
+#include <string>
+
+#include "cli_common.h"
+#include "snnplan/planner.h"
+
+namespace snnplan::cli {
+
+struct PlanFlags {
+  std::string hardware = "meta-prototype";
+  std::string sram;
+  std::string schedule = "st-lbl";
+  std::string schedule_file;
+  std::string eviction = "stems";
+  std::string state_io = "zero";
+  std::string objective = "energy";  // per-tile mapping objective
+  double density = 1.0;
+  std::string density_file;
+  int64_t budget = 0;
+  int threads = 1;
+  ImportFlags import;
+};
+
+// Adds --hw, --sram, --eviction, --state-io, --density, --density-file,
+// --budget, -j and the import options; with `schedule` also --schedule and
+// --schedule-file, with `mapping_objective` also --objective.
+void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective);
+absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f);
+absl::StatusOr<plan::Schedule> LoadSchedule(const PlanFlags& f, const ir::Workload& w);
+
+}  // namespace snnplan::cli
