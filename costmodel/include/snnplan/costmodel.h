@@ -36,6 +36,10 @@ struct CostOptions {
   // --budget: most mappings evaluated per tile; 0 = the pruned exhaustive
   // search runs to completion.
   int64_t mapping_budget = 0;
+  // Prime factors of the temporal loops are merged (LOMA-style, two smallest
+  // factors of the dim with most factors) until at most this many loop
+  // orders remain to enumerate; bounds search time per tile.
+  int64_t max_orderings = 20000;
 };
 
 // One computation tile: `layer` restricted to the loop bounds in `dims`.
@@ -47,6 +51,10 @@ struct TileShape {
   bool starts_at_first_timestep = true;  // tile covers t = 0
   bool ends_at_last_timestep = true;     // tile covers t = T - 1
   double density = 1.0;         // spike activity; scales SOPs only
+  // Global-buffer bits the caller keeps occupied next to the tile's operands
+  // (e.g. whole producer pieces around its input window); they shrink the
+  // capacity left for the tile when deciding which operands overflow.
+  int64_t reserved_bits = 0;
 };
 
 struct OperandTraffic {
@@ -83,6 +91,12 @@ struct TileCost {
   std::vector<MappedLoop> mapping;
   std::vector<LevelAccesses> accesses;          // per level, innermost first
   int64_t mappings_evaluated = 0;
+  // Added: the activity density priced, the search wall time (not part of
+  // the price; 0 when the result came from Evaluate), and whether the search
+  // stopped at mapping_budget before exhausting the pruned space.
+  double density = 1.0;
+  double search_seconds = 0;
+  bool budget_exhausted = false;
 };
 
 // Bits each operand of the tile occupies at its storage precision in the
@@ -100,6 +114,16 @@ class CostModel {
   // identical tiles are searched once. Thread-safe.
   absl::StatusOr<std::shared_ptr<const TileCost>> Price(const TileShape& tile);
 
+  // Added: prices one given temporal loop order (innermost first; only
+  // MappedLoop::dim and ::size are read, the levels are allocated greedily
+  // as in the search). The sizes of each dim must multiply to its temporal
+  // bound: ceil(tile dim / spatial unrolling). Not cached.
+  absl::StatusOr<TileCost> Evaluate(const TileShape& tile,
+                                    const std::vector<MappedLoop>& temporal) const;
+  // Added: the temporal bound per dim (index = ir::Dim) after the core's
+  // spatial unrolling, i.e. what the temporal loops of `tile` multiply to.
+  absl::StatusOr<std::array<int64_t, 9>> TemporalBounds(const TileShape& tile) const;
+
   const hw::Hardware& hardware() const;
   const hw::Core& core() const;
   const CostOptions& options() const;
@@ -116,5 +140,8 @@ TileShape WholeLayerTile(const ir::Layer& layer);
 // The mapping as an indented loop nest, accesses and energy breakdown.
 std::string Describe(const TileCost& cost, const hw::Core& core);
 nlohmann::json ToJson(const TileCost& cost, const hw::Core& core);
+// Added: just the loop nest (innermost first) as JSON: [{loop, size,
+// spatial, level: {W: name, ...}}].
+nlohmann::json MappingJson(const TileCost& cost, const hw::Core& core);
 
 }  // namespace snnplan::cost

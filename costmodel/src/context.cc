@@ -1,0 +1,328 @@
+// The per-tile context: operands, their relevance and precisions, the memory
+// hierarchy (with DRAM on top for overflowing operands) and the spatial
+// unrolling. Everything here is independent of the temporal loop order.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "model.h"
+
+namespace snnplan::cost {
+namespace {
+
+using internal::DimArray;
+using internal::DimIndex;
+
+constexpr int kT = DimIndex(ir::Dim::kT), kB = DimIndex(ir::Dim::kB),
+              kK = DimIndex(ir::Dim::kK), kC = DimIndex(ir::Dim::kC),
+              kG = DimIndex(ir::Dim::kG), kOY = DimIndex(ir::Dim::kOY),
+              kOX = DimIndex(ir::Dim::kOX), kFY = DimIndex(ir::Dim::kFY),
+              kFX = DimIndex(ir::Dim::kFX);
+
+DimArray ToArray(const ir::LoopDims& dims) {
+  DimArray a{};
+  for (ir::Dim d : ir::kAllDims) a[DimIndex(d)] = dims.Get(d);
+  return a;
+}
+
+// Elementwise joins read one value from each input per output element; we
+// price them as one I operand whose element holds all inputs.
+int64_t InputsPerElement(const ir::Layer& layer) {
+  bool join = layer.op == ir::OpKind::kAdd || layer.op == ir::OpKind::kSewOr ||
+              layer.op == ir::OpKind::kSewAnd;
+  return join ? std::max<int64_t>(1, static_cast<int64_t>(layer.inputs.size()))
+              : 1;
+}
+
+// Input rows read by `out` output rows with window `k` (one-sided, like
+// ZigZag), clipped to the rows the tile really reads (padding is free).
+int64_t WindowExtent(int64_t out, int64_t k, int64_t stride, int64_t dilation,
+                     int64_t cap) {
+  int64_t ext = (out - 1) * stride + (k - 1) * dilation + 1;
+  return cap > 0 ? std::min(ext, cap) : ext;
+}
+
+std::array<bool, internal::kNumDims> Relevance(const ir::Layer& layer,
+                                               int x) {
+  std::array<bool, internal::kNumDims> r{};
+  switch (x) {
+    case internal::kW:
+      for (int d : {kK, kC, kG, kFY, kFX}) r[d] = true;
+      break;
+    case internal::kI:
+      for (int d : {kT, kB, kG, kC, kOY, kOX, kFY, kFX}) r[d] = true;
+      if (!layer.has_weights()) r[kK] = true;  // channel k reads channel k
+      break;
+    case internal::kO:
+      for (int d : {kB, kG, kK, kOY, kOX}) r[d] = true;
+      r[kT] = layer.op != ir::OpKind::kTimeMean;  // TimeMean reduces over T
+      break;
+    default:  // S: the output without T (reused across timesteps)
+      for (int d : {kB, kG, kK, kOY, kOX}) r[d] = true;
+      break;
+  }
+  return r;
+}
+
+int64_t Product(const DimArray& a) {
+  int64_t p = 1;
+  for (int64_t v : a) p *= v;
+  return p;
+}
+
+absl::Status ValidateTile(const TileShape& tile) {
+  const ir::LoopDims& l = tile.layer.dims;
+  for (ir::Dim d : ir::kAllDims) {
+    int64_t v = tile.dims.Get(d);
+    if (v < 1 || v > l.Get(d))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tile of layer '", tile.layer.name, "': ", std::string(ir::DimName(d)),
+          "=", v, " outside 1..", l.Get(d)));
+  }
+  // Splitting the reduction would leave partial sums between tiles, which
+  // this model does not price.
+  if (tile.dims.C != l.C || tile.dims.FY != l.FY || tile.dims.FX != l.FX)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tile of layer '", tile.layer.name,
+        "' splits the reduction (C, FY, FX); tiles must cover it whole"));
+  if (!(tile.density >= 0.0 && tile.density <= 1.0))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tile of layer '", tile.layer.name, "': density ", tile.density,
+        " outside [0, 1]"));
+  return absl::OkStatus();
+}
+
+void SetSpatial(internal::Context& c) {
+  DimArray dims = ToArray(c.tile.dims);
+  c.spatial.fill(1);
+  c.temporal = dims;
+  for (const hw::SpatialUnroll& u : c.core->dataflows) {
+    int d = DimIndex(u.loop);
+    int64_t f = std::min(c.temporal[d], std::max<int64_t>(1, u.size));
+    c.spatial[d] *= f;
+    c.temporal[d] = (c.temporal[d] + f - 1) / f;  // padded remainder
+  }
+  c.iterations = Product(c.temporal);
+}
+
+DimArray VisibleSpatial(const hw::Core& core, const hw::MemoryLevel& m) {
+  DimArray v{};
+  v.fill(1);
+  for (const hw::SpatialUnroll& u : core.dataflows) {
+    bool served = std::find(m.served_dimensions.begin(),
+                            m.served_dimensions.end(),
+                            u.array_dim) != m.served_dimensions.end();
+    if (served) v[DimIndex(u.loop)] *= u.size;
+  }
+  return v;
+}
+
+void SetLevels(internal::Context& c, const hw::Offchip& offchip) {
+  const hw::Core& core = *c.core;
+  c.gb = static_cast<int>(core.memories.size()) - 1;
+  for (size_t i = 0; i < core.memories.size(); ++i) {
+    const hw::MemoryLevel& m = core.memories[i];
+    internal::LevelInfo l;
+    l.name = m.name;
+    l.capacity_bits = m.size_bits;
+    l.instances = core.Instances(m);
+    l.read_fj_per_bit = m.read_energy_fj_per_bit;
+    l.write_fj_per_bit = m.write_energy_fj_per_bit;
+    l.read_bw_bits = m.read_bw_bits_per_cycle * l.instances;
+    l.write_bw_bits = m.write_bw_bits_per_cycle * l.instances;
+    l.region = static_cast<int>(i) == c.gb ? internal::Region::kSram
+                                           : internal::Region::kLocal;
+    // Capacity per instance sees only the spatial factors it serves; the
+    // clip to the real tile keeps small tiles from over-reserving.
+    l.spatial_visible = VisibleSpatial(core, m);
+    for (int d = 0; d < internal::kNumDims; ++d)
+      l.spatial_visible[d] = std::min(l.spatial_visible[d], c.spatial[d]);
+    c.levels.push_back(l);
+  }
+  internal::LevelInfo dram;
+  dram.name = "dram";
+  dram.capacity_bits = std::numeric_limits<int64_t>::max();
+  dram.read_fj_per_bit = offchip.read_energy_fj_per_bit;
+  dram.write_fj_per_bit = offchip.write_energy_fj_per_bit;
+  dram.read_bw_bits = dram.write_bw_bits = offchip.bw_bits_per_cycle;
+  dram.single_port = true;
+  dram.region = internal::Region::kDram;
+  dram.spatial_visible = c.spatial;
+  c.levels.push_back(dram);
+}
+
+void SetOperands(internal::Context& c) {
+  const ir::Layer& layer = c.tile.layer;
+  const ir::Precision& p = layer.precision;
+  for (int x = 0; x < internal::kNumOperands; ++x) {
+    internal::OperandInfo& op = c.ops[x];
+    op.relevant = Relevance(layer, x);
+  }
+  c.ops[internal::kW].present = layer.has_weights();
+  c.ops[internal::kW].bits = p.weight_bits;
+  c.ops[internal::kI].present = true;
+  c.ops[internal::kI].bits = p.input_bits * InputsPerElement(layer);
+  internal::OperandInfo& o = c.ops[internal::kO];
+  o.present = true;
+  if (c.stateful) {
+    o.spike_output = true;
+    o.bits = p.output_bits;
+  } else {
+    o.accumulator = true;
+    o.initial_read = false;  // partial sums start at zero
+    o.final_write = true;
+    o.low_bits = o.partial_bits = p.accumulator_bits;
+    o.final_bits = p.output_bits;
+  }
+  internal::OperandInfo& s = c.ops[internal::kS];
+  int spn = layer.neuron.states_per_neuron;
+  s.present = c.stateful && spn > 0;
+  s.accumulator = true;
+  bool zero = c.options.state_io == StateIo::kZero;
+  s.initial_read = !(zero && c.tile.starts_at_first_timestep);
+  s.final_write = !(zero && c.tile.ends_at_last_timestep);
+  s.low_bits = int64_t{p.accumulator_bits} * spn;
+  s.partial_bits = s.final_bits = int64_t{p.state_bits} * spn;
+}
+
+// DRAM joins as the top level of the operands that overflow the global
+// buffer: the largest first (ties: operand order) until the rest fits.
+void SetOverflow(internal::Context& c) {
+  std::array<int64_t, 4> fp = FootprintBits(c.tile);
+  const internal::LevelInfo& gb = c.levels[c.gb];
+  int64_t capacity = gb.capacity_bits * gb.instances - c.tile.reserved_bits;
+  int64_t total = std::accumulate(fp.begin(), fp.end(), int64_t{0});
+  std::array<int, 4> order = {0, 1, 2, 3};
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return fp[a] > fp[b]; });
+  for (int x : order) {
+    if (total <= capacity) break;
+    if (!c.ops[x].present || fp[x] == 0) continue;
+    c.overflow[x] = true;
+    total -= fp[x];
+  }
+  c.has_dram = std::any_of(c.overflow.begin(), c.overflow.end(),
+                           [](bool b) { return b; });
+  int dram = static_cast<int>(c.levels.size()) - 1;
+  for (int x = 0; x < internal::kNumOperands; ++x) {
+    internal::OperandInfo& op = c.ops[x];
+    if (!op.present) continue;
+    for (int l = 0; l <= c.gb; ++l)
+      if (c.core->memories[l].Holds(static_cast<ir::Operand>(x)))
+        op.levels.push_back(l);
+    if (c.overflow[x]) op.levels.push_back(dram);
+    op.top = op.levels.back();
+    op.top_reserved_bits = c.overflow[x] ? 0 : fp[x];
+  }
+  if (!c.has_dram) c.levels.pop_back();
+}
+
+void SetTotals(internal::Context& c) {
+  DimArray ones{};
+  ones.fill(1);
+  DimArray real = ToArray(c.tile.dims);
+  for (int x = 0; x < internal::kNumOperands; ++x) {
+    internal::OperandInfo& op = c.ops[x];
+    if (!op.present) continue;
+    op.total_elements = internal::TileElements(c, x, c.spatial, c.temporal);
+    int64_t real_elements = internal::TileElements(c, x, ones, real);
+    op.scale = static_cast<double>(real_elements) /
+               static_cast<double>(op.total_elements);
+  }
+  const ir::LoopDims& d = c.tile.dims;
+  c.real_ops = static_cast<double>(Product(real));
+  c.uses_sop = c.tile.layer.uses_sop();
+  c.priced_ops = c.real_ops * (c.uses_sop ? c.tile.density : 1.0);
+  c.neuron_steps = c.tile.layer.spiking()
+                       ? static_cast<double>(d.B * d.G * d.K * d.OY * d.OX * d.T)
+                       : 0.0;
+  double slots = static_cast<double>(c.core->operational_array.TotalPes()) *
+                 static_cast<double>(c.iterations);
+  c.utilization = slots > 0 ? c.real_ops / slots : 0;
+}
+
+}  // namespace
+
+std::array<int64_t, 4> FootprintBits(const TileShape& tile) {
+  const ir::Layer& l = tile.layer;
+  const ir::LoopDims& d = tile.dims;
+  const ir::Precision& p = l.precision;
+  std::array<int64_t, 4> fp{};
+  if (l.has_weights()) fp[0] = d.G * d.K * d.C * d.FY * d.FX * p.weight_bits;
+  int64_t channels = l.has_weights() ? d.G * d.C : d.G * d.K;
+  int64_t rows = WindowExtent(d.OY, d.FY, l.window.stride_y,
+                              l.window.dilation_y, tile.in_y);
+  int64_t cols = WindowExtent(d.OX, d.FX, l.window.stride_x,
+                              l.window.dilation_x, tile.in_x);
+  fp[1] = d.B * d.T * channels * rows * cols * p.input_bits *
+          InputsPerElement(l);
+  int64_t neurons = d.B * d.G * d.K * d.OY * d.OX;
+  int64_t steps = l.op == ir::OpKind::kTimeMean ? 1 : d.T;
+  fp[2] = neurons * steps * p.output_bits;
+  if (l.stateful())
+    fp[3] = neurons * l.neuron.states_per_neuron * p.state_bits;
+  return fp;
+}
+
+TileShape WholeLayerTile(const ir::Layer& layer) {
+  TileShape t;
+  t.layer = layer;
+  t.dims = layer.dims;
+  t.in_y = layer.in_y;
+  t.in_x = layer.in_x;
+  return t;
+}
+
+namespace internal {
+
+int64_t TileElements(const Context& c, int x, const DimArray& spatial,
+                     const DimArray& temporal_ext) {
+  const OperandInfo& op = c.ops[x];
+  int64_t n = 1;
+  if (x != kI) {
+    for (int d = 0; d < kNumDims; ++d)
+      if (op.relevant[d]) n *= spatial[d] * temporal_ext[d];
+    return n;
+  }
+  for (int d : {kT, kB, kG, kC, kK})
+    if (op.relevant[d]) n *= spatial[d] * temporal_ext[d];
+  int64_t rows = WindowExtent(spatial[kOY] * temporal_ext[kOY],
+                              spatial[kFY] * temporal_ext[kFY], c.stride_y,
+                              c.dilation_y, c.cap_y);
+  int64_t cols = WindowExtent(spatial[kOX] * temporal_ext[kOX],
+                              spatial[kFX] * temporal_ext[kFX], c.stride_x,
+                              c.dilation_x, c.cap_x);
+  return n * rows * cols;
+}
+
+absl::StatusOr<Context> BuildContext(const TileShape& tile,
+                                     const hw::Hardware& hardware,
+                                     const hw::Core& core,
+                                     const CostOptions& options) {
+  if (absl::Status s = ValidateTile(tile); !s.ok()) return s;
+  if (core.memories.empty() || core.memories.size() > 15)
+    return absl::InvalidArgumentError("core needs 1..15 memory levels");
+  Context c;
+  c.core = &core;
+  c.options = options;
+  c.tile = tile;
+  c.stateful = tile.layer.stateful();
+  const ir::Window& w = tile.layer.window;
+  c.stride_y = w.stride_y;
+  c.stride_x = w.stride_x;
+  c.dilation_y = w.dilation_y;
+  c.dilation_x = w.dilation_x;
+  c.cap_y = tile.in_y;
+  c.cap_x = tile.in_x;
+  SetSpatial(c);
+  SetLevels(c, hardware.offchip);
+  SetOperands(c);
+  SetOverflow(c);
+  SetTotals(c);
+  return c;
+}
+
+}  // namespace internal
+}  // namespace snnplan::cost
