@@ -21,6 +21,7 @@ int RunCli(int argc, const char* const* argv) {
   RegisterImportCommand(app, &run);
   RegisterPlanCommand(app, &run);
   RegisterExploreCommand(app, &run);
+  RegisterValidateCommand(app, &run);
   RegisterCostCommand(app, &run);
   try {
     app.parse(argc, argv);

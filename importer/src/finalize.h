@@ -1,0 +1,33 @@
+// After layers are built: timesteps, batch, per-layer neurons, T per layer,
+// blocks, --stateless-blocks and precisions.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "layer_builder.h"
+#include "neuron_rules.h"
+#include "onnx_graph.h"
+#include "snnplan/importer.h"
+#include "snnplan/ir.h"
+
+namespace snnplan::importer::internal {
+
+struct TimeInfo {
+  int64_t timesteps = 1;
+  bool in_graph = false;  // T is a graph axis (unrolled, looped, 5-D input)
+};
+
+// T from Loop trip counts, unrolled neuron chains or a [T,B,...] input;
+// --timesteps for single-step exports.
+absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
+                                    const ImportOptions& options);
+
+// Derives blocks: segments end at residual joins (plus trailing pooling /
+// relu); after the last join every spiking weighted layer starts a block;
+// without joins every spiking weighted layer does.
+void DeriveBlocks(std::vector<ir::Layer>* layers);
+
+absl::StatusOr<ir::Workload> Finalize(const Scope& main, const Recognition& rec,
+                                      const TimeInfo& time, BuiltGraph built,
+                                      const ImportOptions& options);
+
+}  // namespace snnplan::importer::internal

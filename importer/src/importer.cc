@@ -1,0 +1,228 @@
+// ImportFile / ImportBytes: parse and validate with libonnx, bind input
+// shapes, recognise neurons, build layers, then derive T, batch, blocks and
+// precisions.
+#include "snnplan/importer.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "finalize.h"
+#include "layer_builder.h"
+#include "neuron_rules.h"
+#include "onnx/checker.h"
+#include "onnx/shape_inference/implementation.h"
+#include "onnx_graph.h"
+
+namespace snnplan::importer {
+namespace {
+
+using internal::Scope;
+using internal::Shape;
+
+// Ops the importer understands (as layers, views, constant plumbing or
+// parts of neuron patterns); everything else is rejected up front.
+const std::set<std::string>& SupportedOps() {
+  static const std::set<std::string> kOps = {
+      "Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool",
+      "ReduceMean", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "Clip",
+      "BatchNormalization", "Reshape", "Flatten", "Unsqueeze", "Squeeze",
+      "Identity", "Dropout", "Concat", "Gather", "Slice", "Shape", "Size",
+      "Constant", "ConstantOfShape", "Cast", "Greater", "GreaterOrEqual",
+      "Loop", "ScatterND", "Expand", "Range", "Pad", "Equal", "Less", "Where",
+      "Not", "Min", "Max"};
+  return kOps;
+}
+
+void CollectUnsupported(const onnx::GraphProto& g, std::vector<std::string>* bad) {
+  for (const auto& n : g.node()) {
+    const std::string& d = n.domain();
+    std::string name = n.name().empty() ? "<unnamed>" : n.name();
+    if (!d.empty() && d != "ai.onnx")
+      bad->push_back(absl::StrCat("unsupported op ", d, "::", n.op_type(), " (custom domain '",
+                                  d, "') at node ", name));
+    else if (!SupportedOps().count(n.op_type()))
+      bad->push_back(absl::StrCat("unsupported op ", n.op_type(), " at node ", name));
+    for (const auto& a : n.attribute())
+      if (a.has_g()) CollectUnsupported(a.g(), bad);
+  }
+}
+
+absl::Status CheckOps(const onnx::ModelProto& m) {
+  std::vector<std::string> bad;
+  CollectUnsupported(m.graph(), &bad);
+  if (bad.empty()) return absl::OkStatus();
+  size_t n = bad.size();
+  if (n > 4) bad.resize(4);
+  return absl::InvalidArgumentError(absl::StrCat(
+      absl::StrJoin(bad, "; "), n > 4 ? absl::StrCat("; and ", n - 4, " more") : ""));
+}
+
+absl::StatusOr<onnx::ModelProto> Parse(std::string_view bytes) {
+  if (bytes.empty())
+    return absl::InvalidArgumentError("empty file: not an ONNX model");
+  onnx::ModelProto m;
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return absl::InvalidArgumentError(
+        "not an ONNX model: protobuf parse error (truncated or corrupt file?)");
+  if (!m.has_graph() || m.ir_version() <= 0 || m.graph().node_size() == 0)
+    return absl::InvalidArgumentError("not an ONNX model: no graph or no ir_version");
+  return m;
+}
+
+int DefaultOpset(const onnx::ModelProto& m) {
+  for (const auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") return static_cast<int>(o.version());
+  return 0;
+}
+
+// Static shapes ONNX shape inference finds (a fallback for our own pass).
+absl::StatusOr<std::map<std::string, Shape>> InferredShapes(const onnx::ModelProto& m) {
+  onnx::ModelProto copy = m;
+  try {
+    onnx::shape_inference::InferShapes(copy);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("ONNX shape inference failed: ", e.what()));
+  }
+  std::map<std::string, Shape> out;
+  for (const auto& vi : copy.graph().value_info()) {
+    if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) continue;
+    Shape s;
+    bool known = true;
+    for (const auto& d : vi.type().tensor_type().shape().dim()) {
+      if (!d.has_dim_value()) known = false;
+      s.push_back(d.dim_value());
+    }
+    if (known) out[vi.name()] = s;
+  }
+  return out;
+}
+
+bool FeedsOnlyArithmetic(const Scope& s, const std::string& name) {
+  const auto& cons = s.Consumers(name);
+  return !cons.empty() && std::all_of(cons.begin(), cons.end(), [](const auto* n) {
+    const std::string& op = n->op_type();
+    return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Neg";
+  });
+}
+
+// Binds symbolic dims (T, batch) and --input-shape overrides. Inputs that
+// only feed neuron arithmetic (membranes of single-step exports) follow the
+// new shapes when an input shape is overridden.
+absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope* s) {
+  std::map<std::string, std::vector<int64_t>> pending = o.input_shapes;
+  for (const auto& in : g.input()) {
+    if (!s->IsGraphInput(in.name()) || !in.type().has_tensor_type()) continue;
+    const auto& dims = in.type().tensor_type().shape().dim();
+    int rank = dims.size();
+    Shape shape;
+    for (int i = 0; i < rank; ++i) {
+      const auto& d = dims[i];
+      if (d.has_dim_value()) {
+        shape.push_back(d.dim_value());
+        continue;
+      }
+      std::string what = absl::StrCat("input ", in.name(), " dimension ", i, " ('",
+                                      d.dim_param(), "') is symbolic");
+      bool is_t = rank == 5 && i == 0;
+      bool is_b = (rank == 5 && i == 1) || (rank < 5 && i == 0);
+      if (is_t && o.timesteps) shape.push_back(*o.timesteps);
+      else if (is_b && o.batch) shape.push_back(*o.batch);
+      else if (is_t) return absl::InvalidArgumentError(absl::StrCat(what, ": pin T with --timesteps N"));
+      else if (is_b) return absl::InvalidArgumentError(absl::StrCat(what, ": pin the batch with --batch N"));
+      else return absl::InvalidArgumentError(absl::StrCat(what, ": set it with --input-shape"));
+    }
+    if (auto it = pending.find(in.name()); it != pending.end()) {
+      if (it->second.size() > shape.size())
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--input-shape ", in.name(), ": ", it->second.size(), " dims for a rank-",
+            shape.size(), " input"));
+      std::copy(it->second.begin(), it->second.end(), shape.end() - it->second.size());
+      pending.erase(it);
+    } else if (!o.input_shapes.empty() && FeedsOnlyArithmetic(*s, in.name())) {
+      s->ForgetShape(in.name());
+      continue;
+    }
+    s->SetInputShape(in.name(), shape);
+  }
+  if (!pending.empty()) {
+    std::vector<std::string> names;
+    for (const auto& in : g.input())
+      if (s->IsGraphInput(in.name())) names.push_back(in.name());
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--input-shape: the model has no input '", pending.begin()->first,
+        "' (inputs: ", absl::StrJoin(names, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options) {
+  absl::StatusOr<onnx::ModelProto> model = Parse(bytes);
+  if (!model.ok()) return model.status();
+  if (absl::Status s = CheckOps(*model); !s.ok()) return s;
+  try {
+    onnx::checker::check_model(*model);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("ONNX checker: ", e.what()));
+  }
+  absl::StatusOr<std::map<std::string, Shape>> inferred = InferredShapes(*model);
+  if (!inferred.ok()) return inferred.status();
+  Scope main(model->graph(), nullptr, DefaultOpset(*model));
+  if (absl::Status s = BindInputs(model->graph(), options, &main); !s.ok()) return s;
+  // Inferred shapes are stale once an input shape changes.
+  std::map<std::string, Shape> fallback;
+  if (options.input_shapes.empty()) fallback = std::move(*inferred);
+  if (absl::Status s = main.Propagate(fallback); !s.ok()) return s;
+  absl::StatusOr<internal::Recognition> rec = internal::RecognizeNeurons(main);
+  if (!rec.ok()) return rec.status();
+  absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *rec, options);
+  if (!time.ok()) return time.status();
+  absl::StatusOr<internal::BuiltGraph> built =
+      internal::BuildLayers(main, *rec, time->timesteps);
+  if (!built.ok()) return built.status();
+  return internal::Finalize(main, *rec, *time, std::move(*built), options);
+}
+
+}  // namespace
+
+absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_view source,
+                                         const ImportOptions& options) {
+  absl::StatusOr<ir::Workload> w = Import(bytes, options);
+  if (!w.ok())
+    return absl::Status(w.status().code(), absl::StrCat(std::string(source), ": ", w.status().message()));
+  std::string src(source);
+  w->model_file = src.substr(src.find_last_of('/') == std::string::npos
+                                 ? 0 : src.find_last_of('/') + 1);
+  w->model_sha256 = Sha256Hex(bytes);
+  return w;
+}
+
+absl::StatusOr<ir::Workload> ImportFile(const std::string& path, const ImportOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
+  return ImportBytes(buf.str(), path, options);
+}
+
+}  // namespace snnplan::importer

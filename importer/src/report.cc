@@ -1,0 +1,168 @@
+// ToJson (docs/ir.md, schema_version 1) and the `snnplan import` table.
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "snnplan/importer.h"
+
+namespace snnplan::importer {
+namespace {
+
+using nlohmann::json;
+
+bool IsPool(ir::OpKind k) {
+  return k == ir::OpKind::kMaxPool || k == ir::OpKind::kAvgPool ||
+         k == ir::OpKind::kGlobalAvgPool;
+}
+
+json ParamJson(const ir::NeuronParam& p) {
+  return {{"value", p.value}, {"per_neuron", p.per_neuron}};
+}
+
+json LayerJson(const ir::Layer& l, int id) {
+  json dims = json::object();
+  for (ir::Dim d : ir::kAllDims) dims[std::string(ir::DimName(d))] = l.dims.Get(d);
+  const ir::Window& w = l.window;
+  const ir::Precision& p = l.precision;
+  return {
+      {"id", id},
+      {"name", l.name},
+      {"op", std::string(ir::OpKindName(l.op))},
+      {"inputs", l.inputs},
+      {"block", l.block},
+      {"dims", dims},
+      {"window", {{"stride", {w.stride_y, w.stride_x}},
+                  {"pads", {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right}},
+                  {"dilation", {w.dilation_y, w.dilation_x}}}},
+      {"in_y", l.in_y},
+      {"in_x", l.in_x},
+      {"neuron", std::string(ir::NeuronModeName(l.neuron.mode))},
+      {"neuron_kind", l.neuron.kind},
+      {"states_per_neuron", l.neuron.states_per_neuron},
+      {"reset", std::string(ir::ResetModeName(l.neuron.reset))},
+      {"reset_value", l.neuron.reset_value},
+      {"decay", ParamJson(l.neuron.decay)},
+      {"decay_input", l.neuron.decay_input},
+      {"threshold", ParamJson(l.neuron.threshold)},
+      {"states", l.NeuronStates()},
+      {"weights", l.weight_elements},
+      {"weights_used", l.WeightsUsed()},
+      {"out_shape", l.out_shape},
+      {"network_output", l.network_output},
+      {"features_per_step", l.OutputElementsPerStep()},
+      {"ops_per_step", l.OpsPerStep()},
+      {"op_unit", l.uses_sop() ? "SOP" : "MAC"},
+      {"precision", {{"weight_bits", p.weight_bits}, {"input_bits", p.input_bits},
+                     {"output_bits", p.output_bits}, {"state_bits", p.state_bits},
+                     {"accumulator_bits", p.accumulator_bits}}},
+  };
+}
+
+struct BlockTotals {
+  int64_t weights = 0, states = 0, features = 0;
+};
+
+std::map<int, BlockTotals> PerBlock(const ir::Workload& w) {
+  std::map<int, BlockTotals> out;
+  for (const ir::Layer& l : w.layers) {
+    BlockTotals& b = out[l.block];
+    b.weights += l.weight_elements;
+    b.states += l.NeuronStates();
+    b.features += l.OutputElementsPerStep();
+  }
+  return out;
+}
+
+std::string DimsText(const ir::Layer& l) {
+  const ir::LoopDims& d = l.dims;
+  std::string s = absl::StrCat("T", d.T, " K", d.K, " C", d.C);
+  if (d.G != 1) absl::StrAppend(&s, " G", d.G);
+  if (d.OY != 1 || d.OX != 1) absl::StrAppend(&s, " O", d.OY, "x", d.OX);
+  if (d.FY != 1 || d.FX != 1) absl::StrAppend(&s, " F", d.FY, "x", d.FX);
+  if (l.window.stride_y != 1 || l.window.stride_x != 1)
+    absl::StrAppend(&s, " s", l.window.stride_y);
+  return s;
+}
+
+std::string NeuronText(const ir::Layer& l) {
+  if (!l.spiking()) return "none";
+  return absl::StrCat(std::string(ir::NeuronModeName(l.neuron.mode)), " ", l.neuron.kind,
+                      " ", std::string(ir::ResetModeName(l.neuron.reset)));
+}
+
+}  // namespace
+
+json ToJson(const ir::Workload& w) {
+  json layers = json::array();
+  json totals = {{"conv", 0}, {"linear", 0}, {"pool", 0}, {"spiking_layers", 0},
+                 {"stateful_layers", 0}, {"stateless_layers", 0}, {"states", 0},
+                 {"weights", 0}, {"weights_used", 0}, {"layers", w.layers.size()}};
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const ir::Layer& l = w.layers[i];
+    layers.push_back(LayerJson(l, static_cast<int>(i)));
+    if (l.op == ir::OpKind::kConv) totals["conv"] = totals["conv"].get<int>() + 1;
+    if (l.op == ir::OpKind::kLinear) totals["linear"] = totals["linear"].get<int>() + 1;
+    if (IsPool(l.op)) totals["pool"] = totals["pool"].get<int>() + 1;
+    if (l.spiking()) totals["spiking_layers"] = totals["spiking_layers"].get<int>() + 1;
+    if (l.stateful()) totals["stateful_layers"] = totals["stateful_layers"].get<int>() + 1;
+    if (l.neuron.mode == ir::NeuronMode::kStateless)
+      totals["stateless_layers"] = totals["stateless_layers"].get<int>() + 1;
+    totals["weights"] = totals["weights"].get<int64_t>() + l.weight_elements;
+  }
+  totals["states"] = w.TotalNeuronStates();
+  totals["weights_used"] = w.TotalWeightsUsed();
+  json blocks = json::array();
+  for (const auto& [id, b] : PerBlock(w))
+    blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
+                      {"features_per_step", b.features}});
+  return {{"schema_version", 1},
+          {"model_file", w.model_file},
+          {"model_sha256", w.model_sha256},
+          {"timesteps", w.timesteps},
+          {"batch", w.batch},
+          {"num_blocks", w.num_blocks},
+          {"layers", layers},
+          {"blocks", blocks},
+          {"totals", totals}};
+}
+
+std::string DescribeTable(const ir::Workload& w) {
+  std::string out = absl::StrFormat("model %s  T=%d  batch=%d  layers=%d  blocks=%d\n",
+                                    w.model_file, w.timesteps, w.batch, w.layers.size(),
+                                    w.num_blocks);
+  size_t name_w = 4;
+  for (const ir::Layer& l : w.layers) name_w = std::max(name_w, l.name.size());
+  name_w = std::min<size_t>(name_w, 40);
+  absl::StrAppend(&out, absl::StrFormat("%3s  %-*s %-13s %-32s %-28s %5s %10s %10s %10s %14s\n",
+                                        "id", name_w, "name", "op", "dims", "neuron", "block",
+                                        "weights", "states", "features", "ops/step"));
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const ir::Layer& l = w.layers[i];
+    std::string name = l.name.size() > name_w ? "..." + l.name.substr(l.name.size() - name_w + 3)
+                                              : l.name;
+    absl::StrAppend(&out, absl::StrFormat(
+        "%3d  %-*s %-13s %-32s %-28s %5d %10d %10d %10d %10d %s\n", i, name_w, name,
+        std::string(ir::OpKindName(l.op)), DimsText(l), NeuronText(l), l.block, l.weight_elements,
+        l.NeuronStates(), l.OutputElementsPerStep(), l.OpsPerStep(),
+        l.uses_sop() ? "SOP" : "MAC"));
+  }
+  absl::StrAppend(&out, "\nblock    weights     states   features/step\n");
+  int64_t weights = 0;
+  for (const auto& [id, b] : PerBlock(w)) {
+    absl::StrAppend(&out, absl::StrFormat("%5d %10d %10d %15d\n", id, b.weights, b.states,
+                                          b.features));
+    weights += b.weights;
+  }
+  json t = ToJson(w)["totals"];
+  absl::StrAppend(&out, absl::StrFormat(
+      "\ntotal: %d conv, %d linear, %d pool; %d spiking layers (%d stateful, %d stateless); "
+      "%d neuron states; %d weights\n",
+      t["conv"].get<int>(), t["linear"].get<int>(), t["pool"].get<int>(),
+      t["spiking_layers"].get<int>(), t["stateful_layers"].get<int>(),
+      t["stateless_layers"].get<int>(), w.TotalNeuronStates(), weights));
+  return out;
+}
+
+}  // namespace snnplan::importer

@@ -1,0 +1,162 @@
+// Every bad fixture is rejected with a message naming the file and the
+// offending node(s)/op(s); options are validated.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "snnplan/importer.h"
+#include "tiny_nets.h"
+
+namespace snnplan {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+std::string Bad(const std::string& name) {
+  return std::string(SNNPLAN_SOURCE_DIR) + "/models/bad/" + name;
+}
+
+absl::Status ImportStatus(const std::string& path, importer::ImportOptions o = {}) {
+  return importer::ImportFile(path, o).status();
+}
+
+TEST(Errors, EmptyFile) {
+  absl::Status s = ImportStatus(Bad("empty.onnx"));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("empty.onnx"), HasSubstr("empty file")));
+}
+
+TEST(Errors, TruncatedAndRandomBytes) {
+  for (const char* f : {"truncated.onnx", "random_bytes.onnx"}) {
+    absl::Status s = ImportStatus(Bad(f));
+    EXPECT_THAT(s.message(), AllOf(HasSubstr(f), HasSubstr("protobuf parse error")));
+  }
+}
+
+TEST(Errors, UnsupportedLstm) {
+  absl::Status s = ImportStatus(Bad("unknown_op_lstm.onnx"));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("unknown_op_lstm.onnx"),
+                                 HasSubstr("unsupported op LSTM"), HasSubstr("/lstm/LSTM")));
+}
+
+TEST(Errors, OpaquePythonOp) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  absl::Status s = ImportStatus(Bad("unknown_op_pythonop.onnx"), o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("unknown_op_pythonop.onnx"),
+                                 HasSubstr("prim::PythonOp"), HasSubstr("/net/lif1/PythonOp")));
+}
+
+TEST(Errors, CustomDomainHeaviside) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  absl::Status s = ImportStatus(Bad("custom_domain_heaviside.onnx"), o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("custom_domain_heaviside.onnx"),
+                                 HasSubstr("snn::Heaviside"), HasSubstr("/net/lif1/Heaviside")));
+}
+
+TEST(Errors, SymbolicBatchNeedsPinning) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  absl::Status s = ImportStatus(Bad("dynamic_batch_snntorch_step.onnx"), o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("dynamic_batch_snntorch_step.onnx"),
+                                 HasSubstr("input x dimension 0 ('batch')"),
+                                 HasSubstr("--batch")));
+}
+
+TEST(Errors, SymbolicTimeNeedsPinning) {
+  importer::ImportOptions o;
+  o.batch = 2;
+  absl::Status s = ImportStatus(Bad("dynamic_batch_time_sj_loop.onnx"), o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("input x_seq dimension 0 ('T')"),
+                                 HasSubstr("--timesteps")));
+  o = {};
+  o.timesteps = 4;
+  s = ImportStatus(Bad("dynamic_batch_time_sj_loop.onnx"), o);
+  EXPECT_THAT(s.message(), HasSubstr("dimension 1 ('batch')"));
+}
+
+TEST(Errors, MissingFile) {
+  absl::Status s = ImportStatus(Bad("does_not_exist.onnx"));
+  EXPECT_THAT(s.message(), HasSubstr("does_not_exist.onnx"));
+}
+
+TEST(Errors, TimestepsDisagreeWithGraph) {
+  importer::ImportOptions o;
+  o.timesteps = 8;
+  absl::Status s = ImportStatus(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_unrolled_T4_op13.onnx", o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("--timesteps 8"), HasSubstr("T = 4")));
+}
+
+TEST(Errors, LinearInputSizeChanged) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  o.input_shapes["x"] = {2, 40, 40};
+  absl::Status s = ImportStatus(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("/net/fc/Gemm"), HasSubstr("5408")));
+}
+
+TEST(Errors, UnknownInputShapeName) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  o.input_shapes["y"] = {2, 40, 40};
+  absl::Status s = ImportStatus(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  EXPECT_THAT(s.message(), HasSubstr("no input 'y'"));
+}
+
+TEST(Errors, StatelessBlockOutOfRange) {
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  o.stateless_blocks = {9};
+  absl::Status s = ImportStatus(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  EXPECT_THAT(s.message(), HasSubstr("block 9"));
+}
+
+TEST(Errors, BlocksFileOverridesAndValidates) {
+  std::string path = ::testing::TempDir() + "/blocks.json";
+  {
+    std::ofstream f(path);
+    f << R"({"/net/conv1/Conv": 0, "/net/conv2/Conv": 0, "/net/pool/MaxPool": 0, "/net/fc/Gemm": 1})";
+  }
+  importer::ImportOptions o;
+  o.timesteps = 4;
+  o.blocks_file = path;
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->num_blocks, 2);
+  EXPECT_EQ(w->layers[1].block, 0);
+  EXPECT_EQ(w->layers[3].block, 1);
+  {
+    std::ofstream f(path);
+    f << R"({"nope": 0})";
+  }
+  EXPECT_THAT(importer::ImportFile(std::string(SNNPLAN_SOURCE_DIR) +
+                                       "/models/snntorch_nmnist_step_op13.onnx", o)
+                  .status()
+                  .message(),
+              HasSubstr("no layer named 'nope'"));
+  std::remove(path.c_str());
+}
+
+// A node the importer does not understand is an error, never dropped.
+TEST(Errors, UnknownArithmeticBetweenLayers) {
+  testing::GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string y = b.Op("Mul", {testing::TinyConv(b, x), b.Const(2.0f)});
+  b.Output(y);
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  absl::Status s = testing::Import(b, o).status();
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"),
+                                 HasSubstr("unsupported op Mul")));
+}
+
+}  // namespace
+}  // namespace snnplan
