@@ -313,7 +313,7 @@ void RegisterCostCommand(CLI::App& app, Runner* run) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--density-file", f->density_file,
                   "JSON object: layer name -> density (others use --density)");
-  cmd->add_option("--budget", f->budget,
+  cmd->add_option("--mapping-budget", f->budget,
                   "Most mappings evaluated per tile (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", f->json, "Write the JSON report to this file ('-' = stdout)");

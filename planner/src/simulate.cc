@@ -170,8 +170,9 @@ class Simulator {
   void AssignDram(int piece, int region);
   int64_t Store(int piece, Cause cause, int64_t not_before);
   void Evict(int piece);
-  bool Place(int piece, const std::set<int>& pinned);
-  int PickVictim(const std::set<int>& pinned, size_t position) const;
+  bool Place(int piece);
+  int PickVictim(size_t position) const;
+  bool Pinned(int piece) const { return pinned_at_[piece] == static_cast<int64_t>(position_); }
   void Free(int piece, int64_t at);
   absl::Status PrepareTile(size_t position, const std::vector<int>& needed);
   int64_t LoadIfNeeded(int piece);
@@ -185,6 +186,9 @@ class Simulator {
   Scratchpad pad_;
   std::vector<PieceState> st_;
   std::set<int> live_;  // pieces on chip
+  std::vector<int64_t> pinned_at_;  // order position of the tile that needs it
+  // Per-tile scratch, reused to avoid allocations in the hot loop.
+  std::vector<int> needed_, allocation_before_, read_;
   const std::vector<std::vector<int>>& tile_inputs_ = plan_.tile_inputs;
   const std::vector<int>& tile_output_ = plan_.tile_output;
   const std::vector<int>& tile_state_ = plan_.tile_state;
@@ -245,7 +249,7 @@ void Simulator::Evict(int piece) {
   Free(piece, until);
 }
 
-int Simulator::PickVictim(const std::set<int>& pinned, size_t position) const {
+int Simulator::PickVictim(size_t position) const {
   int best = -1;
   auto better = [&](int a, int b) {  // true if a should go before b
     const Piece& pa = plan_.pieces[a];
@@ -267,14 +271,14 @@ int Simulator::PickVictim(const std::set<int>& pinned, size_t position) const {
     return a < b;
   };
   for (int p : live_) {
-    if (pinned.count(p)) continue;
+    if (Pinned(p)) continue;
     if (best < 0 || better(p, best)) best = p;
   }
   return best;
 }
 
 // Finds room for `piece`, evicting unpinned pieces in policy order.
-bool Simulator::Place(int piece, const std::set<int>& pinned) {
+bool Simulator::Place(int piece) {
   const int64_t bytes = plan_.pieces[piece].bytes;
   while (true) {
     if (std::optional<int64_t> off = pad_.FirstFit(bytes)) {
@@ -286,7 +290,7 @@ bool Simulator::Place(int piece, const std::set<int>& pinned) {
       live_.insert(piece);
       return true;
     }
-    int victim = PickVictim(pinned, position_);
+    int victim = PickVictim(position_);
     if (victim < 0) return false;
     Evict(victim);
   }
@@ -320,11 +324,11 @@ int64_t Simulator::LoadIfNeeded(int piece) {
 }
 
 absl::Status Simulator::PrepareTile(size_t position, const std::vector<int>& needed) {
-  std::set<int> pinned(needed.begin(), needed.end());
+  for (int p : needed) pinned_at_[p] = static_cast<int64_t>(position);
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool placed = true;
     for (int p : needed)
-      if (!st_[p].on_chip && !(placed = Place(p, pinned))) break;
+      if (!st_[p].on_chip && !(placed = Place(p))) break;
     if (placed) return absl::OkStatus();
     // Fragmented by this tile's own pieces: write them back and re-place
     // everything from a clean buffer (they are reloaded below).
@@ -358,12 +362,14 @@ absl::Status Simulator::RunTile(size_t position) {
       if (st_[p].on_chip && st_[p].dirty) Store(p, Cause::kWriteback, 0);
   if (stream_s && sp >= 0 && st_[sp].on_chip) Evict(sp);
 
-  std::vector<int> needed;
+  std::vector<int>& needed = needed_;
+  needed.clear();
   if (wp >= 0 && !stream_w) needed.push_back(wp);
   if (sp >= 0 && !stream_s) needed.push_back(sp);
   if (!stream_i) needed.insert(needed.end(), ins.begin(), ins.end());
   if (!stream_o) needed.push_back(op);
-  std::vector<int> allocation_before;
+  std::vector<int>& allocation_before = allocation_before_;
+  allocation_before.clear();
   for (int p : needed) allocation_before.push_back(st_[p].allocation);
   if (absl::Status s = PrepareTile(position, needed); !s.ok()) return s;
 
@@ -443,7 +449,8 @@ absl::Status Simulator::RunTile(size_t position) {
   core_free_ = end;
 
   // Consume uses; free what nobody reads again.
-  std::vector<int> read = ins;
+  std::vector<int>& read = read_;
+  read.assign(ins.begin(), ins.end());
   if (wp >= 0) read.push_back(wp);
   if (sp >= 0) read.push_back(sp);
   for (int p : read) {
@@ -483,6 +490,10 @@ void Simulator::Finish() {
 
 absl::Status Simulator::Run() {
   st_.assign(plan_.pieces.size(), {});
+  pinned_at_.assign(plan_.pieces.size(), -1);
+  plan_.tiles.reserve(plan_.graph.order.size());
+  plan_.allocations.reserve(2 * plan_.graph.order.size());
+  plan_.transfers.reserve(plan_.graph.order.size());
   for (size_t p = 0; p < plan_.pieces.size(); ++p) {
     const Piece& piece = plan_.pieces[p];
     PieceState& s = st_[p];
