@@ -50,9 +50,10 @@ std::string HeatmapSvg(const ExploreResult& r, const std::string& title) {
       lo = std::min(lo, e.summary.energy.dram_pj);
       hi = std::max(hi, e.summary.energy.dram_pj);
     }
-  auto shade = [&](double v) {
-    if (!(hi > lo) || v <= 0 || lo <= 0) return Ramp(0.5);
-    return Ramp(1.0 - (std::log(v) - std::log(lo)) / (std::log(hi) - std::log(lo)));
+  // Position on the ramp: low DRAM energy = bright, high = dark (log scale).
+  auto ramp_pos = [&](double v) {
+    if (!(hi > lo) || v <= 0 || lo <= 0) return 0.5;
+    return 1.0 - (std::log(v) - std::log(lo)) / (std::log(hi) - std::log(lo));
   };
   std::ostringstream svg;
   svg << Header(width, height, title);
@@ -65,14 +66,15 @@ std::string HeatmapSvg(const ExploreResult& r, const std::string& title) {
     svg << absl::StrFormat(
         "<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
         "stroke=\"%s\" stroke-width=\"%d\"><title>%s: %s</title></rect>\n",
-        x, y, cell, cell, e.feasible ? shade(e.summary.energy.dram_pj) : "#cccccc",
+        x, y, cell, cell, e.feasible ? Ramp(ramp_pos(e.summary.energy.dram_pj)) : "#cccccc",
         best ? "#e00000" : "white", best ? 4 : 1, Escape(e.spec),
-        e.feasible ? absl::StrFormat("DRAM %.4g uJ", e.summary.energy.dram_pj / 1e6)
+        e.feasible ? absl::StrFormat("DRAM %.4g mJ", e.summary.energy.dram_pj / 1e9)
                    : "infeasible");
+    const bool dark = e.feasible && ramp_pos(e.summary.energy.dram_pj) < 0.45;
     svg << absl::StrFormat(
         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%s</text>\n", x + cell / 2,
-        y + cell / 2 + 4, "black",
-        e.feasible ? absl::StrFormat("%.3g", e.summary.energy.dram_pj / 1e6) : "n/a");
+        y + cell / 2 + 4, dark ? "white" : "black",
+        e.feasible ? absl::StrFormat("%.3g", e.summary.energy.dram_pj / 1e9) : "n/a");
   }
   for (int k = 0; k < n; ++k) {
     svg << absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
@@ -84,7 +86,7 @@ std::string HeatmapSvg(const ExploreResult& r, const std::string& title) {
       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">blocks time-batched</text>\n"
       "<text x=\"20\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 20 %d)\">blocks "
       "layer-fused</text>\n"
-      "<text x=\"%d\" y=\"%d\">DRAM energy (uJ)</text>\n"
+      "<text x=\"%d\" y=\"%d\">DRAM energy (mJ)</text>\n"
       "<text x=\"%d\" y=\"%d\">red = best</text>\n",
       left + n * cell / 2, top + n * cell + 36, top + n * cell / 2, top + n * cell / 2,
       left + n * cell + 10, top + 10, left + n * cell + 10, top + 26);
@@ -108,7 +110,7 @@ void Bars(std::ostringstream& svg, int x0, int top, int h, const std::string& ca
     for (double v : b.values) t += v;
     max_total = std::max(max_total, t);
   }
-  svg << absl::StrFormat("<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", x0, top - 8,
+  svg << absl::StrFormat("<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", x0, top - 28,
                          Escape(caption));
   for (size_t i = 0; i < bars.size(); ++i) {
     const int x = x0 + 20 + static_cast<int>(i) * 90;
@@ -118,14 +120,14 @@ void Bars(std::ostringstream& svg, int x0, int top, int h, const std::string& ca
       y -= bh;
       svg << absl::StrFormat(
           "<rect class=\"segment\" x=\"%d\" y=\"%.2f\" width=\"50\" height=\"%.2f\" fill=\"%s\">"
-          "<title>%s %s: %.4g uJ</title></rect>\n",
+          "<title>%s %s: %.4g mJ</title></rect>\n",
           x, y, bh, kColors[k % kColors.size()], Escape(bars[i].label), keys[k],
-          bars[i].values[k] / 1e6);
+          bars[i].values[k] / 1e9);
     }
     double total = 0;
     for (double v : bars[i].values) total += v;
-    svg << absl::StrFormat("<text x=\"%d\" y=\"%.2f\" text-anchor=\"middle\">%.3g uJ</text>\n",
-                           x + 25, y - 4, total / 1e6);
+    svg << absl::StrFormat("<text x=\"%d\" y=\"%.2f\" text-anchor=\"middle\">%.3g mJ</text>\n",
+                           x + 25, y - 4, total / 1e9);
     svg << absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x + 25,
                            top + h + 14, Escape(bars[i].label));
   }
@@ -141,7 +143,7 @@ void Bars(std::ostringstream& svg, int x0, int top, int h, const std::string& ca
 
 std::string BreakdownSvg(const ExploreResult& r, const std::string& title) {
   std::ostringstream svg;
-  svg << Header(620, 320, title);
+  svg << Header(620, 350, title);
   std::vector<Stack> by_component, by_operand;
   auto add = [&](const std::string& label, const plan::Summary& s) {
     by_component.push_back({label, {s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
@@ -152,11 +154,11 @@ std::string BreakdownSvg(const ExploreResult& r, const std::string& title) {
   };
   add("st-lbl", r.baseline.summary);
   if (r.best >= 0) add("best", r.evaluations[r.best].summary);
-  Bars(svg, 20, 60, 200, "energy by component", {"compute", "local", "sram", "dram"},
+  Bars(svg, 20, 80, 200, "energy by component", {"compute", "local", "sram", "dram"},
        by_component);
-  Bars(svg, 320, 60, 200, "memory energy by operand", {"W", "I", "O", "S"}, by_operand);
+  Bars(svg, 320, 80, 200, "memory energy by operand", {"W", "I", "O", "S"}, by_operand);
   if (r.best >= 0)
-    svg << absl::StrFormat("<text x=\"20\" y=\"300\">best: %s</text>\n",
+    svg << absl::StrFormat("<text x=\"20\" y=\"330\">best: %s</text>\n",
                            Escape(r.evaluations[r.best].spec));
   svg << "</svg>\n";
   return svg.str();

@@ -69,8 +69,9 @@ TEST(Explore, RankingsOrderBlocks) {
   EXPECT_EQ(RankBlocks(w, Ranking::kOutput), (std::vector<int>{2, 1, 0}));
   // Features per timestep: b0 8*16*16 = 2048 > b1 16*8*8 = 1024 > b2 512.
   EXPECT_EQ(RankBlocks(w, Ranking::kFeatures), (std::vector<int>{0, 1, 2}));
-  // Memory: b2 32*16*9*4 + 32*16*12 bits is the largest.
-  EXPECT_EQ(RankBlocks(w, Ranking::kMemory).front(), 2);
+  // Memory (weight + state bits): b0 8*2*9*4 + 8*16*16*12 = 25,152;
+  // b2 32*16*9*4 + 32*4*4*12 = 24,576; b1 16*8*9*4 + 16*8*8*12 = 16,896.
+  EXPECT_EQ(RankBlocks(w, Ranking::kMemory), (std::vector<int>{0, 2, 1}));
 }
 
 TEST(Explore, ExhaustiveBestNoWorseThanGridNoWorseThanBaseline) {
