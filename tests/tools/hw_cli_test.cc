@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -25,52 +26,12 @@ namespace fs = std::filesystem;
 const std::string kSourceDir = SNNPLAN_SOURCE_DIR;
 const std::string kHwData = kSourceDir + "/tests/data/hw/";
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using snnplan::testing::ReadAll;
+using Result = snnplan::testing::CliResult;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Quote(const std::string& s) { return snnplan::testing::ShellQuote(s); }
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-class HwCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("snnplan_hw_cli_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs snnplan with `args` (each shell-quoted); stdout/stderr captured.
-  Result Run(const std::vector<std::string>& args) {
-    std::string cmd = Quote(SNNPLAN_BINARY);
-    for (const std::string& a : args) cmd += " " + Quote(a);
-    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    cmd += " >" + Quote(out.string()) + " 2>" + Quote(err.string()) + " </dev/null";
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
-    return r;
-  }
-
-  fs::path dir_;
-};
+class HwCli : public snnplan::testing::CliTest {};
 
 TEST_F(HwCli, VersionPrintsTheVersion) {
   Result r = Run({"--version"});
