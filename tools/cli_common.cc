@@ -17,8 +17,7 @@ int ReportError(const absl::Status& status) {
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path)
-    : path_(std::move(path)),
-      temp_path_(absl::StrCat(path_, ".tmp.", ::getpid())) {
+    : path_(std::move(path)), temp_path_(absl::StrCat(path_, ".tmp.", ::getpid())) {
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
 }
 
@@ -31,29 +30,24 @@ AtomicFileWriter::~AtomicFileWriter() {
 
 absl::Status AtomicFileWriter::status() const {
   if (!out_.is_open())
-    return absl::InvalidArgumentError(
-        absl::StrCat(path_, ": cannot open for writing"));
-  if (!out_.good())
-    return absl::InternalError(absl::StrCat(path_, ": write failed"));
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": cannot open for writing"));
+  if (!out_.good()) return absl::InternalError(absl::StrCat(path_, ": write failed"));
   return absl::OkStatus();
 }
 
 absl::Status AtomicFileWriter::Commit() {
   if (absl::Status s = status(); !s.ok()) return s;
   out_.flush();
-  if (!out_.good())
-    return absl::InternalError(absl::StrCat(path_, ": write failed (disk full?)"));
+  if (!out_.good()) return absl::InternalError(absl::StrCat(path_, ": write failed (disk full?)"));
   out_.close();
-  if (out_.fail())
-    return absl::InternalError(absl::StrCat(path_, ": close failed"));
+  if (out_.fail()) return absl::InternalError(absl::StrCat(path_, ": close failed"));
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
     return absl::InternalError(absl::StrCat(path_, ": cannot rename temporary file"));
   committed_ = true;
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 std::string_view content) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
   AtomicFileWriter writer(path);
   if (absl::Status s = writer.status(); !s.ok()) return s;
   writer.stream().write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -62,23 +56,20 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 void AddImportOptions(CLI::App* cmd, ImportFlags* flags) {
   importer::ImportOptions& o = flags->options;
-  cmd->add_option("--timesteps", o.timesteps,
-                  "Timesteps T (required for single-step exports)")
+  cmd->add_option("--timesteps", o.timesteps, "Timesteps T (required for single-step exports)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o.batch, "Samples per inference (binds a symbolic batch)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--input-shape", flags->input_shapes,
                   "NAME=C,H,W: re-propagate shapes for another input size");
-  cmd->add_option("--blocks", o.blocks_file,
-                  "JSON object file: layer name -> block id");
+  cmd->add_option("--blocks", o.blocks_file, "JSON object file: layer name -> block id");
   cmd->add_option("--stateless-blocks", flags->stateless_blocks,
                   "Comma-separated block ids whose spiking layers forget their state");
   cmd->add_option("--weight-bits", o.weight_bits, "Weight precision (bits)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--input-bits", o.input_bits, "Network input precision (bits)")
       ->check(CLI::Range(1, 64));
-  cmd->add_option("--feature-bits", o.feature_bits,
-                  "Precision of non-spiking features (bits)")
+  cmd->add_option("--feature-bits", o.feature_bits, "Precision of non-spiking features (bits)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--state-bits", o.state_bits, "Neuron state precision in memory (bits)")
       ->check(CLI::Range(1, 64));
@@ -100,8 +91,8 @@ absl::Status FinishImportOptions(ImportFlags* flags) {
     for (absl::string_view d : absl::StrSplit(parts[1], ',')) {
       int64_t v = 0;
       if (!absl::SimpleAtoi(d, &v) || v <= 0)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--input-shape ", spec, ": '", d, "' is not a positive integer"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--input-shape ", spec, ": '", d, "' is not a positive integer"));
       dims.push_back(v);
     }
     flags->options.input_shapes[parts[0]] = dims;
@@ -110,8 +101,8 @@ absl::Status FinishImportOptions(ImportFlags* flags) {
     for (absl::string_view b : absl::StrSplit(flags->stateless_blocks, ',')) {
       int v = 0;
       if (!absl::SimpleAtoi(b, &v) || v < 0)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--stateless-blocks: '", b, "' is not a block id (integer >= 0)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--stateless-blocks: '", b, "' is not a block id (integer >= 0)"));
       flags->options.stateless_blocks.push_back(v);
     }
   }

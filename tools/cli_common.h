@@ -15,9 +15,9 @@
 namespace snnplan::cli {
 
 // Exit codes, one contract for every subcommand.
-inline constexpr int kExitOk = 0;          // success
-inline constexpr int kExitCheckFailed = 1; // a check failed (e.g. validate)
-inline constexpr int kExitBadInput = 2;    // bad input or usage
+inline constexpr int kExitOk = 0;           // success
+inline constexpr int kExitCheckFailed = 1;  // a check failed (e.g. validate)
+inline constexpr int kExitBadInput = 2;     // bad input or usage
 
 // Prints "snnplan: error: <message>" to stderr and returns kExitBadInput.
 int ReportError(const absl::Status& status);
@@ -30,9 +30,9 @@ class AtomicFileWriter {
   ~AtomicFileWriter();
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
-  absl::Status status() const;     // open/write errors so far
+  absl::Status status() const;  // open/write errors so far
   std::ostream& stream() { return out_; }
-  absl::Status Commit();           // flush, close, rename
+  absl::Status Commit();  // flush, close, rename
  private:
   std::string path_;
   std::string temp_path_;
@@ -41,8 +41,7 @@ class AtomicFileWriter {
 };
 
 // Writes `content` to `path` atomically.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 std::string_view content);
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
 
 // Adds the `snnplan import` options (--timesteps, --batch, --input-shape,
 // --blocks, --stateless-blocks, precisions) to `cmd`. Call

@@ -36,8 +36,8 @@ explore::Ranking ParseRanking(const std::string& s) {
 
 explore::ExploreOptions MakeExploreOptions(const ExploreFlags& f) {
   explore::ExploreOptions o;
-  o.strategy = f.strategy == "exhaustive" ? explore::Strategy::kExhaustive
-                                          : explore::Strategy::kGrid;
+  o.strategy =
+      f.strategy == "exhaustive" ? explore::Strategy::kExhaustive : explore::Strategy::kGrid;
   o.objective = f.objective == "energy"    ? explore::Objective::kEnergy
                 : f.objective == "latency" ? explore::Objective::kLatency
                 : f.objective == "edp"     ? explore::Objective::kEdp
@@ -190,18 +190,15 @@ int RunAblate(AblateFlags& f) {
     // Named like the paper's SEW-X: X = blocks that keep their state.
     const std::string variant = absl::StrCat("X=", n - k);
     const explore::Evaluation* best = r->best >= 0 ? &r->evaluations[r->best] : nullptr;
-    std::cout << absl::StrFormat("%-8s %10d %12d %14d %14d %16.6g  %s\n",
-                                 variant, w->TotalNeuronStates(),
-                                 state_bits, best ? best->summary.dram.total() : -1,
-                                 r->baseline.summary.dram.total(),
-                                 best ? best->summary.energy.total_pj() : 0.0,
-                                 best ? best->spec : "infeasible");
+    std::cout << absl::StrFormat(
+        "%-8s %10d %12d %14d %14d %16.6g  %s\n", variant, w->TotalNeuronStates(), state_bits,
+        best ? best->summary.dram.total() : -1, r->baseline.summary.dram.total(),
+        best ? best->summary.energy.total_pj() : 0.0, best ? best->spec : "infeasible");
     csv += absl::StrFormat("%s,%d,%d,%d,\"%s\",%d,%.12g,%d,%.12g,\n", variant, k,
                            w->TotalNeuronStates(), state_bits, best ? best->spec : "",
                            best ? best->summary.dram.total() : -1,
                            best ? best->summary.energy.total_pj() : 0.0,
-                           r->baseline.summary.dram.total(),
-                           r->baseline.summary.energy.total_pj());
+                           r->baseline.summary.dram.total(), r->baseline.summary.energy.total_pj());
   }
   if (!f.csv.empty())
     if (absl::Status s = WriteFileAtomically(f.csv, csv); !s.ok()) return ReportError(s);

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
-#include "plan_flags.h"
 #include "commands.h"
+#include "plan_flags.h"
 #include "snnplan/planner.h"
 
 namespace snnplan::cli {
@@ -65,8 +65,8 @@ int RunTrace(const TraceFlags& f) {
   if (!m.ok()) return ReportError(m.status());
   absl::StatusOr<nlohmann::json> trace = plan::ManifestToTrace(*m);
   if (!trace.ok())
-    return ReportError(absl::InvalidArgumentError(
-        absl::StrCat(f.manifest, ": ", trace.status().message())));
+    return ReportError(
+        absl::InvalidArgumentError(absl::StrCat(f.manifest, ": ", trace.status().message())));
   if (absl::Status s = WriteFileAtomically(f.output, trace->dump() + "\n"); !s.ok())
     return ReportError(s);
   return kExitOk;
@@ -85,8 +85,8 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
                 "Write only the summary in the manifest file (no tile/transfer lists)");
   cmd->callback([run, f] { *run = [f] { return RunPlan(*f); }; });
 
-  CLI::App* trace = app.add_subcommand(
-      "trace", "Convert a manifest into a Perfetto / Chrome trace-event file");
+  CLI::App* trace =
+      app.add_subcommand("trace", "Convert a manifest into a Perfetto / Chrome trace-event file");
   auto tf = std::make_shared<TraceFlags>();
   trace->add_option("manifest", tf->manifest, "Manifest JSON")->required();
   trace->add_option("-o,--output", tf->output, "Trace JSON to write")->required();

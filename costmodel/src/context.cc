@@ -12,6 +12,16 @@
 namespace snnplan::cost {
 namespace {
 
+// a * b for hardware totals (bandwidth or capacity times instances), capped
+// at 2^62 bits: the importer keeps every tile footprint and access count
+// below 2^62, so a larger capacity or bandwidth prices exactly the same.
+int64_t CappedProduct(int64_t a, int64_t b) {
+  constexpr int64_t kCap = int64_t{1} << 62;
+  int64_t p = 0;
+  if (__builtin_mul_overflow(a, b, &p) || p > kCap) return kCap;
+  return p;
+}
+
 using internal::DimArray;
 using internal::DimIndex;
 
@@ -130,8 +140,8 @@ void SetLevels(internal::Context& c, const hw::Offchip& offchip) {
     l.instances = core.Instances(m);
     l.read_fj_per_bit = m.read_energy_fj_per_bit;
     l.write_fj_per_bit = m.write_energy_fj_per_bit;
-    l.read_bw_bits = m.read_bw_bits_per_cycle * l.instances;
-    l.write_bw_bits = m.write_bw_bits_per_cycle * l.instances;
+    l.read_bw_bits = CappedProduct(m.read_bw_bits_per_cycle, l.instances);
+    l.write_bw_bits = CappedProduct(m.write_bw_bits_per_cycle, l.instances);
     l.region = static_cast<int>(i) == c.gb ? internal::Region::kSram
                                            : internal::Region::kLocal;
     // Capacity per instance sees only the spatial factors it serves; the
@@ -192,7 +202,7 @@ void SetOperands(internal::Context& c) {
 void SetOverflow(internal::Context& c) {
   std::array<int64_t, 4> fp = FootprintBits(c.tile);
   const internal::LevelInfo& gb = c.levels[c.gb];
-  int64_t capacity = gb.capacity_bits * gb.instances - c.tile.reserved_bits;
+  int64_t capacity = CappedProduct(gb.capacity_bits, gb.instances) - c.tile.reserved_bits;
   int64_t total = std::accumulate(fp.begin(), fp.end(), int64_t{0});
   std::array<int, 4> order = {0, 1, 2, 3};
   std::stable_sort(order.begin(), order.end(),

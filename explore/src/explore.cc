@@ -18,9 +18,7 @@ int64_t Words(int64_t bits, int64_t granularity_bits) {
   return (bits + g - 1) / g * g / 8;
 }
 
-int64_t OutSteps(const ir::Layer& l) {
-  return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T;
-}
+int64_t OutSteps(const ir::Layer& l) { return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T; }
 
 std::vector<double> BlockScores(const ir::Workload& w, Ranking ranking) {
   std::vector<double> score(w.num_blocks, 0.0);
@@ -42,13 +40,13 @@ std::vector<int> RankBlocks(const ir::Workload& w, Ranking ranking) {
   if (ranking == Ranking::kOutput) std::reverse(order.begin(), order.end());
   if (ranking == Ranking::kInput || ranking == Ranking::kOutput) return order;
   const std::vector<double> score = BlockScores(w, ranking);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return score[a] > score[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[a] > score[b]; });
   return order;
 }
 
-std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(
-    const ir::Workload& w, Ranking fuse, Ranking batch) {
+std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(const ir::Workload& w,
+                                                                          Ranking fuse,
+                                                                          Ranking batch) {
   const std::vector<int> fuse_order = RankBlocks(w, fuse);
   const std::vector<int> batch_order = RankBlocks(w, batch);
   std::vector<std::pair<plan::Schedule, std::pair<int, int>>> out;
@@ -101,10 +99,14 @@ int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
 
 double ObjectiveValue(const plan::Summary& s, Objective objective) {
   switch (objective) {
-    case Objective::kDram: return static_cast<double>(s.dram.total());
-    case Objective::kEnergy: return s.energy.total_pj();
-    case Objective::kLatency: return static_cast<double>(s.latency_cycles);
-    case Objective::kEdp: return s.energy.total_pj() * static_cast<double>(s.latency_cycles);
+    case Objective::kDram:
+      return static_cast<double>(s.dram.total());
+    case Objective::kEnergy:
+      return s.energy.total_pj();
+    case Objective::kLatency:
+      return static_cast<double>(s.latency_cycles);
+    case Objective::kEdp:
+      return s.energy.total_pj() * static_cast<double>(s.latency_cycles);
   }
   return 0;
 }
@@ -167,9 +169,9 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
     }
   } else {
     if (w.num_blocks > 10)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "exhaustive exploration of ", w.num_blocks, " blocks means 4^", w.num_blocks,
-          " schedules; use --strategy grid or --budget"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("exhaustive exploration of ", w.num_blocks, " blocks means 4^", w.num_blocks,
+                       " schedules; use --strategy grid or --budget"));
     schedules = ExhaustiveSchedules(w.num_blocks);
   }
   if (options.budget > 0 && static_cast<int64_t>(schedules.size()) > options.budget)
@@ -203,12 +205,12 @@ std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density,
                    cost::StateIo state_io) {
   const plan::Summary& s = e.summary;
   auto op = [&](int i) { return s.dram.read[i] + s.dram.write[i]; };
-  return absl::StrFormat("\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s\n",
-                         e.spec, sram_bytes, density,
-                         state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
-                         s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
-                         s.energy.dram_pj, s.dram.total(), op(0), op(1), op(2), op(3),
-                         s.latency_cycles, s.peak_sram_bytes, e.feasible ? "true" : "false");
+  return absl::StrFormat(
+      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s\n", e.spec,
+      sram_bytes, density, state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
+      s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj, s.energy.dram_pj, s.dram.total(),
+      op(0), op(1), op(2), op(3), s.latency_cycles, s.peak_sram_bytes,
+      e.feasible ? "true" : "false");
 }
 
 }  // namespace snnplan::explore

@@ -146,16 +146,15 @@ std::string BreakdownSvg(const ExploreResult& r, const std::string& title) {
   svg << Header(620, 350, title);
   std::vector<Stack> by_component, by_operand;
   auto add = [&](const std::string& label, const plan::Summary& s) {
-    by_component.push_back({label, {s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
-                                    s.energy.dram_pj}});
+    by_component.push_back(
+        {label, {s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj, s.energy.dram_pj}});
     std::vector<double> ops;
     for (const cost::EnergyBreakdown& e : s.energy_by_operand) ops.push_back(e.total_pj());
     by_operand.push_back({label, ops});
   };
   add("st-lbl", r.baseline.summary);
   if (r.best >= 0) add("best", r.evaluations[r.best].summary);
-  Bars(svg, 20, 80, 200, "energy by component", {"compute", "local", "sram", "dram"},
-       by_component);
+  Bars(svg, 20, 80, 200, "energy by component", {"compute", "local", "sram", "dram"}, by_component);
   Bars(svg, 320, 80, 200, "memory energy by operand", {"W", "I", "O", "S"}, by_operand);
   if (r.best >= 0)
     svg << absl::StrFormat("<text x=\"20\" y=\"330\">best: %s</text>\n",

@@ -157,6 +157,8 @@ absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
     SNNPLAN_ASSIGN_OR_RETURN(size, sizes_f.Element(i).PositiveInteger());
     if (size > (int64_t{1} << 20)) return sizes_f.Element(i).Error("too large (limit 2^20)");
     a.dimensions.push_back({names[i], size});
+    if (a.TotalPes() > (int64_t{1} << 32))  // each factor <= 2^20: no overflow yet
+      return sizes_f.Element(i).Error("too many PEs (limit 2^32 in total)");
   }
   JsonField energy_f = f;
   SNNPLAN_ASSIGN_OR_RETURN(energy_f, f.Child("unit_energy"));
@@ -188,7 +190,7 @@ absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(
   for (const auto& [key, value] : f.value().items()) {
     JsonField entry(value, absl::StrCat(f.path(), ".", key));
     auto dim_it = std::find_if(array.dimensions.begin(), array.dimensions.end(),
-                               [&](const ArrayDimension& d) { return d.name == key; });
+                               [&name = key](const ArrayDimension& d) { return d.name == name; });
     if (dim_it == array.dimensions.end())
       return entry.Error("not a dimension of operational_array.dimensions");
     if (!value.is_array() || value.size() != 2)

@@ -89,6 +89,9 @@ absl::StatusOr<double> JsonField::NonNegativeNumber() const {
   double d = value().get<double>();
   if (!std::isfinite(d)) return Error("must be finite");
   if (d < 0) return Error("must be >= 0");
+  // Energies (fJ per op or bit) are multiplied by counts up to 2^62; beyond
+  // 1e12 fJ (1 mJ) totals lose meaning or overflow to infinity.
+  if (d > 1e12) return Error("too large (limit 1e12)");
   return d;
 }
 

@@ -119,6 +119,67 @@ int64_t DeriveBatch(const Scope& main, const std::vector<ir::Layer>& layers,
   return 1;
 }
 
+// Numbers the cost model and planner multiply stay below 2^62: every loop
+// bound >= 1, the product of all loop bounds times the widest precision, the
+// input, output, state and weight bits of a layer, and their sums over the
+// model. Larger models are refused by name instead of computed wrongly.
+constexpr int64_t kMaxBits = int64_t{1} << 62;
+
+bool MulLimited(std::initializer_list<int64_t> factors, int64_t* out) {
+  int64_t n = 1;
+  for (int64_t f : factors)
+    if (f < 0 || __builtin_mul_overflow(n, f, &n) || n > kMaxBits) return false;
+  *out = n;
+  return true;
+}
+
+absl::Status CheckLimits(const ir::Workload& w) {
+  if (w.batch < 1 || w.timesteps < 1)
+    return absl::InvalidArgumentError("batch and timesteps must be >= 1");
+  int64_t totals[3] = {0, 0, 0};  // weight, state, output bits of the model
+  for (const ir::Layer& l : w.layers) {
+    auto refuse = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "node ", l.name, ": ", what, " exceeds 2^62; the model is too large to plan"));
+    };
+    const ir::LoopDims& d = l.dims;
+    for (ir::Dim dim : ir::kAllDims)
+      if (d.Get(dim) < 1)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "node ", l.name, ": loop bound ", std::string(ir::DimName(dim)), " = ", d.Get(dim),
+            " (must be >= 1)"));
+    if (l.in_y < 1 || l.in_x < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("node ", l.name, ": input rows/columns must be >= 1"));
+    const ir::Precision& p = l.precision;
+    int64_t bits = std::max({p.weight_bits, p.input_bits, p.output_bits, p.state_bits,
+                             p.accumulator_bits, 1});
+    int64_t ops = 0, in = 0, out = 0, weights = 0, states = 0, b = 0;
+    if (!MulLimited({d.T, d.B, d.G, d.K, d.C, d.OY, d.OX, d.FY, d.FX, bits, w.batch}, &ops))
+      return refuse(absl::StrCat("the product of its loop bounds T*B*G*K*C*OY*OX*FY*FX (",
+                                 d.T, "*", d.B, "*", d.G, "*", d.K, "*", d.C, "*", d.OY,
+                                 "*", d.OX, "*", d.FY, "*", d.FX, ") times ", bits,
+                                 " bits times the batch (", w.batch, ")"));
+    // (G*C and G*K fit: the loop-bound product above includes them.)
+    if (!MulLimited({d.T, d.B, l.InputChannels(), l.in_y, l.in_x, bits, w.batch}, &in))
+      return refuse("its input size in bits");
+    if (!MulLimited({d.T, d.B, d.G, d.K, d.OY, d.OX, p.output_bits}, &out))
+      return refuse("its output size in bits");
+    if (!MulLimited({l.weight_elements, p.weight_bits}, &weights))
+      return refuse("its weight size in bits");
+    if (!MulLimited({d.B, d.G, d.K, d.OY, d.OX, l.neuron.states_per_neuron, p.state_bits},
+                    &states))
+      return refuse("its neuron state size in bits");
+    for (int64_t v : l.out_shape)
+      if (v < 0 || !MulLimited({v, 1}, &b)) return refuse("an output dimension");
+    const int64_t add[3] = {weights, states, out};
+    for (int i = 0; i < 3; ++i)
+      if (__builtin_add_overflow(totals[i], add[i], &totals[i]) || totals[i] > kMaxBits)
+        return refuse("the model's total weight, state or output size in bits");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
@@ -224,6 +285,7 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const Recognition& rec,
   }
   SetPrecisions(options, spike_like, &w.layers);
   w.batch = DeriveBatch(main, w.layers, time, options);
+  if (absl::Status s = CheckLimits(w); !s.ok()) return s;
   return w;
 }
 

@@ -227,7 +227,7 @@ class Builder {
     if (!mode.empty() && mode != "constant") return Error(n, "only constant padding is supported");
     std::vector<int64_t> pads = AttrInts(n, "pads");
     if (const Const* p = n.input_size() > 1 ? s_.ConstOf(n.input(1)) : nullptr)
-      for (double v : p->values) pads.push_back(static_cast<int64_t>(v));
+      for (double v : p->values) pads.push_back(ToInt64(v));
     pads_[n.output(0)] = pads;
     pad_input_[n.output(0)] = n.input(0);
     return View(n);
@@ -420,7 +420,7 @@ class Builder {
     std::vector<int64_t> axes = AttrInts(n, "axes");
     if (n.input_size() > 1)
       if (const Const* a = s_.ConstOf(n.input(1)))
-        for (double v : a->values) axes.push_back(static_cast<int64_t>(v));
+        for (double v : a->values) axes.push_back(ToInt64(v));
     std::set<int64_t> ax;
     for (int64_t a : axes) ax.insert(a < 0 ? a + static_cast<int64_t>(x->size()) : a);
     int64_t rank = static_cast<int64_t>(x->size());

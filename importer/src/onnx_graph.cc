@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -128,20 +129,31 @@ std::optional<Shape> WindowShape(const onnx::NodeProto& n, const Shape& x,
   std::vector<int64_t> pads = AttrInts(n, "pads");
   std::string auto_pad = AttrString(n, "auto_pad");
   bool ceil = AttrInt(n, "ceil_mode", 0) != 0;
+  // Malformed attributes or numbers beyond int64 leave the shape unknown.
+  if ((!strides.empty() && strides.size() != sp) || (!dil.empty() && dil.size() != sp) ||
+      (!pads.empty() && pads.size() != 2 * sp))
+    return std::nullopt;
   Shape out = {x[0], out_channels};
   for (size_t i = 0; i < sp; ++i) {
     int64_t s = strides.empty() ? 1 : strides[i];
     int64_t d = dil.empty() ? 1 : dil[i];
     int64_t in = x[i + 2];
-    int64_t eff = (kernel[i] - 1) * d + 1;
+    if (s <= 0 || d <= 0 || in < 0 || kernel[i] < 1) return std::nullopt;
+    int64_t eff = 0;
+    if (__builtin_mul_overflow(kernel[i] - 1, d, &eff)) return std::nullopt;
+    ++eff;  // (kernel - 1) * dilation + 1 <= INT64_MAX
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      out.push_back((in + s - 1) / s);
+      out.push_back(in / s + (in % s != 0 ? 1 : 0));
       continue;
     }
-    int64_t p = (pads.empty() || auto_pad == "VALID") ? 0 : pads[i] + pads[i + sp];
-    int64_t num = in + p - eff;
-    if (num < 0) return std::nullopt;
-    out.push_back((ceil ? (num + s - 1) / s : num / s) + 1);
+    int64_t p = 0, num = 0;
+    if (!pads.empty() && auto_pad != "VALID" &&
+        __builtin_add_overflow(pads[i], pads[i + sp], &p))
+      return std::nullopt;
+    if (__builtin_add_overflow(in, p, &num) || __builtin_sub_overflow(num, eff, &num) ||
+        num < 0)
+      return std::nullopt;
+    out.push_back((ceil ? num / s + (num % s != 0 ? 1 : 0) : num / s) + 1);
   }
   return out;
 }
@@ -152,8 +164,16 @@ int64_t Const::numel() const { return Numel(shape); }
 
 int64_t Numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
   return n;
+}
+
+int64_t ToInt64(double d) {
+  if (std::isnan(d)) return 0;
+  if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
+  if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);
 }
 
 absl::Status ReadTensor(const onnx::TensorProto& t, std::vector<double>* out) {
@@ -182,8 +202,7 @@ absl::Status ReadTensor(const onnx::TensorProto& t, std::vector<double>* out) {
     for (int64_t v : t.int64_data()) out->push_back(static_cast<double>(v));
     for (int32_t v : t.int32_data()) out->push_back(v);
   }
-  int64_t expect = 1;
-  for (int64_t d : t.dims()) expect *= d;
+  int64_t expect = Numel(Shape(t.dims().begin(), t.dims().end()));
   if (static_cast<int64_t>(out->size()) != expect)
     return absl::InvalidArgumentError(absl::StrCat(
         "tensor ", t.name(), " holds ", out->size(), " values, expected ", expect));
@@ -452,7 +471,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       std::vector<double> vals;
       if (ReadTensor(a->t(), &vals).ok() && !vals.empty()) v = vals[0];
     }
-    for (double d : shape->values) c.shape.push_back(static_cast<int64_t>(d));
+    for (double d : shape->values) c.shape.push_back(ToInt64(d));
     c.splat = v;
     if (c.numel() <= kMaxFold) c.values.assign(c.numel(), v);
     fold(std::move(c));
@@ -524,12 +543,16 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     if (!s) return absl::OkStatus();
     std::vector<int64_t> axes = AttrInts(n, "axes");
     if (const Const* a = in_const(1))
-      for (double v : a->values) axes.push_back(static_cast<int64_t>(v));
+      for (double v : a->values) axes.push_back(ToInt64(v));
     Shape r;
     if (op == "Unsqueeze") {
       size_t rank = s->size() + axes.size();
       std::set<int64_t> ax;
       for (int64_t a : axes) ax.insert(NormAxis(a, rank));
+      if (ax.size() != axes.size() ||
+          (!ax.empty() && (*ax.begin() < 0 || *ax.rbegin() >= static_cast<int64_t>(rank))))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Unsqueeze ", n.name(), ": axes repeat or lie outside the output rank ", rank));
       size_t j = 0;
       for (size_t i = 0; i < rank; ++i) r.push_back(ax.count(i) ? 1 : (*s)[j++]);
     } else {
@@ -554,17 +577,22 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     if (op == "Flatten") {
       int64_t axis = NormAxis(AttrInt(n, "axis", 1), s->size());
       int64_t a = 1, b = 1;
-      for (int64_t i = 0; i < static_cast<int64_t>(s->size()); ++i) (i < axis ? a : b) *= (*s)[i];
+      for (int64_t i = 0; i < static_cast<int64_t>(s->size()); ++i) {
+        int64_t& f = i < axis ? a : b;
+        f = Numel({f, (*s)[i]});
+      }
       r = {a, b};
     } else {
       const Const* t = in_const(1);
       if (!t || !t->materialized()) return absl::OkStatus();
       int64_t known = 1, infer = -1;
       for (size_t i = 0; i < t->values.size(); ++i) {
-        int64_t d = static_cast<int64_t>(t->values[i]);
+        int64_t d = ToInt64(t->values[i]);
         if (d == 0 && AttrInt(n, "allowzero", 0) == 0) d = i < s->size() ? (*s)[i] : 0;
         if (d == -1) infer = static_cast<int64_t>(i);
-        else known *= d;
+        else if (__builtin_mul_overflow(known, d, &known))
+          return absl::InvalidArgumentError(absl::StrCat(
+              "node ", n.name(), " (Reshape): target shape overflows int64"));
         r.push_back(d);
       }
       if (infer >= 0) {
@@ -593,6 +621,10 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     const Const* idx = in_const(1);
     if (!s || !is) return absl::OkStatus();
     int64_t axis = NormAxis(AttrInt(n, "axis", 0), s->size());
+    if (axis < 0 || axis >= static_cast<int64_t>(s->size()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Gather ", n.name(), ": axis ", AttrInt(n, "axis", 0), " out of range for rank ",
+          s->size()));
     Shape r(s->begin(), s->begin() + axis);
     r.insert(r.end(), is->begin(), is->end());
     r.insert(r.end(), s->begin() + axis + 1, s->end());
@@ -605,7 +637,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       c.shape = r;
       for (int64_t o = 0; o < outer; ++o)
         for (double iv : idx->values) {
-          int64_t i = static_cast<int64_t>(iv);
+          int64_t i = ToInt64(iv);
           if (i < 0) i += (*s)[axis];
           if (i < 0 || i >= (*s)[axis]) return absl::OkStatus();
           for (int64_t k = 0; k < inner; ++k)
@@ -634,7 +666,10 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     axis = NormAxis(axis, r.size());
     if (axis < 0 || axis >= static_cast<int64_t>(r.size())) return absl::OkStatus();
     r[axis] = 0;
-    for (const Shape& s : shapes) r[axis] += s[axis];
+    for (const Shape& s : shapes)
+      if (s.size() != r.size() || __builtin_add_overflow(r[axis], s[axis], &r[axis]))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Concat ", n.name(), ": inputs differ in rank or the result overflows int64"));
     if (all_const && Numel(r) <= kMaxFold) {
       int64_t outer = Numel(Shape(r.begin(), r.begin() + axis));
       Const c;
@@ -662,7 +697,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
         const Const* c = in_const(i);
         if (!c || !c->materialized()) return false;
         for (double d : c->values)
-          v->push_back(d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(d));
+          v->push_back(ToInt64(d));
         return true;
       };
       if (!vals(1, &starts) || !vals(2, &ends)) return absl::OkStatus();
@@ -675,18 +710,25 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     }
     if (axes.empty())
       for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+    if (ends.size() != starts.size() || axes.size() != starts.size() ||
+        (!steps.empty() && steps.size() != starts.size()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Slice ", n.name(), ": starts, ends, axes and steps differ in length"));
     Shape r = *s;
     std::vector<int64_t> st(s->size(), 0), sp(s->size(), 1);
-    for (size_t i = 0; i < starts.size() && i < axes.size(); ++i) {
+    for (size_t i = 0; i < starts.size(); ++i) {
       int64_t a = NormAxis(axes[i], s->size());
+      if (a < 0 || a >= static_cast<int64_t>(s->size()))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Slice ", n.name(), ": axis ", axes[i], " out of range for rank ", s->size()));
       int64_t d = (*s)[a];
       int64_t step = steps.empty() ? 1 : steps[i];
-      if (step <= 0) return absl::OkStatus();  // negative steps not needed
+      if (step <= 0 || d < 0) return absl::OkStatus();  // negative steps not needed
       int64_t b = starts[i] < 0 ? starts[i] + d : starts[i];
       int64_t e = ends[i] < 0 ? ends[i] + d : ends[i];
       b = std::clamp(b, int64_t{0}, d);
       e = std::clamp(e, int64_t{0}, d);
-      r[a] = e > b ? (e - b + step - 1) / step : 0;
+      r[a] = e > b ? (e - b - 1) / step + 1 : 0;
       st[a] = b;
       sp[a] = step;
     }
@@ -721,7 +763,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     const Const* t = in_const(1);
     if (!s || !t || !t->materialized()) return absl::OkStatus();
     Shape target;
-    for (double v : t->values) target.push_back(static_cast<int64_t>(v));
+    for (double v : t->values) target.push_back(ToInt64(v));
     auto r = Broadcast({*s, target});
     if (!r) return absl::OkStatus();
     const Const* data = in_const(0);
@@ -770,7 +812,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
   } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
     std::vector<int64_t> axes = AttrInts(n, "axes");
     if (const Const* a = in_const(1))
-      for (double v : a->values) axes.push_back(static_cast<int64_t>(v));
+      for (double v : a->values) axes.push_back(ToInt64(v));
     bool keep = AttrInt(n, "keepdims", 1) != 0;
     std::set<int64_t> ax;
     for (int64_t a : axes) ax.insert(NormAxis(a, x->size()));
@@ -784,7 +826,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
   } else if (op == "Pad") {
     std::vector<int64_t> pads = AttrInts(n, "pads");
     if (const Const* p = in_const(1))
-      for (double v : p->values) pads.push_back(static_cast<int64_t>(v));
+      for (double v : p->values) pads.push_back(ToInt64(v));
     if (pads.size() != 2 * x->size()) return absl::OkStatus();
     Shape r = *x;
     for (size_t i = 0; i < r.size(); ++i) r[i] += pads[i] + pads[i + r.size()];

@@ -31,7 +31,11 @@ struct Const {
   bool materialized() const { return !values.empty() || numel() == 0; }
 };
 
+// Product of the dims, saturating at INT64_MAX (never overflows).
 int64_t Numel(const Shape& s);
+// A double from the file as an integer: NaN -> 0, out of range -> the
+// nearest int64 bound (a plain cast would be undefined behaviour).
+int64_t ToInt64(double d);
 
 // Reads a TensorProto (typed fields or raw_data) as doubles.
 absl::Status ReadTensor(const onnx::TensorProto& t, std::vector<double>* out);

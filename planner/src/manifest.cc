@@ -22,14 +22,11 @@ nlohmann::json PieceJson(const Plan& plan, int piece) {
                      : p.kind == PieceKind::kState ? "state"
                      : p.kind == PieceKind::kInput ? "input"
                                                    : "feature";
-  nlohmann::json j = {{"kind", kind},
-                      {"operand", std::string(ir::OperandName(p.operand))},
-                      {"piece", piece},
-                      {"sample", p.sample},
-                      {"t", RangeJson(p.t)},
-                      {"rows", RangeJson(p.rows)}};
-  j["layer"] = p.layer >= 0 ? nlohmann::json(plan.workload->layers[p.layer].name)
-                            : nlohmann::json(nullptr);
+  nlohmann::json j = {{"kind", kind},        {"operand", std::string(ir::OperandName(p.operand))},
+                      {"piece", piece},      {"sample", p.sample},
+                      {"t", RangeJson(p.t)}, {"rows", RangeJson(p.rows)}};
+  j["layer"] =
+      p.layer >= 0 ? nlohmann::json(plan.workload->layers[p.layer].name) : nlohmann::json(nullptr);
   return j;
 }
 
@@ -133,29 +130,28 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
     layout.push_back({{"name", r.name}, {"base", r.base}, {"bytes", r.bytes}});
   nlohmann::json blocks = nlohmann::json::array();
   for (const BlockSchedule& b : plan.schedule.blocks) blocks.push_back(FormatBlock(b));
-  nlohmann::json model = {{"file", w.model_file},
-                          {"sha256", w.model_sha256},
-                          {"timesteps", w.timesteps},
-                          {"batch", w.batch},
-                          {"blocks", w.num_blocks},
-                          {"layers", w.layers.size()}};
+  nlohmann::json model = {{"file", w.model_file},     {"sha256", w.model_sha256},
+                          {"timesteps", w.timesteps}, {"batch", w.batch},
+                          {"blocks", w.num_blocks},   {"layers", w.layers.size()}};
   nlohmann::json schedule = {{"spec", FormatSchedule(plan.schedule)},
                              {"blocks", blocks},
                              {"layer_rows_per_tile", plan.schedule.layer_rows_per_tile}};
   nlohmann::json summary = SummaryToJson(plan);
   out << "{";
-  WriteArray(out, "allocations", plan.allocations.size(),
-             [&](size_t i) { return AllocationJson(plan, i); }, false);
+  WriteArray(
+      out, "allocations", plan.allocations.size(),
+      [&](size_t i) { return AllocationJson(plan, i); }, false);
   out << "\"dram_layout\":" << layout.dump() << ",\n";
   out << "\"hardware\":" << hw::ToJson(plan.hardware).dump() << ",\n";
   out << "\"model\":" << model.dump() << ",\n";
   out << "\"schedule\":" << schedule.dump() << ",\n";
   out << "\"schema_version\":" << kManifestSchemaVersion << ",\n";
   out << "\"summary\":" << summary.dump() << ",\n";
-  WriteArray(out, "tiles", plan.tiles.size(), [&](size_t i) { return TileJson(plan, i); },
-             false);
-  WriteArray(out, "transfers", plan.transfers.size(),
-             [&](size_t i) { return TransferJson(plan, i); }, true);
+  WriteArray(
+      out, "tiles", plan.tiles.size(), [&](size_t i) { return TileJson(plan, i); }, false);
+  WriteArray(
+      out, "transfers", plan.transfers.size(), [&](size_t i) { return TransferJson(plan, i); },
+      true);
   out << "}\n";
 }
 
@@ -169,24 +165,40 @@ absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
   for (const char* key : {"tiles", "transfers", "allocations"})
     if (absl::Status s = need_array(key); !s.ok()) return s;
   nlohmann::json events = nlohmann::json::array();
-  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 0},
+  events.push_back({{"ph", "M"},
+                    {"name", "process_name"},
+                    {"pid", 0},
                     {"args", {{"name", "snnplan (1 trace unit = 1 cycle)"}}}});
-  events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", 0},
+  events.push_back({{"ph", "M"},
+                    {"name", "thread_name"},
+                    {"pid", 0},
+                    {"tid", 0},
                     {"args", {{"name", "compute"}}}});
-  events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 0}, {"tid", 1},
+  events.push_back({{"ph", "M"},
+                    {"name", "thread_name"},
+                    {"pid", 0},
+                    {"tid", 1},
                     {"args", {{"name", "dram link"}}}});
   try {
     for (const nlohmann::json& t : m.at("tiles")) {
-      events.push_back({{"ph", "X"}, {"pid", 0}, {"tid", 0}, {"cat", "tile"},
-                        {"name", t.at("layer")}, {"ts", t.at("start")},
+      events.push_back({{"ph", "X"},
+                        {"pid", 0},
+                        {"tid", 0},
+                        {"cat", "tile"},
+                        {"name", t.at("layer")},
+                        {"ts", t.at("start")},
                         {"dur", t.at("end").get<int64_t>() - t.at("start").get<int64_t>()},
                         {"args", {{"id", t.at("id")}, {"energy_pj", t.at("energy_pj")}}}});
     }
     for (const nlohmann::json& x : m.at("transfers")) {
-      std::string name = absl::StrCat(x.at("direction").get<std::string>(), " ",
-                                      x.at("cause").get<std::string>());
-      events.push_back({{"ph", "X"}, {"pid", 0}, {"tid", 1}, {"cat", "transfer"},
-                        {"name", name}, {"ts", x.at("start")},
+      std::string name =
+          absl::StrCat(x.at("direction").get<std::string>(), " ", x.at("cause").get<std::string>());
+      events.push_back({{"ph", "X"},
+                        {"pid", 0},
+                        {"tid", 1},
+                        {"cat", "transfer"},
+                        {"name", name},
+                        {"ts", x.at("start")},
                         {"dur", x.at("end").get<int64_t>() - x.at("start").get<int64_t>()},
                         {"args", {{"id", x.at("id")}, {"bytes", x.at("bytes")}}}});
     }
@@ -198,7 +210,10 @@ absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
     int64_t live = 0;
     for (const auto& [t, d] : delta) {
       live += d;
-      events.push_back({{"ph", "C"}, {"pid", 0}, {"name", "on-chip bytes"}, {"ts", t},
+      events.push_back({{"ph", "C"},
+                        {"pid", 0},
+                        {"name", "on-chip bytes"},
+                        {"ts", t},
                         {"args", {{"bytes", live}}}});
     }
   } catch (const nlohmann::json::exception& e) {

@@ -23,11 +23,11 @@ struct Range {
 // How one layer is cut: time batches x row bands (uniform except the last).
 struct LayerTiling {
   std::vector<Range> time_batches;
-  std::vector<Range> bands;           // output rows
-  int64_t out_timesteps = 1;          // timesteps of the layer's output
-  int depth = 0;                      // longest path from the network input
-  int group = 0;                      // fuse barrier id of its block
-  int first_tile = 0;                 // index of its first tile (sample 0)
+  std::vector<Range> bands;   // output rows
+  int64_t out_timesteps = 1;  // timesteps of the layer's output
+  int depth = 0;              // longest path from the network input
+  int group = 0;              // fuse barrier id of its block
+  int first_tile = 0;         // index of its first tile (sample 0)
 };
 
 // The network input cut into pieces for its consumers.
@@ -44,21 +44,21 @@ struct Tile {
   int band = 0;
   Range t;
   Range rows;
-  int64_t in_rows = 1;                // input rows read (receptive field)
-  int shape = -1;                     // index of its unique cost shape
+  int64_t in_rows = 1;  // input rows read (receptive field)
+  int shape = -1;       // index of its unique cost shape
   // Global-buffer bits its pieces occupy beyond the cost model's footprint
   // (whole producer pieces around its input window, word rounding).
   int64_t overhead_bits = 0;
-  std::vector<int> data_preds;        // producer tiles whose output it reads
-  int state_pred = -1;                // the tile that left its state (t - 1)
-  std::vector<int> net_inputs;        // network-input pieces it reads (per sample)
+  std::vector<int> data_preds;  // producer tiles whose output it reads
+  int state_pred = -1;          // the tile that left its state (t - 1)
+  std::vector<int> net_inputs;  // network-input pieces it reads (per sample)
 };
 
 struct TileGraph {
   std::vector<LayerTiling> layers;
   InputTiling input;
-  std::vector<Tile> tiles;            // indexed by tile id
-  std::vector<int> order;             // execution order (tile ids)
+  std::vector<Tile> tiles;  // indexed by tile id
+  std::vector<int> order;   // execution order (tile ids)
   int tiles_per_sample = 0;
 };
 
@@ -71,12 +71,12 @@ enum class PieceKind { kWeights, kState, kFeature, kInput };
 struct Piece {
   PieceKind kind = PieceKind::kFeature;
   ir::Operand operand = ir::Operand::kO;
-  int layer = -1;                     // -1: network input
+  int layer = -1;  // -1: network input
   int sample = 0;
   Range t, rows;
-  int64_t bytes = 0;                  // rounded to the memory granularity
-  int producer_tile = -1;             // feature pieces
-  std::vector<int> uses;              // order positions of the tiles reading it
+  int64_t bytes = 0;       // rounded to the memory granularity
+  int producer_tile = -1;  // feature pieces
+  std::vector<int> uses;   // order positions of the tiles reading it
 };
 
 struct AllocationRecord {
@@ -94,15 +94,15 @@ enum class Direction { kLoad, kStore, kStream };
 
 struct TransferRecord {
   Direction direction = Direction::kLoad;  // load: DRAM -> chip
-  int piece = 0;                      // -1 for streams
+  int piece = 0;                           // -1 for streams
   ir::Operand operand = ir::Operand::kW;
   int64_t bytes = 0;
   int64_t dram_address = 0;
-  int allocation = -1;                // on-chip side (-1 for streams)
+  int allocation = -1;  // on-chip side (-1 for streams)
   int64_t start = 0;
   int64_t end = 0;
   Cause cause = Cause::kFirstUse;
-  int tile = -1;                      // stream transfers: the tile
+  int tile = -1;  // stream transfers: the tile
   // Streams: bytes per operand (W, I, O, S) read from / written to DRAM and
   // the pieces whose DRAM copies they touch.
   std::array<int64_t, 4> stream_read = {};
@@ -115,7 +115,7 @@ struct TileRecord {
   int64_t start = 0;
   int64_t end = 0;
   cost::EnergyBreakdown energy;
-  std::vector<int> reads;             // allocation ids
+  std::vector<int> reads;  // allocation ids
   std::vector<int> writes;
 };
 
@@ -136,11 +136,11 @@ struct Plan {
   std::vector<int> tile_output, tile_state;   // per tile id (-1: none)
   std::vector<int> layer_weights;             // per layer (-1: none)
   std::vector<std::shared_ptr<const cost::TileCost>> shape_costs;
-  std::vector<TileRecord> tiles;      // execution order
+  std::vector<TileRecord> tiles;  // execution order
   std::vector<AllocationRecord> allocations;
   std::vector<TransferRecord> transfers;
-  std::vector<int64_t> piece_address; // DRAM address per piece (-1: none)
-  std::vector<int> piece_block;       // block each piece's traffic counts for
+  std::vector<int64_t> piece_address;  // DRAM address per piece (-1: none)
+  std::vector<int> piece_block;        // block each piece's traffic counts for
   std::vector<DramRegion> dram_layout;
   Summary summary;
 };
@@ -150,11 +150,9 @@ cost::TileShape ShapeOf(const ir::Workload& w, const TileGraph& g, const Tile& t
                         const PlanOptions& options);
 
 // Creates the pieces and their uses for the graph's order.
-std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
-                               const hw::MemoryLevel& gb,
+std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::MemoryLevel& gb,
                                std::vector<std::vector<int>>* tile_inputs,
-                               std::vector<int>* tile_output,
-                               std::vector<int>* tile_state,
+                               std::vector<int>* tile_output, std::vector<int>* tile_state,
                                std::vector<int>* layer_weights);
 
 // Runs the memory / DRAM-link simulation and fills tiles, allocations,

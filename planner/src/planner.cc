@@ -76,8 +76,9 @@ absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
   const ir::Workload& w = *plan.workload;
   for (size_t id = 0; id < plan.graph.tiles.size(); ++id) {
     Tile& t = plan.graph.tiles[id];
-    Key k{t.layer, t.t.size(), t.rows.size(), t.in_rows, t.t.begin == 0,
-          t.t.end == w.layers[t.layer].dims.T, t.overhead_bits};
+    Key k{t.layer,        t.t.size(),     t.rows.size(),
+          t.in_rows,      t.t.begin == 0, t.t.end == w.layers[t.layer].dims.T,
+          t.overhead_bits};
     auto [it, inserted] = index.emplace(k, static_cast<int>(representative.size()));
     if (inserted) representative.push_back(static_cast<int>(id));
     t.shape = it->second;
@@ -89,8 +90,10 @@ absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
     for (size_t i = next++; i < representative.size(); i = next++) {
       const Tile& t = plan.graph.tiles[representative[i]];
       auto c = model.Price(ShapeOf(w, plan.graph, t, plan.options));
-      if (c.ok()) plan.shape_costs[i] = *c;
-      else errors[i] = c.status();
+      if (c.ok())
+        plan.shape_costs[i] = *c;
+      else
+        errors[i] = c.status();
     }
   };
   std::vector<std::thread> pool;
@@ -141,7 +144,8 @@ void Account(Plan& plan) {
         total += t.stream_read[o] + t.stream_write[o];
       }
       s.dram_bytes_by_cause[cause] += total;
-      s.dram_bytes_by_block[w.layers[plan.graph.tiles[plan.tiles[t.tile].tile].layer].block] += total;
+      s.dram_bytes_by_block[w.layers[plan.graph.tiles[plan.tiles[t.tile].tile].layer].block] +=
+          total;
       continue;  // its energy is in the tile's cost (DRAM level of the mapping)
     }
     const int o = static_cast<int>(t.operand);
@@ -193,9 +197,9 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   absl::StatusOr<TileGraph> graph = BuildTileGraph(*impl_->workload, schedule);
   if (!graph.ok()) return graph.status();
   plan->graph = *std::move(graph);
-  plan->pieces = BuildPieces(*impl_->workload, plan->graph,
-                             impl_->hardware.cores.front().global_buffer(), &plan->tile_inputs,
-                             &plan->tile_output, &plan->tile_state, &plan->layer_weights);
+  plan->pieces =
+      BuildPieces(*impl_->workload, plan->graph, impl_->hardware.cores.front().global_buffer(),
+                  &plan->tile_inputs, &plan->tile_output, &plan->tile_state, &plan->layer_weights);
   SetOverheads(*plan);
   if (absl::Status s = PriceTiles(*plan, *impl_->cost_model, impl_->options.threads); !s.ok())
     return s;
@@ -267,8 +271,8 @@ std::string DescribeSummary(const Plan& plan) {
       "energy: %.6g pJ total = compute %.6g + local %.6g + sram %.6g + dram %.6g\n",
       s.energy.total_pj(), s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
       s.energy.dram_pj);
-  out << absl::StrFormat("dram: %d bytes (read %d, write %d)", s.dram.total(),
-                         s.dram.total_read(), s.dram.total_write());
+  out << absl::StrFormat("dram: %d bytes (read %d, write %d)", s.dram.total(), s.dram.total_read(),
+                         s.dram.total_write());
   for (ir::Operand o : ir::kAllOperands) {
     const int i = static_cast<int>(o);
     out << absl::StrFormat("  %s %d", std::string(ir::OperandName(o)),

@@ -55,12 +55,12 @@ absl::StatusOr<BlockSchedule> ParseEntry(absl::string_view entry, int64_t timest
   return b;
 }
 
-absl::StatusOr<Schedule> FromEntries(const std::vector<std::string>& entries,
-                                     int num_blocks, int64_t timesteps) {
+absl::StatusOr<Schedule> FromEntries(const std::vector<std::string>& entries, int num_blocks,
+                                     int64_t timesteps) {
   if (entries.size() != 1 && static_cast<int>(entries.size()) != num_blocks)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "schedule has ", entries.size(), " entries but the model has ", num_blocks,
-        " blocks (give one entry per block, or one for all)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schedule has ", entries.size(), " entries but the model has ", num_blocks,
+                     " blocks (give one entry per block, or one for all)"));
   Schedule s;
   for (const std::string& e : entries) {
     absl::StatusOr<BlockSchedule> b = ParseEntry(e, timesteps);
@@ -73,8 +73,7 @@ absl::StatusOr<Schedule> FromEntries(const std::vector<std::string>& entries,
 
 }  // namespace
 
-absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks,
-                                       int64_t timesteps) {
+absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks, int64_t timesteps) {
   std::vector<std::string> entries = absl::StrSplit(spec, ',');
   for (std::string& e : entries) e = std::string(absl::StripAsciiWhitespace(e));
   return FromEntries(entries, num_blocks, timesteps);
@@ -82,8 +81,7 @@ absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks,
 
 absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_blocks,
                                            int64_t timesteps) {
-  if (!doc.is_object())
-    return absl::InvalidArgumentError("schedule file: expected a JSON object");
+  if (!doc.is_object()) return absl::InvalidArgumentError("schedule file: expected a JSON object");
   for (const auto& [key, unused] : doc.items())
     if (key != "schedule" && key != "layer_rows_per_tile")
       return absl::InvalidArgumentError(absl::StrCat(
@@ -107,7 +105,8 @@ absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_bl
     return absl::InvalidArgumentError(
         "schedule file: schedule: expected a string or an array of strings");
   }
-  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("schedule file: ", s.status().message()));
+  if (!s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("schedule file: ", s.status().message()));
   if (doc.contains("layer_rows_per_tile")) {
     const nlohmann::json& rows = doc.at("layer_rows_per_tile");
     if (!rows.is_object())
@@ -115,8 +114,8 @@ absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_bl
           "schedule file: layer_rows_per_tile: expected an object (layer name -> rows)");
     for (const auto& [layer, r] : rows.items()) {
       if (!r.is_number_integer() || r.get<int64_t>() < 0)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "schedule file: layer_rows_per_tile.", layer, ": expected an integer >= 0"));
+        return absl::InvalidArgumentError(absl::StrCat("schedule file: layer_rows_per_tile.", layer,
+                                                       ": expected an integer >= 0"));
       s->layer_rows_per_tile[layer] = r.get<int64_t>();
     }
   }
@@ -127,7 +126,7 @@ std::string FormatBlock(const BlockSchedule& b) {
   std::string time = b.timesteps_per_tile == 1   ? "st"
                      : b.timesteps_per_tile == 0 ? "tb"
                                                  : absl::StrCat("tb", b.timesteps_per_tile);
-  std::string space = !b.fused              ? "lbl"
+  std::string space = !b.fused               ? "lbl"
                       : b.rows_per_tile == 1 ? "lf"
                                              : absl::StrCat("lf", b.rows_per_tile);
   return absl::StrCat(time, "-", space);

@@ -12,13 +12,20 @@ namespace snnplan::plan {
 
 const char* CauseName(Cause c) {
   switch (c) {
-    case Cause::kFirstUse: return "first_use";
-    case Cause::kReload: return "reload";
-    case Cause::kWriteback: return "eviction_writeback";
-    case Cause::kFinalOutput: return "final_output";
-    case Cause::kStateInit: return "state_init";
-    case Cause::kStateFinal: return "state_final";
-    case Cause::kStream: return "stream";
+    case Cause::kFirstUse:
+      return "first_use";
+    case Cause::kReload:
+      return "reload";
+    case Cause::kWriteback:
+      return "eviction_writeback";
+    case Cause::kFinalOutput:
+      return "final_output";
+    case Cause::kStateInit:
+      return "state_init";
+    case Cause::kStateFinal:
+      return "state_final";
+    case Cause::kStream:
+      return "stream";
   }
   return "?";
 }
@@ -37,12 +44,12 @@ int64_t FeatureBits(const ir::Layer& l, const Tile& t) {
 }
 
 int64_t StateBits(const ir::Layer& l, const Range& rows) {
-  return l.dims.B * l.dims.G * l.dims.K * rows.size() * l.dims.OX *
-         l.neuron.states_per_neuron * l.precision.state_bits;
+  return l.dims.B * l.dims.G * l.dims.K * rows.size() * l.dims.OX * l.neuron.states_per_neuron *
+         l.precision.state_bits;
 }
 
-Piece MakePiece(PieceKind kind, ir::Operand operand, int layer, int sample, Range t,
-                Range rows, int64_t bytes) {
+Piece MakePiece(PieceKind kind, ir::Operand operand, int layer, int sample, Range t, Range rows,
+                int64_t bytes) {
   Piece p;
   p.kind = kind;
   p.operand = operand;
@@ -56,8 +63,7 @@ Piece MakePiece(PieceKind kind, ir::Operand operand, int layer, int sample, Rang
 
 }  // namespace
 
-std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
-                               const hw::MemoryLevel& gb,
+std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::MemoryLevel& gb,
                                std::vector<std::vector<int>>* tile_inputs,
                                std::vector<int>* tile_output, std::vector<int>* tile_state,
                                std::vector<int>* layer_weights) {
@@ -69,9 +75,9 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
     const ir::Layer& layer = w.layers[l];
     if (layer.WeightsUsed() == 0) continue;
     (*layer_weights)[l] = static_cast<int>(pieces.size());
-    pieces.push_back(MakePiece(PieceKind::kWeights, ir::Operand::kW, static_cast<int>(l), 0,
-                               {0, layer.dims.T}, {0, layer.dims.OY},
-                               RoundBytes(layer.WeightsUsed() * layer.precision.weight_bits, gran)));
+    pieces.push_back(MakePiece(
+        PieceKind::kWeights, ir::Operand::kW, static_cast<int>(l), 0, {0, layer.dims.T},
+        {0, layer.dims.OY}, RoundBytes(layer.WeightsUsed() * layer.precision.weight_bits, gran)));
   }
   const InputTiling& in = g.input;
   const int inputs_per_sample = static_cast<int>(in.time_batches.size() * in.bands.size());
@@ -79,9 +85,9 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
   for (int s = 0; s < samples; ++s)
     for (const Range& t : in.time_batches)
       for (const Range& rows : in.bands)
-        pieces.push_back(MakePiece(
-            PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
-            RoundBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
+        pieces.push_back(
+            MakePiece(PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
+                      RoundBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
   // State pieces: one per (sample, stateful layer, band).
   std::vector<int> state_base(w.layers.size(), -1);
   const size_t n = g.tiles.size();
@@ -126,7 +132,14 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g,
 namespace {
 
 constexpr int kNoRegion = -1;
-enum Region { kRegionWeights, kRegionInput, kRegionOutput, kRegionState, kRegionFeatures, kRegions };
+enum Region {
+  kRegionWeights,
+  kRegionInput,
+  kRegionOutput,
+  kRegionState,
+  kRegionFeatures,
+  kRegions
+};
 constexpr const char* kRegionNames[kRegions] = {"weights", "input", "output", "state_spill",
                                                 "feature_spill"};
 
@@ -138,6 +151,7 @@ struct PieceState {
   int64_t ready_at = 0;       // on-chip data valid from
   int64_t dram_ready_at = 0;  // DRAM copy valid from
   int64_t last_read_end = 0;  // end of the last tile that read it
+  int64_t last_store_end = 0; // end of the last store reading its allocation
   size_t used = 0;            // uses consumed
   bool seen = false;          // loaded or produced before
   int region = kNoRegion;
@@ -185,7 +199,7 @@ class Simulator {
   const hw::MemoryLevel& gb_;
   Scratchpad pad_;
   std::vector<PieceState> st_;
-  std::set<int> live_;  // pieces on chip
+  std::set<int> live_;              // pieces on chip
   std::vector<int64_t> pinned_at_;  // order position of the tile that needs it
   // Per-tile scratch, reused to avoid allocations in the hot loop.
   std::vector<int> needed_, allocation_before_, read_;
@@ -230,13 +244,14 @@ int64_t Simulator::Store(int piece, Cause cause, int64_t not_before) {
   s.in_dram = true;
   s.dirty = false;
   s.dram_ready_at = t.end;
+  s.last_store_end = t.end;  // the allocation is read until the store ends
   return t.end;
 }
 
 void Simulator::Free(int piece, int64_t at) {
   PieceState& s = st_[piece];
   AllocationRecord& a = plan_.allocations[s.allocation];
-  a.freed_at = std::max({at, a.allocated_at, s.ready_at, s.last_read_end});
+  a.freed_at = std::max({at, a.allocated_at, s.ready_at, s.last_read_end, s.last_store_end});
   pad_.Release(a.offset, a.bytes, a.freed_at);
   s.on_chip = false;
   s.allocation = -1;
@@ -503,8 +518,7 @@ absl::Status Simulator::Run() {
     } else if (piece.kind == PieceKind::kInput) {
       s.in_dram = true;
       AssignDram(static_cast<int>(p), kRegionInput);
-    } else if (piece.kind == PieceKind::kState &&
-               plan_.options.state_io == cost::StateIo::kDram) {
+    } else if (piece.kind == PieceKind::kState && plan_.options.state_io == cost::StateIo::kDram) {
       s.in_dram = true;  // STEMS: every state slice starts in DRAM
       AssignDram(static_cast<int>(p), kRegionState);
     }

@@ -9,9 +9,7 @@
 namespace snnplan::plan {
 namespace {
 
-int64_t OutTimesteps(const ir::Layer& l) {
-  return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T;
-}
+int64_t OutTimesteps(const ir::Layer& l) { return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T; }
 
 bool SpatiallyRelated(const ir::Layer& consumer, int64_t producer_rows) {
   return consumer.op != ir::OpKind::kLinear && consumer.in_y == producer_rows;
@@ -53,6 +51,12 @@ std::vector<Range> Split(int64_t total, int64_t step) {
   return out;
 }
 
+// How many ranges Split(total, step) returns, without building them.
+int64_t CountRanges(int64_t total, int64_t step) {
+  if (step <= 0 || step >= total) return 1;
+  return (total - 1) / step + 1;
+}
+
 std::vector<int> Depths(const ir::Workload& w) {
   std::vector<int> depth(w.layers.size(), 0);
   for (size_t l = 0; l < w.layers.size(); ++l)
@@ -92,7 +96,9 @@ std::vector<int64_t> BandHeights(const ir::Workload& w, const Schedule& s) {
     for (int c : consumers[i]) {
       const ir::Layer& cl = w.layers[c];
       if (cl.block != l.block || !SpatiallyRelated(cl, l.dims.OY) || height[c] == 0) continue;
-      h = std::max(h, height[c] * cl.window.stride_y);
+      int64_t rows = 0;
+      if (__builtin_mul_overflow(height[c], cl.window.stride_y, &rows)) rows = l.dims.OY;
+      h = std::max(h, rows);
     }
     height[i] = std::min(h == 0 ? b.rows_per_tile : h, l.dims.OY);
   }
@@ -118,14 +124,13 @@ InputTiling TileInput(const ir::Workload& w, const std::vector<LayerTiling>& til
   InputTiling in;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const ir::Layer& c = w.layers[l];
-    if (std::find(c.inputs.begin(), c.inputs.end(), ir::kNetworkInput) == c.inputs.end())
-      continue;
+    if (std::find(c.inputs.begin(), c.inputs.end(), ir::kNetworkInput) == c.inputs.end()) continue;
     in.rows = c.in_y;
     in.cols = c.in_x;
     in.channels = c.InputChannels();
     in.bits = c.precision.input_bits;
-    in.time_batches = c.op == ir::OpKind::kTimeMean ? std::vector<Range>{{0, c.dims.T}}
-                                                     : tilings[l].time_batches;
+    in.time_batches =
+        c.op == ir::OpKind::kTimeMean ? std::vector<Range>{{0, c.dims.T}} : tilings[l].time_batches;
     int64_t covered = 0;
     for (const Range& band : tilings[l].bands) {
       Range need = NeededRows(c, band, in.rows);
@@ -135,8 +140,10 @@ InputTiling TileInput(const ir::Workload& w, const std::vector<LayerTiling>& til
       }
     }
     if (covered < in.rows) {
-      if (in.bands.empty()) in.bands.push_back({0, in.rows});
-      else in.bands.back().end = in.rows;
+      if (in.bands.empty())
+        in.bands.push_back({0, in.rows});
+      else
+        in.bands.back().end = in.rows;
     }
     return in;
   }
@@ -162,8 +169,9 @@ void AddPreds(const ir::Workload& w, TileGraph& g, int sample_base, Tile& tile) 
     Range t = NeededTime(l, tile.t, pt.out_timesteps);
     // Producer time batches are in its iteration timesteps; a time_mean
     // producer has one batch covering its single output step.
-    auto [t0, t1] = pt.out_timesteps == 1 ? std::pair<int, int>{0, static_cast<int>(pt.time_batches.size())}
-                                          : Overlapping(pt.time_batches, t);
+    auto [t0, t1] = pt.out_timesteps == 1
+                        ? std::pair<int, int>{0, static_cast<int>(pt.time_batches.size())}
+                        : Overlapping(pt.time_batches, t);
     auto [b0, b1] = Overlapping(pt.bands, rows);
     for (int tb = t0; tb < t1; ++tb)
       for (int b = b0; b < b1; ++b)
@@ -177,9 +185,9 @@ void AddPreds(const ir::Workload& w, TileGraph& g, int sample_base, Tile& tile) 
   tile.net_inputs.erase(std::unique(tile.net_inputs.begin(), tile.net_inputs.end()),
                         tile.net_inputs.end());
   if (l.stateful() && tile.time_batch > 0)
-    tile.state_pred = (sample_base + g.layers[tile.layer].first_tile +
-                         (tile.time_batch - 1) * static_cast<int>(g.layers[tile.layer].bands.size()) +
-                         tile.band);
+    tile.state_pred =
+        (sample_base + g.layers[tile.layer].first_tile +
+         (tile.time_batch - 1) * static_cast<int>(g.layers[tile.layer].bands.size()) + tile.band);
 }
 
 int64_t InputRowsRead(const ir::Workload& w, const Tile& tile) {
@@ -237,7 +245,7 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
                                                    w.num_blocks, " blocks"));
   for (const auto& [name, rows] : s.layer_rows_per_tile) {
     bool known = std::any_of(w.layers.begin(), w.layers.end(),
-                             [&](const ir::Layer& l) { return l.name == name; });
+                             [&n = name](const ir::Layer& l) { return l.name == n; });
     if (!known)
       return absl::InvalidArgumentError(
           absl::StrCat("schedule override names unknown layer '", name, "'"));
@@ -246,13 +254,28 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   const std::vector<int> depth = Depths(w);
   const std::vector<int> group = Groups(s);
   const std::vector<int64_t> height = BandHeights(w, s);
+  // Count the tiles before building them: absurd T, rows or batch would
+  // otherwise allocate (or overflow) long before the limit below is checked.
+  constexpr int64_t kMaxTiles = 50'000'000;
+  const int64_t batch = std::max<int64_t>(1, w.batch);
+  int64_t count = 0;
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const ir::Layer& layer = w.layers[l];
+    if (layer.block < 0 || layer.block >= w.num_blocks) continue;  // refused below
+    const bool whole_time = layer.op == ir::OpKind::kTimeMean || layer.dims.T == 1;
+    int64_t per =
+        CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile);
+    int64_t bands = CountRanges(layer.dims.OY, height[l]);
+    if (per > kMaxTiles || bands > kMaxTiles || (count += per * bands) > kMaxTiles / batch)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "schedule produces more than 50,000,000 tiles (batch ", batch, "); use larger tiles"));
+  }
   int first = 0;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const ir::Layer& layer = w.layers[l];
     if (layer.block < 0 || layer.block >= w.num_blocks)
-      return absl::InvalidArgumentError(absl::StrCat("layer ", layer.name, " has block ",
-                                                     layer.block, " outside 0..",
-                                                     w.num_blocks - 1));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", layer.name, " has block ", layer.block, " outside 0..", w.num_blocks - 1));
     LayerTiling t = TileLayer(layer, s.blocks[layer.block], height[l]);
     t.depth = depth[l];
     t.group = group[layer.block];
@@ -264,8 +287,8 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   g.input = TileInput(w, g.layers);
   const int64_t samples = std::max<int64_t>(1, w.batch);
   if (samples * first > 50'000'000)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "schedule produces ", samples * first, " tiles (limit 50,000,000); use larger tiles"));
+    return absl::InvalidArgumentError(absl::StrCat("schedule produces ", samples * first,
+                                                   " tiles (limit 50,000,000); use larger tiles"));
   g.tiles.reserve(static_cast<size_t>(samples * first));
   for (int sample = 0; sample < samples; ++sample) {
     const int base = sample * first;

@@ -32,8 +32,8 @@ inline void ExpectAllocationsDisjoint(const nlohmann::json& m, int64_t capacity_
       const bool time_overlap =
           allocs[i]["allocated_at"].get<int64_t>() < allocs[j]["freed_at"].get<int64_t>() &&
           allocs[j]["allocated_at"].get<int64_t>() < allocs[i]["freed_at"].get<int64_t>();
-      EXPECT_FALSE(time_overlap) << "allocations " << allocs[i]["id"] << " and "
-                                 << allocs[j]["id"] << " overlap";
+      EXPECT_FALSE(time_overlap) << "allocations " << allocs[i]["id"] << " and " << allocs[j]["id"]
+                                 << " overlap";
     }
   }
 }
@@ -58,6 +58,18 @@ inline void ExpectTilesHaveTheirData(const nlohmann::json& m) {
           EXPECT_LE(it->second, start) << "tile " << tile["id"];
         }
       }
+  }
+}
+
+// A store reads its allocation until it ends; a load fills it from its start.
+inline void ExpectTransfersInsideAllocations(const nlohmann::json& m) {
+  std::map<int64_t, nlohmann::json> allocs;
+  for (const auto& a : m["allocations"]) allocs[a["id"].get<int64_t>()] = a;
+  for (const auto& t : m["transfers"]) {
+    if (t["direction"] == "stream") continue;
+    const auto& a = allocs.at(t["allocation"].get<int64_t>());
+    EXPECT_LE(a["allocated_at"].get<int64_t>(), t["start"].get<int64_t>()) << "transfer " << t["id"];
+    EXPECT_GE(a["freed_at"].get<int64_t>(), t["end"].get<int64_t>()) << "transfer " << t["id"];
   }
 }
 
@@ -98,6 +110,7 @@ inline void ExpectValidManifest(const nlohmann::json& m, int64_t capacity_bytes)
   ExpectAllocationsDisjoint(m, capacity_bytes);
   ExpectTilesHaveTheirData(m);
   ExpectLinkSerial(m);
+  ExpectTransfersInsideAllocations(m);
   ExpectTransfersSumToSummary(m);
 }
 

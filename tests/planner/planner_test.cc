@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "common/tiny_workloads.h"
 #include "gtest/gtest.h"
 #include "manifest_checks.h"
 #include "snnplan/importer.h"
@@ -11,35 +12,9 @@
 namespace snnplan::plan {
 namespace {
 
-// A conv layer with square kernel F, padding P, stride 1.
-ir::Layer Conv(const std::string& name, std::vector<int> inputs, int64_t k, int64_t c,
-               int64_t rows, int64_t f, int64_t pad, bool stateful, int input_bits) {
-  ir::Layer l;
-  l.name = name;
-  l.op = ir::OpKind::kConv;
-  l.inputs = std::move(inputs);
-  l.dims.T = 2;
-  l.dims.K = k;
-  l.dims.C = c;
-  l.dims.OY = rows;
-  l.dims.OX = rows;
-  l.dims.FY = f;
-  l.dims.FX = f;
-  l.window.pad_top = l.window.pad_bottom = l.window.pad_left = l.window.pad_right = pad;
-  l.in_y = rows + f - 1 - 2 * pad;
-  l.in_x = l.in_y;
-  if (stateful) {
-    l.neuron.mode = ir::NeuronMode::kStateful;
-    l.neuron.kind = "lif";
-    l.neuron.states_per_neuron = 1;
-    l.neuron.reset = ir::ResetMode::kSubtract;
-  }
-  l.precision.input_bits = input_bits;
-  l.precision.output_bits = 1;
-  l.weight_elements = k * c * f * f;
-  l.out_shape = {k, rows, rows};
-  return l;
-}
+// Conv(name, inputs, K, C, rows, F, pad, stateful, input bits, block).
+using snnplan::testing::Conv;
+using snnplan::testing::MetaPrototype;
 
 // input 2x4x4 (4 bit) -> conv1x1 2->4 (LIF) -> conv3x3 pad 1 4->4 (LIF) -> out
 ir::Workload TwoLayerNet() {
@@ -47,17 +22,12 @@ ir::Workload TwoLayerNet() {
   w.model_file = "two_layer.onnx";
   w.timesteps = 2;
   w.num_blocks = 1;
-  w.layers.push_back(Conv("c0", {ir::kNetworkInput}, 4, 2, 4, 1, 0, true, 4));
-  w.layers.push_back(Conv("c1", {0}, 4, 4, 4, 3, 1, true, 1));
+  w.layers.push_back(Conv("c0", {ir::kNetworkInput}, 4, 2, 4, 1, 0, true, 4, 0));
+  w.layers.push_back(Conv("c1", {0}, 4, 4, 4, 3, 1, true, 1, 0));
   w.layers[1].network_output = true;
   return w;
 }
 
-hw::Hardware MetaPrototype(int64_t sram_bytes) {
-  hw::Hardware h = *hw::Preset("meta-prototype");
-  EXPECT_TRUE(hw::ResizeGlobalBuffer(h, sram_bytes).ok());
-  return h;
-}
 
 // Rounds bits up to the 64-bit access granularity of the meta-prototype's
 // global buffer, in bytes (allocations and transfers are word-rounded).
@@ -101,8 +71,7 @@ TEST(PlannerHandChecked, EverythingFitsCompulsoryTrafficOnly) {
   // Output pieces (c1, 1-bit): per timestep 4*4*4; lf: per row.
   ExpectTraffic(PlanToJson(planner, "st-lbl", 1, 2),
                 {kWeightBytes, 2 * Words(128), 2 * Words(64), 0, 0});
-  ExpectTraffic(PlanToJson(planner, "tb-lbl", 1, 2),
-                {kWeightBytes, Words(256), Words(128), 0, 0});
+  ExpectTraffic(PlanToJson(planner, "tb-lbl", 1, 2), {kWeightBytes, Words(256), Words(128), 0, 0});
   ExpectTraffic(PlanToJson(planner, "st-lf", 1, 2),
                 {kWeightBytes, 8 * Words(32), 8 * Words(16), 0, 0});
   ExpectTraffic(PlanToJson(planner, "tb-lf", 1, 2),
@@ -167,8 +136,8 @@ TEST(PlannerManifest, TilesInDependencyOrderAndStatesChained) {
     if (t["layer"] != "c1") continue;
     const int64_t y = t["rows"][0], tb = t["t"][0];
     for (int64_t r = std::max<int64_t>(0, y - 1); r <= std::min<int64_t>(3, y + 1); ++r) {
-      std::string producer = "L0.s0.t" + std::to_string(tb) + "-" + std::to_string(tb + 1) +
-                             ".y" + std::to_string(r) + "-" + std::to_string(r + 1);
+      std::string producer = "L0.s0.t" + std::to_string(tb) + "-" + std::to_string(tb + 1) + ".y" +
+                             std::to_string(r) + "-" + std::to_string(r + 1);
       ASSERT_TRUE(end_of.count(producer)) << producer;
       EXPECT_LE(end_of[producer], t["start"].get<int64_t>()) << t["id"];
     }
@@ -209,9 +178,8 @@ TEST(ScheduleSpec, ParsesAndRejects) {
   EXPECT_EQ(ParseSchedule("st-lbl", 7, 16)->blocks.size(), 7u);
   EXPECT_EQ(ParseSchedule("tb16-lbl", 1, 16)->blocks[0].timesteps_per_tile, 0);  // = tb
   absl::Status wrong_count = ParseSchedule("st-lbl,tb-lbl", 3, 16).status();
-  EXPECT_NE(wrong_count.message().find("2 entries but the model has 3 blocks"),
-            std::string::npos);
-  EXPECT_FALSE(ParseSchedule("tb3-lbl", 1, 16).ok());   // 3 does not divide 16
+  EXPECT_NE(wrong_count.message().find("2 entries but the model has 3 blocks"), std::string::npos);
+  EXPECT_FALSE(ParseSchedule("tb3-lbl", 1, 16).ok());  // 3 does not divide 16
   EXPECT_FALSE(ParseSchedule("xx-lbl", 1, 16).ok());
   EXPECT_FALSE(ParseSchedule("st-lx", 1, 16).ok());
   EXPECT_FALSE(ParseSchedule("st", 1, 16).ok());

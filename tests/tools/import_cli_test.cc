@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -20,49 +21,10 @@ namespace fs = std::filesystem;
 
 const std::string kModels = std::string(SNNPLAN_SOURCE_DIR) + "/models/";
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using snnplan::testing::ReadAll;
+using Result = snnplan::testing::CliResult;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-class ImportCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("snnplan_import_cli_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result Run(const std::vector<std::string>& args) {
-    std::string cmd = Quote(SNNPLAN_BINARY);
-    for (const auto& a : args) cmd += " " + Quote(a);
-    cmd += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadAll(dir_ / "out");
-    r.err = ReadAll(dir_ / "err");
-    return r;
-  }
-  fs::path dir_;
-};
+class ImportCli : public snnplan::testing::CliTest {};
 
 TEST_F(ImportCli, TableAndJson) {
   std::string json = (dir_ / "ir.json").string();

@@ -122,8 +122,8 @@ TEST_F(PlanCli, BatchLoadsWeightsOnceAndInputsPerSample) {
 
 TEST_F(PlanCli, ExploreWritesOneCsvRowPerSchedule) {
   const std::string csv = (dir_ / "g.csv").string();
-  CliResult r = Run({"explore", kNmnist, "--timesteps", "4", "--sram", "8KiB,16KiB", "--csv", csv,
-                     "-j", "2"});
+  CliResult r = Run(
+      {"explore", kNmnist, "--timesteps", "4", "--sram", "8KiB,16KiB", "--csv", csv, "-j", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(csv);
   std::string line;

@@ -27,23 +27,23 @@ enum class Ranking {
 
 // One field per knob, mapped 1:1 to `snnplan explore` flags.
 struct ExploreOptions {
-  Strategy strategy = Strategy::kGrid;          // --strategy
-  Objective objective = Objective::kDram;       // --objective
-  Ranking fuse_ranking = Ranking::kFeatures;    // --fuse-from
-  Ranking batch_ranking = Ranking::kMemory;     // --batch-from
-  int threads = 1;                              // -j
-  int64_t budget = 0;                           // --budget: most schedules (0 = all)
+  Strategy strategy = Strategy::kGrid;        // --strategy
+  Objective objective = Objective::kDram;     // --objective
+  Ranking fuse_ranking = Ranking::kFeatures;  // --fuse-from
+  Ranking batch_ranking = Ranking::kMemory;   // --batch-from
+  int threads = 1;                            // -j
+  int64_t budget = 0;                         // --budget: most schedules (0 = all)
 };
 
 struct Evaluation {
   plan::Schedule schedule;
   std::string spec;
   bool feasible = false;
-  std::string error;                // why infeasible
+  std::string error;  // why infeasible
   plan::Summary summary;
-  int fused_blocks = -1;            // grid coordinates (f, b), -1 elsewhere
+  int fused_blocks = -1;  // grid coordinates (f, b), -1 elsewhere
   int batched_blocks = -1;
-  double objective = 0;             // value of the chosen objective
+  double objective = 0;  // value of the chosen objective
 };
 
 struct ExploreResult {
@@ -58,8 +58,9 @@ struct ExploreResult {
 std::vector<int> RankBlocks(const ir::Workload& w, Ranking ranking);
 // The (N+1)^2 grid: fuse the first f blocks of `fuse`, time-batch the first
 // b blocks of `batch`, f, b in 0..N (f-major order).
-std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(
-    const ir::Workload& w, Ranking fuse, Ranking batch);
+std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(const ir::Workload& w,
+                                                                          Ranking fuse,
+                                                                          Ranking batch);
 // Every per-block combination of {st, tb} x {lbl, lf}.
 std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks);
 
@@ -76,8 +77,7 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
                                       const Progress& progress = nullptr);
 
 std::string CsvHeader();
-std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density,
-                   cost::StateIo state_io);
+std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io);
 // Figure 8-like heatmap: blocks time-batched (x) x blocks fused (y), colour =
 // DRAM energy, best cell marked. Grid results only.
 std::string HeatmapSvg(const ExploreResult& result, const std::string& title);

@@ -23,8 +23,8 @@ struct ArrayDimension {
 
 struct OperationalArray {
   std::vector<ArrayDimension> dimensions;
-  double mac_energy_fj = 0;    // multi-bit multiply-accumulate, per operation
-  double sop_energy_fj = 0;    // 1-bit synaptic operation, per operation
+  double mac_energy_fj = 0;  // multi-bit multiply-accumulate, per operation
+  double sop_energy_fj = 0;  // 1-bit synaptic operation, per operation
   // Energy of one neuron-state update (leak/fire/reset), priced once per
   // neuron per timestep. 0 = STEMS parity.
   double neuron_update_energy_fj = 0;
@@ -44,12 +44,12 @@ struct SpatialUnroll {
 
 struct MemoryLevel {
   std::string name;
-  int64_t size_bits = 0;            // capacity of one instance
+  int64_t size_bits = 0;  // capacity of one instance
   double read_energy_fj_per_bit = 0;
   double write_energy_fj_per_bit = 0;
   int64_t read_bw_bits_per_cycle = 0;
   int64_t write_bw_bits_per_cycle = 0;
-  std::vector<ir::Operand> operands;       // operands this level holds
+  std::vector<ir::Operand> operands;  // operands this level holds
   // Array dimensions along which one instance is shared (broadcast/reduce);
   // instances = product of the other array dimensions' sizes.
   std::vector<std::string> served_dimensions;
@@ -79,7 +79,7 @@ struct Core {
 struct Offchip {
   double read_energy_fj_per_bit = 0;
   double write_energy_fj_per_bit = 0;
-  int64_t bw_bits_per_cycle = 0;    // one shared link, one transfer at a time
+  int64_t bw_bits_per_cycle = 0;  // one shared link, one transfer at a time
   friend bool operator==(const Offchip&, const Offchip&) = default;
 };
 
@@ -115,8 +115,7 @@ absl::StatusOr<int64_t> ParseSizeBytes(std::string_view text);
 // Validates and builds a description from JSON; `source` names the input in
 // error messages. Errors name the JSON path, e.g.
 // "cores[0].memories[2].size: must be > 0".
-absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc,
-                                  std::string_view source);
+absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view source);
 absl::StatusOr<Hardware> LoadFile(const std::string& path);
 // Names of the built-in presets.
 std::vector<std::string> PresetNames();

@@ -13,32 +13,31 @@ namespace snnplan::ir {
 
 // Loop dimensions of a layer, in the vocabulary of ZigZag/Stream.
 enum class Dim { kT, kB, kK, kC, kG, kOY, kOX, kFY, kFX };
-inline constexpr std::array<Dim, 9> kAllDims = {Dim::kT,  Dim::kB,  Dim::kK,
-                                                Dim::kC,  Dim::kG,  Dim::kOY,
-                                                Dim::kOX, Dim::kFY, Dim::kFX};
+inline constexpr std::array<Dim, 9> kAllDims = {Dim::kT,  Dim::kB,  Dim::kK,  Dim::kC, Dim::kG,
+                                                Dim::kOY, Dim::kOX, Dim::kFY, Dim::kFX};
 std::string_view DimName(Dim d);
 std::optional<Dim> ParseDim(std::string_view name);
 
 // The operands a computation touches: weights, input features, output
 // features and neuron state.
 enum class Operand { kW, kI, kO, kS };
-inline constexpr std::array<Operand, 4> kAllOperands = {
-    Operand::kW, Operand::kI, Operand::kO, Operand::kS};
+inline constexpr std::array<Operand, 4> kAllOperands = {Operand::kW, Operand::kI, Operand::kO,
+                                                        Operand::kS};
 std::string_view OperandName(Operand op);
 std::optional<Operand> ParseOperand(std::string_view name);
 
 enum class OpKind {
-  kConv,           // Conv (incl. grouped); BatchNorm folded in
-  kLinear,         // Gemm / MatMul
+  kConv,    // Conv (incl. grouped); BatchNorm folded in
+  kLinear,  // Gemm / MatMul
   kMaxPool,
   kAvgPool,        // AveragePool (incl. a preceding Pad)
   kGlobalAvgPool,  // GlobalAveragePool, or ReduceMean over H,W
   kAdd,            // residual join of multi-bit features (ADD)
   kSewOr,          // SEW residual join of spikes (1-bit output by default)
   kSewAnd,
-  kTimeMean,       // mean over the T axis (classifier heads)
-  kRelu,           // standalone ReLU (one not fused into a producer)
-  kBatchNorm,      // only where no conv precedes it
+  kTimeMean,   // mean over the T axis (classifier heads)
+  kRelu,       // standalone ReLU (one not fused into a producer)
+  kBatchNorm,  // only where no conv precedes it
 };
 std::string_view OpKindName(OpKind op);
 std::optional<OpKind> ParseOpKind(std::string_view name);
@@ -83,70 +82,68 @@ struct Window {
 
 // A neuron parameter: one value for the whole layer, or one per neuron.
 struct NeuronParam {
-  double value = 0.0;        // the scalar, or the first value of a vector
-  bool per_neuron = false;   // true when the file holds one value per neuron
+  double value = 0.0;       // the scalar, or the first value of a vector
+  bool per_neuron = false;  // true when the file holds one value per neuron
   friend bool operator==(const NeuronParam&, const NeuronParam&) = default;
 };
 
 struct Neuron {
   NeuronMode mode = NeuronMode::kNone;
-  std::string kind;                // "lif", "synaptic", ... ("" when none)
-  int states_per_neuron = 0;       // state variables per neuron (LIF: 1)
+  std::string kind;           // "lif", "synaptic", ... ("" when none)
+  int states_per_neuron = 0;  // state variables per neuron (LIF: 1)
   ResetMode reset = ResetMode::kNone;
-  NeuronParam decay;               // membrane multiplier per step (beta, 1-1/tau)
-  NeuronParam threshold;           // firing threshold
-  double reset_value = 0.0;        // v_reset for zero (hard) reset
-  bool decay_input = false;        // input current scaled by 1/tau (SpikingJelly)
+  NeuronParam decay;         // membrane multiplier per step (beta, 1-1/tau)
+  NeuronParam threshold;     // firing threshold
+  double reset_value = 0.0;  // v_reset for zero (hard) reset
+  bool decay_input = false;  // input current scaled by 1/tau (SpikingJelly)
   friend bool operator==(const Neuron&, const Neuron&) = default;
 };
 
 // Precisions in bits.
 struct Precision {
-  int weight_bits = 4;       // W as stored
-  int input_bits = 1;        // I: 1 = spikes, >1 = analog features
-  int output_bits = 1;       // O passed on to consumers (spike = 1)
-  int state_bits = 12;       // S stored in memory
-  int accumulator_bits = 16; // S / partial sums in the PE register
+  int weight_bits = 4;        // W as stored
+  int input_bits = 1;         // I: 1 = spikes, >1 = analog features
+  int output_bits = 1;        // O passed on to consumers (spike = 1)
+  int state_bits = 12;        // S stored in memory
+  int accumulator_bits = 16;  // S / partial sums in the PE register
   friend bool operator==(const Precision&, const Precision&) = default;
 };
 
 inline constexpr int kNetworkInput = -1;  // Layer::inputs entry: graph input
 
 struct Layer {
-  std::string name;           // ONNX node name it came from
+  std::string name;  // ONNX node name it came from
   OpKind op = OpKind::kConv;
-  std::vector<int> inputs;    // producer layer ids, or kNetworkInput
-  int block = 0;              // schedule block id (0-based)
+  std::vector<int> inputs;  // producer layer ids, or kNetworkInput
+  int block = 0;            // schedule block id (0-based)
   LoopDims dims;
   Window window;
-  int64_t in_y = 1;           // input feature rows (IY) and columns (IX)
+  int64_t in_y = 1;  // input feature rows (IY) and columns (IX)
   int64_t in_x = 1;
   Neuron neuron;
   Precision precision;
-  int64_t weight_elements = 0;      // parameter elements as stored in the file
-  std::vector<int64_t> out_shape;   // per sample and timestep, e.g. {K, OY, OX}
-  bool network_output = false;      // its output leaves the chip
+  int64_t weight_elements = 0;     // parameter elements as stored in the file
+  std::vector<int64_t> out_shape;  // per sample and timestep, e.g. {K, OY, OX}
+  bool network_output = false;     // its output leaves the chip
 
   bool stateful() const { return neuron.mode == NeuronMode::kStateful; }
   bool spiking() const { return neuron.mode != NeuronMode::kNone; }
-  bool has_weights() const {
-    return op == OpKind::kConv || op == OpKind::kLinear;
-  }
+  bool has_weights() const { return op == OpKind::kConv || op == OpKind::kLinear; }
   // Weight elements the hardware holds: G*K*C*FY*FX (bias and folded BN are
   // kept by the accelerator in the neuron update, not in the weight memory).
   int64_t WeightsUsed() const;
-  int64_t InputChannels() const;        // channels of the input tensor
-  int64_t OutputElementsPerStep() const; // B*G*K*OY*OX
-  int64_t InputElementsPerStep() const;  // B*channels*IY*IX
-  int64_t NeuronStates() const;          // B*G*K*OY*OX*states_per_neuron
-  int64_t OpsPerStep() const;            // B*G*K*C*OY*OX*FY*FX
+  int64_t InputChannels() const;          // channels of the input tensor
+  int64_t OutputElementsPerStep() const;  // B*G*K*OY*OX
+  int64_t InputElementsPerStep() const;   // B*channels*IY*IX
+  int64_t NeuronStates() const;           // B*G*K*OY*OX*states_per_neuron
+  int64_t OpsPerStep() const;             // B*G*K*C*OY*OX*FY*FX
   // Multi-bit input makes the PE do MACs, 1-bit spikes make it do SOPs.
   bool uses_sop() const { return precision.input_bits == 1; }
 };
 
 struct Workload {
-  std::string model_file;     // file name of the source model (no directory)
-  std::string model_sha256;   // hex digest of the source file
+  std::string model_file;    // file name of the source model (no directory)
+  std::string model_sha256;  // hex digest of the source file
   int64_t timesteps = 1;
   int64_t batch = 1;
   std::vector<Layer> layers;  // topological order; layer id = index
@@ -159,8 +156,8 @@ struct Workload {
 // ---- inline definitions --------------------------------------------------
 
 inline std::string_view DimName(Dim d) {
-  constexpr std::array<std::string_view, 9> kNames = {
-      "T", "B", "K", "C", "G", "OY", "OX", "FY", "FX"};
+  constexpr std::array<std::string_view, 9> kNames = {"T",  "B",  "K",  "C", "G",
+                                                      "OY", "OX", "FY", "FX"};
   return kNames[static_cast<int>(d)];
 }
 inline std::optional<Dim> ParseDim(std::string_view name) {
@@ -178,11 +175,9 @@ inline std::optional<Operand> ParseOperand(std::string_view name) {
   return std::nullopt;
 }
 inline constexpr std::array<std::string_view, 11> kOpKindNames = {
-    "conv", "linear", "maxpool", "avgpool", "globalavgpool", "add",
-    "sew_or", "sew_and", "time_mean", "relu", "batchnorm"};
-inline std::string_view OpKindName(OpKind op) {
-  return kOpKindNames[static_cast<int>(op)];
-}
+    "conv",   "linear",  "maxpool",   "avgpool", "globalavgpool", "add",
+    "sew_or", "sew_and", "time_mean", "relu",    "batchnorm"};
+inline std::string_view OpKindName(OpKind op) { return kOpKindNames[static_cast<int>(op)]; }
 inline std::optional<OpKind> ParseOpKind(std::string_view name) {
   for (size_t i = 0; i < kOpKindNames.size(); ++i)
     if (kOpKindNames[i] == name) return static_cast<OpKind>(i);
@@ -190,46 +185,79 @@ inline std::optional<OpKind> ParseOpKind(std::string_view name) {
 }
 inline std::string_view NeuronModeName(NeuronMode m) {
   switch (m) {
-    case NeuronMode::kStateful: return "stateful";
-    case NeuronMode::kStateless: return "stateless";
-    case NeuronMode::kNone: break;
+    case NeuronMode::kStateful:
+      return "stateful";
+    case NeuronMode::kStateless:
+      return "stateless";
+    case NeuronMode::kNone:
+      break;
   }
   return "none";
 }
 inline std::string_view ResetModeName(ResetMode r) {
   switch (r) {
-    case ResetMode::kSubtract: return "subtract";
-    case ResetMode::kZero: return "zero";
-    case ResetMode::kNone: break;
+    case ResetMode::kSubtract:
+      return "subtract";
+    case ResetMode::kZero:
+      return "zero";
+    case ResetMode::kNone:
+      break;
   }
   return "none";
 }
 
 inline int64_t LoopDims::Get(Dim d) const {
   switch (d) {
-    case Dim::kT: return T;
-    case Dim::kB: return B;
-    case Dim::kK: return K;
-    case Dim::kC: return C;
-    case Dim::kG: return G;
-    case Dim::kOY: return OY;
-    case Dim::kOX: return OX;
-    case Dim::kFY: return FY;
-    case Dim::kFX: return FX;
+    case Dim::kT:
+      return T;
+    case Dim::kB:
+      return B;
+    case Dim::kK:
+      return K;
+    case Dim::kC:
+      return C;
+    case Dim::kG:
+      return G;
+    case Dim::kOY:
+      return OY;
+    case Dim::kOX:
+      return OX;
+    case Dim::kFY:
+      return FY;
+    case Dim::kFX:
+      return FX;
   }
   return 1;
 }
 inline void LoopDims::Set(Dim d, int64_t v) {
   switch (d) {
-    case Dim::kT: T = v; return;
-    case Dim::kB: B = v; return;
-    case Dim::kK: K = v; return;
-    case Dim::kC: C = v; return;
-    case Dim::kG: G = v; return;
-    case Dim::kOY: OY = v; return;
-    case Dim::kOX: OX = v; return;
-    case Dim::kFY: FY = v; return;
-    case Dim::kFX: FX = v; return;
+    case Dim::kT:
+      T = v;
+      return;
+    case Dim::kB:
+      B = v;
+      return;
+    case Dim::kK:
+      K = v;
+      return;
+    case Dim::kC:
+      C = v;
+      return;
+    case Dim::kG:
+      G = v;
+      return;
+    case Dim::kOY:
+      OY = v;
+      return;
+    case Dim::kOX:
+      OX = v;
+      return;
+    case Dim::kFY:
+      FY = v;
+      return;
+    case Dim::kFX:
+      FX = v;
+      return;
   }
 }
 
@@ -249,8 +277,7 @@ inline int64_t Layer::NeuronStates() const {
   return stateful() ? OutputElementsPerStep() * neuron.states_per_neuron : 0;
 }
 inline int64_t Layer::OpsPerStep() const {
-  return dims.B * dims.G * dims.K * dims.C * dims.OY * dims.OX * dims.FY *
-         dims.FX;
+  return dims.B * dims.G * dims.K * dims.C * dims.OY * dims.OX * dims.FY * dims.FX;
 }
 inline int64_t Workload::TotalNeuronStates() const {
   int64_t n = 0;

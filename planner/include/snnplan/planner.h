@@ -39,8 +39,7 @@ struct Schedule {
 
 // Parses "tb-lf,tb-lf,st-lbl" (one entry per block, or one for all blocks);
 // entries are st|tb|tbN and lbl|lf|lfR. `timesteps` checks that N divides T.
-absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks,
-                                       int64_t timesteps);
+absl::StatusOr<Schedule> ParseSchedule(const std::string& spec, int num_blocks, int64_t timesteps);
 // Parses a schedule file: {"schedule": "<spec>" or [..entries..],
 // "layer_rows_per_tile": {"layer": R, ...}}.
 absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_blocks,
@@ -55,14 +54,14 @@ enum class Eviction {
 
 // One field per knob, mapped 1:1 to `snnplan plan` flags.
 struct PlanOptions {
-  cost::StateIo state_io = cost::StateIo::kZero;  // --state-io
-  Eviction eviction = Eviction::kStems;           // --eviction
+  cost::StateIo state_io = cost::StateIo::kZero;         // --state-io
+  Eviction eviction = Eviction::kStems;                  // --eviction
   cost::Objective objective = cost::Objective::kEnergy;  // --objective (per tile)
-  double density = 1.0;                           // --density (spike activity)
-  std::map<std::string, double> layer_density;    // --density-file overrides
-  int64_t mapping_budget = 0;                     // --budget per tile search
-  int threads = 1;                                // -j: tile pricing threads
-  int core = 0;                                   // core id the plan runs on
+  double density = 1.0;                                  // --density (spike activity)
+  std::map<std::string, double> layer_density;           // --density-file overrides
+  int64_t mapping_budget = 0;                            // --budget per tile search
+  int threads = 1;                                       // -j: tile pricing threads
+  int core = 0;                                          // core id the plan runs on
 };
 
 // DRAM traffic in bytes, split by operand (W, I, O, S) and direction.
@@ -75,14 +74,14 @@ struct DramBytes {
 };
 
 struct Summary {
-  cost::EnergyBreakdown energy;                       // whole inference
+  cost::EnergyBreakdown energy;                            // whole inference
   std::array<cost::EnergyBreakdown, 4> energy_by_operand;  // memory energy per W,I,O,S
   DramBytes dram;
   std::map<std::string, int64_t> dram_bytes_by_cause;
   std::vector<int64_t> dram_bytes_by_block;
   int64_t latency_cycles = 0;
-  int64_t compute_cycles = 0;   // sum of tile latencies
-  int64_t stall_cycles = 0;     // latency not covered by compute
+  int64_t compute_cycles = 0;  // sum of tile latencies
+  int64_t stall_cycles = 0;    // latency not covered by compute
   int64_t peak_sram_bytes = 0;
   int64_t tiles = 0;
   int64_t unique_tiles = 0;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# CI: builds the libFuzzer targets (clang-14, -DSNNPLAN_FUZZ=ON) in
+# build-fuzz/ and runs each for SNNPLAN_FUZZ_SECONDS (default 60) on a copy
+# of its seed corpus in fuzz/corpus/<target>/. Any crash, leak, sanitizer
+# report or timeout fails the run; the reproducer is kept in
+# build-fuzz/artifacts/. See docs/robustness.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/ci-clang.sh
+
+build=${SNNPLAN_FUZZ_BUILD_DIR:-build-fuzz}
+seconds=${SNNPLAN_FUZZ_SECONDS:-60}
+start=$SECONDS
+cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNNPLAN_FUZZ=ON \
+  -DSNNPLAN_BUILD_TESTS=OFF -DSNNPLAN_BUILD_BENCH=OFF
+targets=(fuzz_importer fuzz_hwdesc fuzz_schedule)
+# fuzz_manifest exists when validator/fuzz/manifest_fuzz.cc does.
+if [[ -f validator/fuzz/manifest_fuzz.cc ]]; then
+  targets+=(fuzz_manifest)
+fi
+cmake --build "$build" -j2 --target "${targets[@]}"
+echo "ci-fuzz: build took $((SECONDS - start)) s"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_container_overflow=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+work="$build/fuzz-run"
+artifacts="$build/artifacts"
+rm -rf "$work"
+mkdir -p "$work" "$artifacts"
+failed=()
+for t in "${targets[@]}"; do
+  name=${t#fuzz_}
+  corpus="$work/$name"
+  mkdir -p "$corpus"
+  if [[ -d fuzz/corpus/$name ]]; then cp -r "fuzz/corpus/$name/." "$corpus/"; fi
+  dict=()
+  if [[ -f fuzz/dict/$name.dict ]]; then dict=(-dict="fuzz/dict/$name.dict"); fi
+  echo "ci-fuzz: $t for $seconds s"
+  start=$SECONDS
+  if ! "$build/fuzz/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \
+       -print_final_stats=1 "${dict[@]}" -artifact_prefix="$artifacts/$name-" "$corpus" \
+       >"$work/$name.log" 2>&1; then
+    failed+=("$t")
+    echo "ci-fuzz: $t FAILED; last lines of $work/$name.log:" >&2
+    tail -n 60 "$work/$name.log" >&2
+  fi
+  grep -E '^stat::number_of_executed_units|^Done' "$work/$name.log" || true
+  echo "ci-fuzz: $t took $((SECONDS - start)) s"
+done
+if ((${#failed[@]})); then
+  echo "ci-fuzz: crashes in: ${failed[*]} (reproducers in $artifacts/)" >&2
+  exit 1
+fi
+echo "ci-fuzz: all fuzzers ran clean"

@@ -1,0 +1,304 @@
+// Typed, non-throwing reader of a manifest document. Every access checks the
+// JSON type first; the first problem becomes an InvalidArgument status that
+// names the JSON path ("tiles[3].start: must be an integer").
+#include <cmath>
+
+#include "model.h"
+
+namespace snnplan::validate {
+namespace {
+
+using json = nlohmann::json;
+
+// Integers beyond +-2^53 are refused: every sum the checks form then fits in
+// int64 (sums of many values use __int128), and no JSON tool loses precision.
+constexpr int64_t kMaxInt = int64_t{1} << 53;
+
+// Reads fields of one JSON object; remembers the first error.
+class Obj {
+ public:
+  Obj(const json* j, std::string path, absl::Status* err)
+      : j_(j), path_(std::move(path)), err_(err) {
+    if (j_ == nullptr || !j_->is_object()) {
+      Fail(path_, "must be an object");
+      j_ = nullptr;
+    }
+  }
+  bool ok() const { return j_ != nullptr && err_->ok(); }
+  const std::string& path() const { return path_; }
+  std::string Path(const char* key) const { return absl::StrCat(path_, ".", key); }
+
+  bool Has(const char* key) const { return j_ != nullptr && j_->find(key) != j_->end(); }
+  const json* Get(const char* key) {
+    if (j_ == nullptr) return nullptr;
+    auto it = j_->find(key);
+    if (it == j_->end()) {
+      Fail(Path(key), "missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+  int64_t Int(const char* key) { return AsInt(Get(key), Path(key)); }
+  double Num(const char* key) {
+    const json* v = Get(key);
+    if (v == nullptr) return 0;
+    if (!v->is_number()) return Fail(Path(key), "must be a number"), 0;
+    const double d = v->get<double>();
+    if (!std::isfinite(d)) return Fail(Path(key), "must be finite"), 0;
+    return d;
+  }
+  std::string Str(const char* key) { return AsStr(Get(key), Path(key)); }
+  std::optional<std::string> StrOrNull(const char* key) {
+    const json* v = Get(key);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    return AsStr(v, Path(key));
+  }
+  Span Pair(const char* key) {
+    const json* v = Get(key);
+    if (v == nullptr) return {};
+    if (!v->is_array() || v->size() != 2) return Fail(Path(key), "must be [begin, end]"), Span{};
+    return {AsInt(&(*v)[0], Path(key)), AsInt(&(*v)[1], Path(key))};
+  }
+  std::vector<int64_t> Ints(const char* key) {
+    std::vector<int64_t> out;
+    const json* v = Get(key);
+    if (v == nullptr) return out;
+    if (!v->is_array()) return Fail(Path(key), "must be an array"), out;
+    for (const json& e : *v) out.push_back(AsInt(&e, Path(key)));
+    return out;
+  }
+  Obj Child(const char* key) { return Obj(Get(key), Path(key), err_); }
+  absl::Status* err() const { return err_; }
+  const json& json_ref() const { return *j_; }  // only when ok()
+  const json* Array(const char* key) {
+    const json* v = Get(key);
+    if (v != nullptr && !v->is_array()) return Fail(Path(key), "must be an array"), nullptr;
+    return v;
+  }
+  int64_t AsInt(const json* v, const std::string& path) {
+    if (v == nullptr) return 0;
+    if (v->is_number_unsigned()) {
+      if (v->get<uint64_t>() > static_cast<uint64_t>(kMaxInt))
+        return Fail(path, "out of range (|n| <= 2^53)"), 0;
+      return static_cast<int64_t>(v->get<uint64_t>());
+    }
+    if (!v->is_number_integer()) return Fail(path, "must be an integer"), 0;
+    const int64_t n = v->get<int64_t>();
+    if (n > kMaxInt || n < -kMaxInt) return Fail(path, "out of range (|n| <= 2^53)"), 0;
+    return n;
+  }
+  std::string AsStr(const json* v, const std::string& path) {
+    if (v == nullptr) return {};
+    if (!v->is_string()) return Fail(path, "must be a string"), std::string();
+    return v->get<std::string>();
+  }
+  void Fail(const std::string& path, const char* what) {
+    if (err_->ok()) *err_ = absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+  }
+
+ private:
+  const json* j_;
+  std::string path_;
+  absl::Status* err_;
+};
+
+template <typename T>
+int EnumIndex(Obj& o, const char* key, const T& names) {
+  const std::string s = o.Str(key);
+  for (size_t i = 0; i < names.size(); ++i)
+    if (s == names[i]) return static_cast<int>(i);
+  o.Fail(o.Path(key), "unknown value");
+  return 0;
+}
+
+constexpr std::array<const char*, 4> kKinds = {"weights", "state", "feature", "input"};
+
+PieceRef ReadPiece(Obj o) {
+  PieceRef p;
+  p.kind = static_cast<Kind>(EnumIndex(o, "kind", kKinds));
+  p.operand = EnumIndex(o, "operand", kOperands);
+  p.layer = o.StrOrNull("layer");
+  p.sample = o.Int("sample");
+  p.t = o.Pair("t");
+  p.rows = o.Pair("rows");
+  p.piece = o.Int("piece");
+  if (o.Has("dram_address")) p.dram_address = o.Int("dram_address");
+  if (o.Has("bytes")) p.bytes = o.Int("bytes");
+  return p;
+}
+
+Energy ReadEnergy(Obj o) {
+  return {o.Num("total"), o.Num("compute"), o.Num("local"), o.Num("sram"), o.Num("dram")};
+}
+
+MTile ReadTile(Obj o) {
+  MTile t;
+  t.id = o.Str("id");
+  t.index = o.Int("index");
+  t.layer = o.Str("layer");
+  t.layer_id = o.Int("layer_id");
+  t.block = o.Int("block");
+  t.sample = o.Int("sample");
+  t.t = o.Pair("t");
+  t.rows = o.Pair("rows");
+  t.core = o.Int("core");
+  t.start = o.Int("start");
+  t.end = o.Int("end");
+  t.energy = ReadEnergy(o.Child("energy_pj"));
+  t.reads = o.Ints("reads");
+  t.writes = o.Ints("writes");
+  return t;
+}
+
+MAlloc ReadAlloc(Obj o) {
+  MAlloc a;
+  a.id = o.Int("id");
+  a.memory = o.Str("memory");
+  a.offset = o.Int("offset");
+  a.bytes = o.Int("bytes");
+  a.allocated_at = o.Int("allocated_at");
+  a.freed_at = o.Int("freed_at");
+  a.holds = ReadPiece(o.Child("holds"));
+  return a;
+}
+
+void ReadStream(Obj& o, MTransfer* t) {
+  t->tile = o.Str("tile");
+  Obj ops = o.Child("operands");
+  for (size_t i = 0; i < kOperands.size() && ops.ok(); ++i) {
+    if (!ops.Has(kOperands[i])) continue;
+    Obj rw = ops.Child(kOperands[i]);
+    t->read[i] = rw.Int("read_bytes");
+    t->write[i] = rw.Int("write_bytes");
+  }
+  if (const json* pieces = o.Array("pieces")) {
+    size_t i = 0;
+    for (const json& p : *pieces)
+      t->pieces.push_back(ReadPiece(Obj(&p, absl::StrCat(o.Path("pieces"), "[", i++, "]"),
+                                        o.err())));
+  }
+}
+
+MTransfer ReadTransfer(Obj o) {
+  MTransfer t;
+  t.id = o.Int("id");
+  t.dir = static_cast<Dir>(EnumIndex(o, "direction", std::array<const char*, 3>{
+                                                         "load", "store", "stream"}));
+  t.cause = o.Str("cause");
+  t.start = o.Int("start");
+  t.end = o.Int("end");
+  t.bytes = o.Int("bytes");
+  if (t.dir == Dir::kStream) {
+    ReadStream(o, &t);
+    return t;
+  }
+  t.operand = EnumIndex(o, "operand", kOperands);
+  t.tensor = ReadPiece(o.Child("tensor"));
+  t.dram_address = o.Int("dram_address");
+  t.memory = o.Str("memory");
+  t.allocation = o.Int("allocation");
+  t.offset = o.Int("offset");
+  return t;
+}
+
+std::array<int64_t, 4> ReadByOperand(Obj o) {
+  std::array<int64_t, 4> v = {};
+  for (size_t i = 0; i < kOperands.size(); ++i) v[i] = o.Int(kOperands[i]);
+  return v;
+}
+
+MSummary ReadSummary(Obj o) {
+  MSummary s;
+  s.energy = ReadEnergy(o.Child("energy_pj"));
+  Obj d = o.Child("dram_bytes");
+  s.total = d.Int("total");
+  s.read = d.Int("read");
+  s.write = d.Int("write");
+  s.by_operand = ReadByOperand(d.Child("by_operand"));
+  if (d.Has("read_by_operand")) s.read_by_operand = ReadByOperand(d.Child("read_by_operand"));
+  if (d.Has("write_by_operand")) s.write_by_operand = ReadByOperand(d.Child("write_by_operand"));
+  if (d.Has("by_cause")) {
+    Obj c = d.Child("by_cause");
+    if (c.ok()) {
+      s.by_cause.emplace();
+      for (const auto& [cause, v] : c.json_ref().items())
+        (*s.by_cause)[cause] = c.AsInt(&v, c.Path(cause.c_str()));
+    }
+  }
+  if (d.Has("by_block")) s.by_block = d.Ints("by_block");
+  s.latency = o.Int("latency_cycles");
+  s.peak = o.Int("peak_sram_bytes");
+  auto optional_int = [&](const char* key, std::optional<int64_t>* v) {
+    if (o.Has(key)) *v = o.Int(key);
+  };
+  optional_int("compute_cycles", &s.compute_cycles);
+  optional_int("stall_cycles", &s.stall_cycles);
+  optional_int("tiles", &s.tiles);
+  optional_int("allocations", &s.allocations);
+  optional_int("transfers", &s.transfers);
+  if (o.Has("state_io")) s.state_io = o.Str("state_io");
+  if (s.state_io != "zero" && s.state_io != "dram") o.Fail(o.Path("state_io"), "unknown value");
+  return s;
+}
+
+// Reads every element of array `key` with `read`.
+template <typename T, typename Fn>
+std::vector<T> ReadArray(Obj& top, const char* key, Fn read) {
+  std::vector<T> out;
+  const json* a = top.Array(key);
+  if (a == nullptr) return out;
+  size_t i = 0;
+  for (const json& e : *a) {
+    out.push_back(read(Obj(&e, absl::StrCat(key, "[", i++, "]"), top.err())));
+    if (!top.err()->ok()) break;  // the first error is all we report
+  }
+  return out;
+}
+
+absl::Status ReadHardware(Obj& top, Manifest* m) {
+  const json* h = top.Get("hardware");
+  if (h == nullptr) return *top.err();
+  absl::StatusOr<hw::Hardware> hw = hw::FromJson(*h, "manifest hardware");
+  if (!hw.ok()) return absl::InvalidArgumentError(absl::StrCat("hardware: ", hw.status().message()));
+  if (hw->cores.empty() || hw->cores.front().memories.empty())
+    return absl::InvalidArgumentError("hardware: no core with an on-chip memory");
+  m->hardware = *std::move(hw);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Manifest> ReadManifest(const json& doc) {
+  absl::Status err;
+  Obj top(&doc, "manifest", &err);
+  if (!err.ok()) return err;
+  if (!top.Has("tiles") && top.Has("summary"))
+    return absl::InvalidArgumentError(
+        "tiles: missing (a --summary-only manifest cannot be validated)");
+  if (top.Int("schema_version") != 1 && err.ok())
+    return absl::InvalidArgumentError("schema_version: unsupported (this validator reads 1)");
+  Manifest m;
+  if (absl::Status s = ReadHardware(top, &m); !s.ok()) return s;
+  Obj model = top.Child("model");
+  m.model_file = model.Str("file");
+  m.model_sha256 = model.Str("sha256");
+  m.timesteps = model.Int("timesteps");
+  m.batch = model.Int("batch");
+  m.summary = ReadSummary(top.Child("summary"));
+  m.regions = ReadArray<MRegion>(top, "dram_layout", [](Obj o) {
+    return MRegion{o.Str("name"), o.Int("base"), o.Int("bytes")};
+  });
+  m.tiles = ReadArray<MTile>(top, "tiles", ReadTile);
+  m.allocs = ReadArray<MAlloc>(top, "allocations", ReadAlloc);
+  m.transfers = ReadArray<MTransfer>(top, "transfers", ReadTransfer);
+  if (!err.ok()) return err;
+  return m;
+}
+
+std::string Describe(const PieceRef& p) {
+  return absl::StrCat("piece ", p.piece, " (", kKinds[static_cast<int>(p.kind)], " ",
+                      p.layer ? *p.layer : std::string("<input>"), " s", p.sample, " t",
+                      Str(p.t), " rows", Str(p.rows), ")");
+}
+
+}  // namespace snnplan::validate
