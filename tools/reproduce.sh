@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 SNNPLAN="${1:-build}/tools/snnplan"
 OUT=docs/reproduction
 mkdir -p "$OUT"
+MANIFESTS=$(mktemp -d)  # best manifests are validated, not committed (large)
+trap 'rm -rf "$MANIFESTS"' EXIT
 SEW7=models/sj_sew7_T16_loop_op13.onnx
 SEW5=models/sj_sew5_T16_loop_op13.onnx
 RED=models/snntorch_redlif_trunk_step_op13.onnx
@@ -28,7 +30,7 @@ explore() {  # name model sizes fuse batch [import options...]
     "$SNNPLAN" explore "$model" --sram "$size" --strategy grid --fuse-from "$fuse" \
       --batch-from "$batch" -j 2 --csv "$OUT/grid_${name}_${size}.csv" \
       --heatmap "$OUT/grid_${name}_${size}.svg" --breakdown "$OUT/breakdown_${name}_${size}.svg" \
-      "$@" > "$OUT/grid_${name}_${size}.txt"
+      --best-manifest "$MANIFESTS/best_${name}_${size}.json" "$@" > "$OUT/grid_${name}_${size}.txt"
   done
 }
 explore sew7 "$SEW7" 128KiB,256KiB,512KiB input input
@@ -51,5 +53,10 @@ for ev in stems belady; do
     "$SNNPLAN" plan "$2" --sram 128KiB --schedule "$3" --eviction "$ev" \
       --summary-json "$OUT/eviction_${ev}_$1_${3//,/_}.json" > /dev/null
   done
+done
+# Every best manifest replays clean in the independent validator.
+: > "$OUT/validation.txt"
+for m in "$MANIFESTS"/best_*.json; do
+  "$SNNPLAN" validate "$m" | sed "s|$MANIFESTS/||" >> "$OUT/validation.txt"
 done
 echo "results in $OUT"
