@@ -30,14 +30,6 @@ nlohmann::json PieceJson(const Plan& plan, int piece) {
   return j;
 }
 
-nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
-  return {{"total", e.total_pj()},
-          {"compute", e.compute_pj},
-          {"local", e.local_pj},
-          {"sram", e.sram_pj},
-          {"dram", e.dram_pj}};
-}
-
 nlohmann::json TileJson(const Plan& plan, size_t position) {
   const TileRecord& r = plan.tiles[position];
   const Tile& t = plan.graph.tiles[r.tile];

@@ -155,6 +155,9 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
                                std::vector<int>* tile_output, std::vector<int>* tile_state,
                                std::vector<int>* layer_weights);
 
+// {total, compute, local, sram, dram} in pJ, as summaries and tiles print it.
+nlohmann::json EnergyJson(const cost::EnergyBreakdown& e);
+
 // Runs the memory / DRAM-link simulation and fills tiles, allocations,
 // transfers, layout and summary of `plan`.
 absl::Status Simulate(Plan& plan);

@@ -213,7 +213,6 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
 
 const Summary& GetSummary(const Plan& plan) { return plan.summary; }
 
-namespace {
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
   return {{"total", e.total_pj()},
           {"compute", e.compute_pj},
@@ -221,6 +220,8 @@ nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
           {"sram", e.sram_pj},
           {"dram", e.dram_pj}};
 }
+
+namespace {
 nlohmann::json ByOperand(const std::array<int64_t, 4>& v) {
   nlohmann::json j;
   for (ir::Operand o : ir::kAllOperands)
