@@ -89,7 +89,6 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
             MakePiece(PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
                       RoundBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
   // State pieces: one per (sample, stateful layer, band).
-  std::vector<int> state_base(w.layers.size(), -1);
   const size_t n = g.tiles.size();
   tile_state->assign(n, -1);
   tile_output->assign(n, -1);
@@ -125,7 +124,6 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
     if (int sp = (*tile_state)[id]; sp >= 0) pieces[sp].uses.push_back(p);
     for (int ip : (*tile_inputs)[id]) pieces[ip].uses.push_back(p);
   }
-  (void)state_base;
   return pieces;
 }
 

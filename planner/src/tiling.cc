@@ -197,7 +197,7 @@ int64_t InputRowsRead(const ir::Workload& w, const Tile& tile) {
   return std::max<int64_t>(1, r.size());
 }
 
-std::vector<int> ListSchedule(const ir::Workload& w, const TileGraph& g) {
+std::vector<int> ListSchedule(const TileGraph& g) {
   const size_t n = g.tiles.size();
   std::vector<int> indegree(n, 0);
   std::vector<std::vector<int>> succ(n);
@@ -232,7 +232,6 @@ std::vector<int> ListSchedule(const ir::Workload& w, const TileGraph& g) {
     for (int s : succ[id])
       if (--indegree[s] == 0) ready.push(key(s));
   }
-  (void)w;
   return order;
 }
 
@@ -309,7 +308,7 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
         }
     }
   }
-  g.order = ListSchedule(w, g);
+  g.order = ListSchedule(g);
   if (g.order.size() != g.tiles.size())
     return absl::InternalError("tile graph has a cycle (the model's layers are not a DAG)");
   return g;
