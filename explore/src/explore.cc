@@ -13,11 +13,6 @@
 namespace snnplan::explore {
 namespace {
 
-int64_t Words(int64_t bits, int64_t granularity_bits) {
-  const int64_t g = std::max<int64_t>(8, (granularity_bits + 7) / 8 * 8);
-  return (bits + g - 1) / g * g / 8;
-}
-
 int64_t OutSteps(const ir::Layer& l) { return l.op == ir::OpKind::kTimeMean ? 1 : l.dims.T; }
 
 std::vector<double> BlockScores(const ir::Workload& w, Ranking ranking) {
@@ -82,17 +77,19 @@ int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
   int64_t weights = 0, per_sample = 0;  // weights are loaded once for all samples
   bool input_counted = false;
   for (const ir::Layer& l : w.layers) {
-    weights += Words(l.WeightsUsed() * l.precision.weight_bits, g);
+    weights += plan::GranuleBytes(l.WeightsUsed() * l.precision.weight_bits, g);
     const bool reads_input =
         std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
     if (reads_input && !input_counted) {
-      per_sample += Words(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
+      per_sample +=
+          plan::GranuleBytes(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
       input_counted = true;
     }
     if (l.network_output)
-      per_sample += Words(OutSteps(l) * l.OutputElementsPerStep() * l.precision.output_bits, g);
+      per_sample +=
+          plan::GranuleBytes(OutSteps(l) * l.OutputElementsPerStep() * l.precision.output_bits, g);
     if (state_io == cost::StateIo::kDram)
-      per_sample += 2 * Words(l.NeuronStates() * l.precision.state_bits, g);
+      per_sample += 2 * plan::GranuleBytes(l.NeuronStates() * l.precision.state_bits, g);
   }
   return weights + std::max<int64_t>(1, w.batch) * per_sample;
 }

@@ -13,8 +13,8 @@
 namespace snnplan::importer::internal {
 namespace {
 
-constexpr int64_t kMaxFold = 1 << 16;     // fold at most this many elements
-constexpr int64_t kMaxRead = 1 << 22;     // read initializers up to this size
+constexpr int64_t kMaxFold = 1 << 16;  // fold at most this many elements
+constexpr int64_t kMaxRead = 1 << 22;  // read initializers up to this size
 
 template <typename T>
 void AppendRaw(const std::string& raw, std::vector<double>* out) {
@@ -56,12 +56,10 @@ std::optional<Shape> Broadcast(const std::vector<Shape>& shapes) {
 }
 
 // Offset in `in` (broadcast to `out`) of the out element with multi-index.
-int64_t BroadcastOffset(const Shape& in, const Shape& out,
-                        const std::vector<int64_t>& idx) {
+int64_t BroadcastOffset(const Shape& in, const Shape& out, const std::vector<int64_t>& idx) {
   int64_t off = 0;
   size_t shift = out.size() - in.size();
-  for (size_t i = 0; i < in.size(); ++i)
-    off = off * in[i] + (in[i] == 1 ? 0 : idx[i + shift]);
+  for (size_t i = 0; i < in.size(); ++i) off = off * in[i] + (in[i] == 1 ? 0 : idx[i + shift]);
   return off;
 }
 
@@ -76,8 +74,8 @@ std::optional<double> Uniform(const Const& c) {
 using ElemFn = std::function<double(const std::vector<double>&)>;
 
 // Elementwise op over constants with broadcasting.
-std::optional<Const> FoldElementwise(const std::vector<const Const*>& in,
-                                     int32_t dtype, const ElemFn& fn) {
+std::optional<Const> FoldElementwise(const std::vector<const Const*>& in, int32_t dtype,
+                                     const ElemFn& fn) {
   std::vector<Shape> shapes;
   for (const Const* c : in) shapes.push_back(c->shape);
   std::optional<Shape> out_shape = Broadcast(shapes);
@@ -89,8 +87,10 @@ std::optional<Const> FoldElementwise(const std::vector<const Const*>& in,
   std::vector<double> args(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     std::optional<double> u = Uniform(*in[i]);
-    if (!u) all_uniform = false;
-    else args[i] = *u;
+    if (!u)
+      all_uniform = false;
+    else
+      args[i] = *u;
   }
   if (all_uniform && (out.numel() > kMaxFold)) {
     out.splat = fn(args);
@@ -119,8 +119,7 @@ int64_t NormAxis(int64_t axis, size_t rank) {
 }
 
 // Shape of a sliding-window op output (Conv, MaxPool, AveragePool).
-std::optional<Shape> WindowShape(const onnx::NodeProto& n, const Shape& x,
-                                 int64_t out_channels,
+std::optional<Shape> WindowShape(const onnx::NodeProto& n, const Shape& x, int64_t out_channels,
                                  const std::vector<int64_t>& kernel) {
   size_t sp = kernel.size();
   if (x.size() != sp + 2) return std::nullopt;
@@ -147,11 +146,9 @@ std::optional<Shape> WindowShape(const onnx::NodeProto& n, const Shape& x,
       continue;
     }
     int64_t p = 0, num = 0;
-    if (!pads.empty() && auto_pad != "VALID" &&
-        __builtin_add_overflow(pads[i], pads[i + sp], &p))
+    if (!pads.empty() && auto_pad != "VALID" && __builtin_add_overflow(pads[i], pads[i + sp], &p))
       return std::nullopt;
-    if (__builtin_add_overflow(in, p, &num) || __builtin_sub_overflow(num, eff, &num) ||
-        num < 0)
+    if (__builtin_add_overflow(in, p, &num) || __builtin_sub_overflow(num, eff, &num) || num < 0)
       return std::nullopt;
     out.push_back((ceil ? num / s + (num % s != 0 ? 1 : 0) : num / s) + 1);
   }
@@ -185,16 +182,31 @@ absl::Status ReadTensor(const onnx::TensorProto& t, std::vector<double>* out) {
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
     switch (t.data_type()) {
-      case TP::FLOAT: AppendRaw<float>(raw, out); break;
-      case TP::DOUBLE: AppendRaw<double>(raw, out); break;
-      case TP::INT64: AppendRaw<int64_t>(raw, out); break;
-      case TP::INT32: AppendRaw<int32_t>(raw, out); break;
-      case TP::INT16: AppendRaw<int16_t>(raw, out); break;
-      case TP::INT8: AppendRaw<int8_t>(raw, out); break;
-      case TP::UINT8: case TP::BOOL: AppendRaw<uint8_t>(raw, out); break;
+      case TP::FLOAT:
+        AppendRaw<float>(raw, out);
+        break;
+      case TP::DOUBLE:
+        AppendRaw<double>(raw, out);
+        break;
+      case TP::INT64:
+        AppendRaw<int64_t>(raw, out);
+        break;
+      case TP::INT32:
+        AppendRaw<int32_t>(raw, out);
+        break;
+      case TP::INT16:
+        AppendRaw<int16_t>(raw, out);
+        break;
+      case TP::INT8:
+        AppendRaw<int8_t>(raw, out);
+        break;
+      case TP::UINT8:
+      case TP::BOOL:
+        AppendRaw<uint8_t>(raw, out);
+        break;
       default:
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tensor ", t.name(), ": unsupported data type ", t.data_type()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tensor ", t.name(), ": unsupported data type ", t.data_type()));
     }
   } else {
     for (float v : t.float_data()) out->push_back(v);
@@ -204,8 +216,8 @@ absl::Status ReadTensor(const onnx::TensorProto& t, std::vector<double>* out) {
   }
   int64_t expect = Numel(Shape(t.dims().begin(), t.dims().end()));
   if (static_cast<int64_t>(out->size()) != expect)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor ", t.name(), " holds ", out->size(), " values, expected ", expect));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor ", t.name(), " holds ", out->size(), " values, expected ", expect));
   return absl::OkStatus();
 }
 
@@ -236,8 +248,7 @@ bool IsAllZero(const Const& c) {
   return std::all_of(vals->begin(), vals->end(), [](double v) { return v == 0.0; });
 }
 
-const onnx::AttributeProto* FindAttr(const onnx::NodeProto& n,
-                                     const std::string& name) {
+const onnx::AttributeProto* FindAttr(const onnx::NodeProto& n, const std::string& name) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return &a;
   return nullptr;
@@ -263,8 +274,7 @@ std::vector<int64_t> AttrInts(const onnx::NodeProto& n, const std::string& name)
 Scope::Scope(const onnx::GraphProto& graph, const Scope* parent, int opset)
     : graph_(graph), parent_(parent), opset_(opset) {
   for (const auto& init : graph.initializer()) SetConst(init.name(), ConstFromProto(init));
-  for (const auto& in : graph.input())
-    inputs_[in.name()] = consts_.count(in.name()) == 0;
+  for (const auto& in : graph.input()) inputs_[in.name()] = consts_.count(in.name()) == 0;
   for (const auto& out : graph.output()) outputs_[out.name()] = true;
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto* n = &graph.node(i);
@@ -286,8 +296,10 @@ Scope::Scope(const onnx::GraphProto& graph, const Scope* parent, int opset)
     Shape s;
     bool known = true;
     for (const auto& d : ts.shape().dim()) {
-      if (d.has_dim_value()) s.push_back(d.dim_value());
-      else known = false;
+      if (d.has_dim_value())
+        s.push_back(d.dim_value());
+      else
+        known = false;
     }
     if (known) shapes_[in.name()] = s;
   }
@@ -297,8 +309,7 @@ const onnx::NodeProto* Scope::Producer(const std::string& name) const {
   auto it = producer_.find(name);
   return it == producer_.end() ? nullptr : it->second;
 }
-const std::vector<const onnx::NodeProto*>& Scope::Consumers(
-    const std::string& name) const {
+const std::vector<const onnx::NodeProto*>& Scope::Consumers(const std::string& name) const {
   static const std::vector<const onnx::NodeProto*> kNone;
   auto it = consumers_.find(name);
   return it == consumers_.end() ? kNone : it->second;
@@ -319,9 +330,7 @@ bool Scope::IsGraphInput(const std::string& name) const {
   auto it = inputs_.find(name);
   return it != inputs_.end() && it->second;
 }
-bool Scope::IsGraphOutput(const std::string& name) const {
-  return outputs_.count(name) > 0;
-}
+bool Scope::IsGraphOutput(const std::string& name) const { return outputs_.count(name) > 0; }
 int Scope::Index(const onnx::NodeProto* node) const {
   auto it = index_.find(node);
   return it == index_.end() ? -1 : it->second;
@@ -364,8 +373,7 @@ absl::Status Scope::PropagateLoop(const onnx::NodeProto& n,
     scope->SetInputShape(g.input(1).name(), {});
   }
   for (int i = 2; i < g.input_size() && i < n.input_size(); ++i)
-    if (std::optional<Shape> s = ShapeOf(n.input(i)))
-      scope->SetInputShape(g.input(i).name(), *s);
+    if (std::optional<Shape> s = ShapeOf(n.input(i))) scope->SetInputShape(g.input(i).name(), *s);
   if (absl::Status s = scope->Propagate(fallback); !s.ok()) return s;
   int carried = n.input_size() - 2;
   const Const* trip = n.input_size() > 0 && !n.input(0).empty() ? ConstOf(n.input(0)) : nullptr;
@@ -403,6 +411,17 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
   // under --input-shape) takes its shape from the other operands.
   auto s_unknown_ok = [&](int i) { return IsGraphInput(n.input(i)); };
   auto fold = [&](Const c) { SetConst(n.output(0), std::move(c)); };
+  // A view of input 0 with shape `r`: a constant stays constant (reshaped),
+  // anything else just takes the new shape.
+  auto view = [&](const Shape& r) {
+    if (const Const* c = in_const(0)) {
+      Const k = *c;
+      k.shape = r;
+      fold(std::move(k));
+    } else {
+      out(r);
+    }
+  };
 
   if (op == "Loop") return PropagateLoop(n, fallback);
   if (op == "Constant") {
@@ -430,8 +449,10 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
   }
   // Ops whose output equals input 0 (values and shape).
   if (op == "Identity" || op == "Dropout") {
-    if (const Const* c = in_const(0)) fold(*c);
-    else if (auto s = in_shape(0)) out(*s);
+    if (const Const* c = in_const(0))
+      fold(*c);
+    else if (auto s = in_shape(0))
+      out(*s);
     return absl::OkStatus();
   }
   if (op == "Cast") {
@@ -503,8 +524,18 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     std::vector<const Const*> cs;
     std::vector<Shape> shapes;
     bool all_const = true, all_shapes = true;
-    static const Const kLow = [] { Const c; c.values = {-1e300}; c.splat = -1e300; return c; }();
-    static const Const kHigh = [] { Const c; c.values = {1e300}; c.splat = 1e300; return c; }();
+    static const Const kLow = [] {
+      Const c;
+      c.values = {-1e300};
+      c.splat = -1e300;
+      return c;
+    }();
+    static const Const kHigh = [] {
+      Const c;
+      c.values = {1e300};
+      c.splat = 1e300;
+      return c;
+    }();
     int arity = op == "Clip" ? 3 : n.input_size();
     std::array<Const, 3> attr_bound;  // Clip bounds given as attributes / absent
     for (int i = 0; i < arity; ++i) {
@@ -516,16 +547,21 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
                             : (i == 1 ? kLow : kHigh);
         c = &attr_bound[i];
       }
-      if (!c) all_const = false;
-      else cs.push_back(c);
+      if (!c)
+        all_const = false;
+      else
+        cs.push_back(c);
       std::optional<Shape> s = c ? std::optional<Shape>(c->shape) : in_shape(i);
-      if (s) shapes.push_back(*s);
-      else if (!c && s_unknown_ok(i)) continue;  // forgotten state input
-      else all_shapes = false;
+      if (s)
+        shapes.push_back(*s);
+      else if (!c && s_unknown_ok(i))
+        continue;  // forgotten state input
+      else
+        all_shapes = false;
     }
     int32_t dtype = cs.empty() ? onnx::TensorProto::FLOAT : cs[0]->dtype;
-    bool logical = op == "Equal" || op == "Less" || op == "Greater" ||
-                   op == "GreaterOrEqual" || op == "Not";
+    bool logical =
+        op == "Equal" || op == "Less" || op == "Greater" || op == "GreaterOrEqual" || op == "Not";
     if (logical) dtype = onnx::TensorProto::BOOL;
     if (op == "Where" && cs.size() == 3) dtype = cs[1]->dtype;
     if (all_const) {
@@ -561,13 +597,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       for (size_t i = 0; i < s->size(); ++i)
         if (axes.empty() ? (*s)[i] != 1 : !ax.count(i)) r.push_back((*s)[i]);
     }
-    if (const Const* c = in_const(0)) {
-      Const k = *c;
-      k.shape = r;
-      fold(std::move(k));
-    } else {
-      out(r);
-    }
+    view(r);
     return absl::OkStatus();
   }
   if (op == "Reshape" || op == "Flatten") {
@@ -589,10 +619,11 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       for (size_t i = 0; i < t->values.size(); ++i) {
         int64_t d = ToInt64(t->values[i]);
         if (d == 0 && AttrInt(n, "allowzero", 0) == 0) d = i < s->size() ? (*s)[i] : 0;
-        if (d == -1) infer = static_cast<int64_t>(i);
+        if (d == -1)
+          infer = static_cast<int64_t>(i);
         else if (__builtin_mul_overflow(known, d, &known))
-          return absl::InvalidArgumentError(absl::StrCat(
-              "node ", n.name(), " (Reshape): target shape overflows int64"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("node ", n.name(), " (Reshape): target shape overflows int64"));
         r.push_back(d);
       }
       if (infer >= 0) {
@@ -602,17 +633,11 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
         r[infer] = Numel(*s) / known;
       }
       if (Numel(r) != Numel(*s))
-        return absl::InvalidArgumentError(absl::StrCat(
-            "node ", n.name(), " (Reshape): target holds ", Numel(r),
-            " elements, input ", Numel(*s), " (input shape changed?)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("node ", n.name(), " (Reshape): target holds ", Numel(r),
+                         " elements, input ", Numel(*s), " (input shape changed?)"));
     }
-    if (const Const* c = in_const(0)) {
-      Const k = *c;
-      k.shape = r;
-      fold(std::move(k));
-    } else {
-      out(r);
-    }
+    view(r);
     return absl::OkStatus();
   }
   if (op == "Gather") {
@@ -622,9 +647,9 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     if (!s || !is) return absl::OkStatus();
     int64_t axis = NormAxis(AttrInt(n, "axis", 0), s->size());
     if (axis < 0 || axis >= static_cast<int64_t>(s->size()))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Gather ", n.name(), ": axis ", AttrInt(n, "axis", 0), " out of range for rank ",
-          s->size()));
+      return absl::InvalidArgumentError(absl::StrCat("Gather ", n.name(), ": axis ",
+                                                     AttrInt(n, "axis", 0),
+                                                     " out of range for rank ", s->size()));
     Shape r(s->begin(), s->begin() + axis);
     r.insert(r.end(), is->begin(), is->end());
     r.insert(r.end(), s->begin() + axis + 1, s->end());
@@ -696,8 +721,7 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       auto vals = [&](int i, std::vector<int64_t>* v) {
         const Const* c = in_const(i);
         if (!c || !c->materialized()) return false;
-        for (double d : c->values)
-          v->push_back(ToInt64(d));
+        for (double d : c->values) v->push_back(ToInt64(d));
         return true;
       };
       if (!vals(1, &starts) || !vals(2, &ends)) return absl::OkStatus();
@@ -712,15 +736,15 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
     if (ends.size() != starts.size() || axes.size() != starts.size() ||
         (!steps.empty() && steps.size() != starts.size()))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Slice ", n.name(), ": starts, ends, axes and steps differ in length"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Slice ", n.name(), ": starts, ends, axes and steps differ in length"));
     Shape r = *s;
     std::vector<int64_t> st(s->size(), 0), sp(s->size(), 1);
     for (size_t i = 0; i < starts.size(); ++i) {
       int64_t a = NormAxis(axes[i], s->size());
       if (a < 0 || a >= static_cast<int64_t>(s->size()))
-        return absl::InvalidArgumentError(absl::StrCat(
-            "Slice ", n.name(), ": axis ", axes[i], " out of range for rank ", s->size()));
+        return absl::InvalidArgumentError(absl::StrCat("Slice ", n.name(), ": axis ", axes[i],
+                                                       " out of range for rank ", s->size()));
       int64_t d = (*s)[a];
       int64_t step = steps.empty() ? 1 : steps[i];
       if (step <= 0 || d < 0) return absl::OkStatus();  // negative steps not needed
@@ -771,8 +795,8 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
       Const shape_c;
       shape_c.shape = *r;
       shape_c.splat = 0;
-      if (auto c = FoldElementwise({data, &shape_c}, data->dtype,
-                                   [](const auto& a) { return a[0]; })) {
+      if (auto c =
+              FoldElementwise({data, &shape_c}, data->dtype, [](const auto& a) { return a[0]; })) {
         fold(std::move(*c));
         return absl::OkStatus();
       }
@@ -819,8 +843,10 @@ absl::Status Scope::PropagateNode(const onnx::NodeProto& n,
     Shape r;
     for (size_t i = 0; i < x->size(); ++i) {
       bool reduced = ax.empty() || ax.count(i);
-      if (!reduced) r.push_back((*x)[i]);
-      else if (keep) r.push_back(1);
+      if (!reduced)
+        r.push_back((*x)[i]);
+      else if (keep)
+        r.push_back(1);
     }
     out(r);
   } else if (op == "Pad") {

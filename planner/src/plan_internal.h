@@ -146,8 +146,7 @@ struct Plan {
 };
 
 // Cost-model tile shape of a tile.
-cost::TileShape ShapeOf(const ir::Workload& w, const TileGraph& g, const Tile& tile,
-                        const PlanOptions& options);
+cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options);
 
 // Creates the pieces and their uses for the graph's order.
 std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::MemoryLevel& gb,

@@ -52,44 +52,53 @@ cost::CostModel& Planner::cost_model() { return *impl_->cost_model; }
 
 namespace {
 
-// The planner keeps whole pieces on chip, word-rounded; what exceeds the cost
-// model's operand footprint shrinks the capacity the tile's mapping may use.
-void SetOverheads(Plan& plan) {
-  const ir::Workload& w = *plan.workload;
-  for (size_t id = 0; id < plan.graph.tiles.size(); ++id) {
-    Tile& t = plan.graph.tiles[id];
-    int64_t bytes = plan.pieces[plan.tile_output[id]].bytes;
-    for (int p : plan.tile_inputs[id]) bytes += plan.pieces[p].bytes;
-    if (plan.tile_state[id] >= 0) bytes += plan.pieces[plan.tile_state[id]].bytes;
-    if (plan.layer_weights[t.layer] >= 0) bytes += plan.pieces[plan.layer_weights[t.layer]].bytes;
-    int64_t footprint = 0;
-    for (int64_t b : cost::FootprintBits(ShapeOf(w, plan.graph, t, plan.options))) footprint += b;
-    t.overhead_bits = std::max<int64_t>(0, bytes * 8 - footprint);
-  }
+// Bytes of the pieces a tile keeps on chip (inputs, output, state, weights).
+int64_t PieceBytes(const Plan& plan, size_t id) {
+  const Tile& t = plan.graph.tiles[id];
+  int64_t bytes = plan.pieces[plan.tile_output[id]].bytes;
+  for (int p : plan.tile_inputs[id]) bytes += plan.pieces[p].bytes;
+  if (plan.tile_state[id] >= 0) bytes += plan.pieces[plan.tile_state[id]].bytes;
+  if (plan.layer_weights[t.layer] >= 0) bytes += plan.pieces[plan.layer_weights[t.layer]].bytes;
+  return bytes;
 }
 
-// Assigns each tile its unique shape and prices every shape once.
-absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
-  using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, bool, int64_t>;
-  std::map<Key, int> index;
-  std::vector<int> representative;
+// Gives each tile its unique cost shape and returns one tile per shape. The
+// planner keeps whole pieces on chip, word-rounded; what exceeds the cost
+// model's operand footprint (computed once per geometry, not per tile: this
+// runs for every schedule explored) shrinks the capacity the mapping may use.
+std::vector<int> AssignShapes(Plan& plan) {
   const ir::Workload& w = *plan.workload;
+  using Geometry = std::tuple<int, int64_t, int64_t, int64_t, bool, bool>;
+  std::map<Geometry, int64_t> footprint_bits;
+  std::map<std::pair<Geometry, int64_t>, int> index;
+  std::vector<int> representative;
   for (size_t id = 0; id < plan.graph.tiles.size(); ++id) {
     Tile& t = plan.graph.tiles[id];
-    Key k{t.layer,        t.t.size(),     t.rows.size(),
-          t.in_rows,      t.t.begin == 0, t.t.end == w.layers[t.layer].dims.T,
-          t.overhead_bits};
-    auto [it, inserted] = index.emplace(k, static_cast<int>(representative.size()));
+    const Geometry g{t.layer,   t.t.size(),     t.rows.size(),
+                     t.in_rows, t.t.begin == 0, t.t.end == w.layers[t.layer].dims.T};
+    auto [fp, fresh] = footprint_bits.emplace(g, 0);
+    if (fresh)
+      for (int64_t bits : cost::FootprintBits(ShapeOf(w, t, plan.options))) fp->second += bits;
+    t.overhead_bits = std::max<int64_t>(0, PieceBytes(plan, id) * 8 - fp->second);
+    auto [it, inserted] =
+        index.emplace(std::pair{g, t.overhead_bits}, static_cast<int>(representative.size()));
     if (inserted) representative.push_back(static_cast<int>(id));
     t.shape = it->second;
   }
+  return representative;
+}
+
+// Prices every unique shape once, on `threads` threads.
+absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
+  const ir::Workload& w = *plan.workload;
+  const std::vector<int> representative = AssignShapes(plan);
   plan.shape_costs.assign(representative.size(), nullptr);
   std::vector<absl::Status> errors(representative.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < representative.size(); i = next++) {
       const Tile& t = plan.graph.tiles[representative[i]];
-      auto c = model.Price(ShapeOf(w, plan.graph, t, plan.options));
+      auto c = model.Price(ShapeOf(w, t, plan.options));
       if (c.ok())
         plan.shape_costs[i] = *c;
       else
@@ -200,7 +209,6 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   plan->pieces =
       BuildPieces(*impl_->workload, plan->graph, impl_->hardware.cores.front().global_buffer(),
                   &plan->tile_inputs, &plan->tile_output, &plan->tile_state, &plan->layer_weights);
-  SetOverheads(*plan);
   if (absl::Status s = PriceTiles(*plan, *impl_->cost_model, impl_->options.threads); !s.ok())
     return s;
   if (absl::Status s = Simulate(*plan); !s.ok()) return s;

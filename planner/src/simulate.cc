@@ -10,6 +10,11 @@
 
 namespace snnplan::plan {
 
+int64_t GranuleBytes(int64_t bits, int64_t granularity_bits) {
+  const int64_t g = std::max<int64_t>(8, (granularity_bits + 7) / 8 * 8);
+  return (bits + g - 1) / g * g / 8;
+}
+
 const char* CauseName(Cause c) {
   switch (c) {
     case Cause::kFirstUse:
@@ -31,11 +36,6 @@ const char* CauseName(Cause c) {
 }
 
 namespace {
-
-int64_t RoundBytes(int64_t bits, int64_t granularity_bits) {
-  const int64_t g = std::max<int64_t>(8, (granularity_bits + 7) / 8 * 8);
-  return (bits + g - 1) / g * g / 8;
-}
 
 int64_t FeatureBits(const ir::Layer& l, const Tile& t) {
   const int64_t steps = l.op == ir::OpKind::kTimeMean ? 1 : t.t.size();
@@ -77,7 +77,7 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
     (*layer_weights)[l] = static_cast<int>(pieces.size());
     pieces.push_back(MakePiece(
         PieceKind::kWeights, ir::Operand::kW, static_cast<int>(l), 0, {0, layer.dims.T},
-        {0, layer.dims.OY}, RoundBytes(layer.WeightsUsed() * layer.precision.weight_bits, gran)));
+        {0, layer.dims.OY}, GranuleBytes(layer.WeightsUsed() * layer.precision.weight_bits, gran)));
   }
   const InputTiling& in = g.input;
   const int inputs_per_sample = static_cast<int>(in.time_batches.size() * in.bands.size());
@@ -85,9 +85,9 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
   for (int s = 0; s < samples; ++s)
     for (const Range& t : in.time_batches)
       for (const Range& rows : in.bands)
-        pieces.push_back(
-            MakePiece(PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
-                      RoundBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
+        pieces.push_back(MakePiece(
+            PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
+            GranuleBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
   // State pieces: one per (sample, stateful layer, band).
   const size_t n = g.tiles.size();
   tile_state->assign(n, -1);
@@ -100,14 +100,15 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
       if (t.time_batch == 0) {
         (*tile_state)[id] = static_cast<int>(pieces.size());
         pieces.push_back(MakePiece(PieceKind::kState, ir::Operand::kS, t.layer, t.sample,
-                                   {0, l.dims.T}, t.rows, RoundBytes(StateBits(l, t.rows), gran)));
+                                   {0, l.dims.T}, t.rows,
+                                   GranuleBytes(StateBits(l, t.rows), gran)));
       } else {
         (*tile_state)[id] = (*tile_state)[t.state_pred];
       }
     }
     (*tile_output)[id] = static_cast<int>(pieces.size());
     Piece out = MakePiece(PieceKind::kFeature, ir::Operand::kO, t.layer, t.sample, t.t, t.rows,
-                          RoundBytes(FeatureBits(l, t), gran));
+                          GranuleBytes(FeatureBits(l, t), gran));
     out.producer_tile = static_cast<int>(id);
     pieces.push_back(out);
   }
@@ -144,14 +145,14 @@ constexpr const char* kRegionNames[kRegions] = {"weights", "input", "output", "s
 struct PieceState {
   bool on_chip = false;
   int allocation = -1;
-  bool in_dram = false;       // a valid DRAM copy exists
-  bool dirty = false;         // the on-chip copy is newer than DRAM
-  int64_t ready_at = 0;       // on-chip data valid from
-  int64_t dram_ready_at = 0;  // DRAM copy valid from
-  int64_t last_read_end = 0;  // end of the last tile that read it
-  int64_t last_store_end = 0; // end of the last store reading its allocation
-  size_t used = 0;            // uses consumed
-  bool seen = false;          // loaded or produced before
+  bool in_dram = false;        // a valid DRAM copy exists
+  bool dirty = false;          // the on-chip copy is newer than DRAM
+  int64_t ready_at = 0;        // on-chip data valid from
+  int64_t dram_ready_at = 0;   // DRAM copy valid from
+  int64_t last_read_end = 0;   // end of the last tile that read it
+  int64_t last_store_end = 0;  // end of the last store reading its allocation
+  size_t used = 0;             // uses consumed
+  bool seen = false;           // loaded or produced before
   int region = kNoRegion;
   int64_t region_offset = 0;
 };
@@ -435,8 +436,9 @@ absl::Status Simulator::RunTile(size_t position) {
     t.tile = static_cast<int>(position);
     for (ir::Operand o : ir::kAllOperands) {
       const cost::OperandTraffic& tr = c.dram_traffic[static_cast<int>(o)];
-      t.stream_read[static_cast<int>(o)] = RoundBytes(tr.read_bits, gb_.access_granularity_bits);
-      t.stream_write[static_cast<int>(o)] = RoundBytes(tr.write_bits, gb_.access_granularity_bits);
+      t.stream_read[static_cast<int>(o)] = GranuleBytes(tr.read_bits, gb_.access_granularity_bits);
+      t.stream_write[static_cast<int>(o)] =
+          GranuleBytes(tr.write_bits, gb_.access_granularity_bits);
     }
     if (stream_w && wp >= 0) t.stream_pieces.push_back(wp);
     if (stream_i) t.stream_pieces.insert(t.stream_pieces.end(), ins.begin(), ins.end());

@@ -314,9 +314,7 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   return g;
 }
 
-cost::TileShape ShapeOf(const ir::Workload& w, const TileGraph& g, const Tile& tile,
-                        const PlanOptions& options) {
-  (void)g;
+cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options) {
   const ir::Layer& l = w.layers[tile.layer];
   cost::TileShape shape;
   shape.layer = l;

@@ -12,12 +12,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-importer::ImportOptions Steps(int64_t t) {
-  importer::ImportOptions o;
-  o.timesteps = t;
-  return o;
-}
-
 TEST(Layers, ReluFusesIntoConvButStaysStandaloneAfterSpikes) {
   GraphBuilder b;
   std::string x = b.Input("x", {1, 2, 4, 4});

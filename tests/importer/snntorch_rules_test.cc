@@ -11,12 +11,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-importer::ImportOptions Steps(int64_t t) {
-  importer::ImportOptions o;
-  o.timesteps = t;
-  return o;
-}
-
 TEST(SnnTorchLeakyStep, SubtractResetIsStatefulLif) {
   GraphBuilder b = SnnTorchStepNet(Reset::kSubtract);
   EXPECT_THAT(MatchedRules(b.model()), ElementsAre("snntorch_leaky_step"));

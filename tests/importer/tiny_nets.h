@@ -61,8 +61,7 @@ inline GraphBuilder SnnTorchStepNet(Reset reset, float beta = 0.9f) {
   return b;
 }
 
-inline absl::StatusOr<ir::Workload> Import(GraphBuilder& b,
-                                           importer::ImportOptions o = {}) {
+inline absl::StatusOr<ir::Workload> Import(GraphBuilder& b, importer::ImportOptions o = {}) {
   return importer::ImportBytes(b.Bytes(), "tiny.onnx", o);
 }
 
@@ -88,6 +87,13 @@ inline std::vector<std::string> MatchedRules(const onnx::ModelProto& m) {
     out.push_back(name);
   }
   return out;
+}
+
+// Import options for a single-step export run over `t` timesteps.
+inline importer::ImportOptions Steps(int64_t t) {
+  importer::ImportOptions o;
+  o.timesteps = t;
+  return o;
 }
 
 }  // namespace snnplan::testing

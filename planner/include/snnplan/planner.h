@@ -47,6 +47,10 @@ absl::StatusOr<Schedule> ParseScheduleJson(const nlohmann::json& doc, int num_bl
 std::string FormatBlock(const BlockSchedule& block);
 std::string FormatSchedule(const Schedule& schedule);
 
+// Bytes that `bits` of data occupy in a memory with this access granularity:
+// whole granules, each at least one byte. Allocations and transfers use it.
+int64_t GranuleBytes(int64_t bits, int64_t granularity_bits);
+
 enum class Eviction {
   kStems,   // ascending remaining uses / bytes, ties: deeper layer, lower id
   kBelady,  // the piece used furthest in the future first
