@@ -36,8 +36,9 @@ explore::Ranking ParseRanking(const std::string& s) {
 
 explore::ExploreOptions MakeExploreOptions(const ExploreFlags& f) {
   explore::ExploreOptions o;
-  o.strategy =
-      f.strategy == "exhaustive" ? explore::Strategy::kExhaustive : explore::Strategy::kGrid;
+  o.strategy = f.strategy == "exhaustive" ? explore::Strategy::kExhaustive
+               : f.strategy == "search"   ? explore::Strategy::kSearch
+                                          : explore::Strategy::kGrid;
   o.objective = f.objective == "energy"    ? explore::Objective::kEnergy
                 : f.objective == "latency" ? explore::Objective::kLatency
                 : f.objective == "edp"     ? explore::Objective::kEdp
@@ -75,7 +76,7 @@ std::string Ratio(double a, double b) {
   return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
 }
 
-void PrintBest(const explore::ExploreResult& r, const std::string& size) {
+void PrintBest(const explore::ExploreResult& r, const std::string& size, bool search) {
   std::cout << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
   if (r.best < 0) {
     std::cout << "no feasible schedule\n";
@@ -94,6 +95,14 @@ void PrintBest(const explore::ExploreResult& r, const std::string& size) {
       r.compulsory_dram_bytes,
       Ratio(static_cast<double>(b.summary.dram.total()),
             static_cast<double>(r.compulsory_dram_bytes)));
+  if (!search) return;
+  if (r.proven_optimal)
+    std::cout << absl::StrFormat("  proven optimal over the %.6g-schedule space\n", r.space_size);
+  else
+    std::cout << absl::StrFormat(
+        "  not proven optimal (budget reached): objective lower bound %.6g, gap %.3g%% of the "
+        "best\n",
+        r.lower_bound, 100.0 * (b.objective - r.lower_bound) / std::max(b.objective, 1e-300));
 }
 
 absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreResult& r,
@@ -145,7 +154,7 @@ int RunExplore(ExploreFlags& f) {
     if (!r.ok()) return ReportError(r.status());
     for (const explore::Evaluation& e : r->evaluations)
       csv += explore::CsvRow(e, sram_bytes, options->density, options->state_io);
-    PrintBest(*r, label);
+    PrintBest(*r, label, f.strategy == "search");
     if (absl::Status s = WriteExploreOutputs(f, *r, planner, label, sizes.size() > 1); !s.ok())
       return ReportError(s);
   }
@@ -213,8 +222,10 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/false, /*mapping_objective=*/false);
   cmd->get_option("--sram")->description("Global buffer size(s), comma-separated (128KiB,256KiB)");
-  cmd->add_option("--strategy", f->strategy, "grid: the paper's (N+1)^2 grid; exhaustive: 4^N")
-      ->check(CLI::IsMember({"grid", "exhaustive"}))
+  cmd->add_option("--strategy", f->strategy,
+                  "grid: the paper's (N+1)^2 grid; exhaustive: {st,tb}x{lbl,lf} per block (4^N); "
+                  "search: {st,tb2,tb4,..,tb}x{lbl,lf} per block by branch and bound")
+      ->check(CLI::IsMember({"grid", "exhaustive", "search"}))
       ->capture_default_str();
   cmd->add_option("--objective", f->objective, "What 'best' minimises")
       ->check(CLI::IsMember({"dram", "energy", "latency", "edp"}))

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "explore_internal.h"
 
 namespace snnplan::explore {
 namespace {
@@ -71,27 +72,40 @@ std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks) {
   return out;
 }
 
-int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
-                            cost::StateIo state_io) {
+namespace internal {
+
+Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::MemoryLevel& gb,
+                             cost::StateIo state_io) {
   const int64_t g = gb.access_granularity_bits;
-  int64_t weights = 0, per_sample = 0;  // weights are loaded once for all samples
+  int64_t weights = 0, read = 0, write = 0;  // weights are loaded once for all samples
   bool input_counted = false;
   for (const ir::Layer& l : w.layers) {
     weights += plan::GranuleBytes(l.WeightsUsed() * l.precision.weight_bits, g);
     const bool reads_input =
         std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
     if (reads_input && !input_counted) {
-      per_sample +=
-          plan::GranuleBytes(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
+      read += plan::GranuleBytes(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
       input_counted = true;
     }
     if (l.network_output)
-      per_sample +=
+      write +=
           plan::GranuleBytes(OutSteps(l) * l.OutputElementsPerStep() * l.precision.output_bits, g);
-    if (state_io == cost::StateIo::kDram)
-      per_sample += 2 * plan::GranuleBytes(l.NeuronStates() * l.precision.state_bits, g);
+    if (state_io == cost::StateIo::kDram) {
+      const int64_t states = plan::GranuleBytes(l.NeuronStates() * l.precision.state_bits, g);
+      read += states;
+      write += states;
+    }
   }
-  return weights + std::max<int64_t>(1, w.batch) * per_sample;
+  const int64_t samples = std::max<int64_t>(1, w.batch);
+  return {weights + samples * read, samples * write};
+}
+
+}  // namespace internal
+
+int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
+                            cost::StateIo state_io) {
+  const internal::Compulsory c = internal::CompulsoryTraffic(w, gb, state_io);
+  return c.read_bytes + c.write_bytes;
 }
 
 double ObjectiveValue(const plan::Summary& s, Objective objective) {
@@ -125,8 +139,10 @@ Evaluation Evaluate(plan::Planner& planner, const plan::Schedule& s, Objective o
   return e;
 }
 
-// Evaluates every schedule on `threads` workers; results land by index, so
-// the outcome does not depend on the thread count.
+}  // namespace
+
+namespace internal {
+
 std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
                                     const std::vector<plan::Schedule>& schedules,
                                     const ExploreOptions& options, const Progress& progress) {
@@ -150,7 +166,17 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
   return out;
 }
 
-}  // namespace
+int BestIndex(const std::vector<Evaluation>& evaluations) {
+  int best = -1;
+  for (size_t i = 0; i < evaluations.size(); ++i) {
+    const Evaluation& e = evaluations[i];
+    if (e.feasible && (best < 0 || e.objective < evaluations[best].objective))
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
+}  // namespace internal
 
 absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
                                       const Progress& progress) {
@@ -159,30 +185,32 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
   result.num_blocks = w.num_blocks;
   std::vector<plan::Schedule> schedules;
   std::vector<std::pair<int, int>> coords;
-  if (options.strategy == Strategy::kGrid) {
-    for (auto& [s, fb] : GridSchedules(w, options.fuse_ranking, options.batch_ranking)) {
-      schedules.push_back(s);
-      coords.push_back(fb);
-    }
+  if (options.strategy == Strategy::kSearch) {
+    if (absl::Status s = internal::RunSearch(planner, options, progress, &result); !s.ok())
+      return s;
   } else {
-    if (w.num_blocks > 10)
-      return absl::InvalidArgumentError(
-          absl::StrCat("exhaustive exploration of ", w.num_blocks, " blocks means 4^", w.num_blocks,
-                       " schedules; use --strategy grid or --budget"));
-    schedules = ExhaustiveSchedules(w.num_blocks);
-  }
-  if (options.budget > 0 && static_cast<int64_t>(schedules.size()) > options.budget)
-    schedules.resize(static_cast<size_t>(options.budget));
-  result.evaluations = EvaluateAll(planner, schedules, options, progress);
-  for (size_t i = 0; i < coords.size() && i < result.evaluations.size(); ++i) {
-    result.evaluations[i].fused_blocks = coords[i].first;
-    result.evaluations[i].batched_blocks = coords[i].second;
-  }
-  for (size_t i = 0; i < result.evaluations.size(); ++i) {
-    const Evaluation& e = result.evaluations[i];
-    if (!e.feasible) continue;
-    if (result.best < 0 || e.objective < result.evaluations[result.best].objective)
-      result.best = static_cast<int>(i);
+    if (options.strategy == Strategy::kGrid) {
+      for (auto& [s, fb] : GridSchedules(w, options.fuse_ranking, options.batch_ranking)) {
+        schedules.push_back(s);
+        coords.push_back(fb);
+      }
+      result.space_size = static_cast<double>(schedules.size());
+    } else {
+      if (w.num_blocks > 10)
+        return absl::InvalidArgumentError(
+            absl::StrCat("exhaustive exploration of ", w.num_blocks, " blocks means 4^",
+                         w.num_blocks, " schedules; use --strategy grid, search or --budget"));
+      schedules = ExhaustiveSchedules(w.num_blocks);
+      result.space_size = static_cast<double>(schedules.size());
+    }
+    if (options.budget > 0 && static_cast<int64_t>(schedules.size()) > options.budget)
+      schedules.resize(static_cast<size_t>(options.budget));
+    result.evaluations = internal::EvaluateAll(planner, schedules, options, progress);
+    for (size_t i = 0; i < coords.size() && i < result.evaluations.size(); ++i) {
+      result.evaluations[i].fused_blocks = coords[i].first;
+      result.evaluations[i].batched_blocks = coords[i].second;
+    }
+    result.best = internal::BestIndex(result.evaluations);
   }
   plan::Schedule baseline;
   baseline.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -28,14 +29,48 @@ using internal::Shape;
 // Ops the importer understands (as layers, views, constant plumbing or
 // parts of neuron patterns); everything else is rejected up front.
 const std::set<std::string>& SupportedOps() {
-  static const std::set<std::string> kOps = {
-      "Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool",
-      "ReduceMean", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "Clip",
-      "BatchNormalization", "Reshape", "Flatten", "Unsqueeze", "Squeeze",
-      "Identity", "Dropout", "Concat", "Gather", "Slice", "Shape", "Size",
-      "Constant", "ConstantOfShape", "Cast", "Greater", "GreaterOrEqual",
-      "Loop", "ScatterND", "Expand", "Range", "Pad", "Equal", "Less", "Where",
-      "Not", "Min", "Max"};
+  static const std::set<std::string> kOps = {"Conv",
+                                             "Gemm",
+                                             "MatMul",
+                                             "MaxPool",
+                                             "AveragePool",
+                                             "GlobalAveragePool",
+                                             "ReduceMean",
+                                             "Add",
+                                             "Sub",
+                                             "Mul",
+                                             "Div",
+                                             "Neg",
+                                             "Relu",
+                                             "Clip",
+                                             "BatchNormalization",
+                                             "Reshape",
+                                             "Flatten",
+                                             "Unsqueeze",
+                                             "Squeeze",
+                                             "Identity",
+                                             "Dropout",
+                                             "Concat",
+                                             "Gather",
+                                             "Slice",
+                                             "Shape",
+                                             "Size",
+                                             "Constant",
+                                             "ConstantOfShape",
+                                             "Cast",
+                                             "Greater",
+                                             "GreaterOrEqual",
+                                             "Loop",
+                                             "ScatterND",
+                                             "Expand",
+                                             "Range",
+                                             "Pad",
+                                             "Equal",
+                                             "Less",
+                                             "Where",
+                                             "Not",
+                                             "Min",
+                                             "Max"};
   return kOps;
 }
 
@@ -44,8 +79,8 @@ void CollectUnsupported(const onnx::GraphProto& g, std::vector<std::string>* bad
     const std::string& d = n.domain();
     std::string name = n.name().empty() ? "<unnamed>" : n.name();
     if (!d.empty() && d != "ai.onnx")
-      bad->push_back(absl::StrCat("unsupported op ", d, "::", n.op_type(), " (custom domain '",
-                                  d, "') at node ", name));
+      bad->push_back(absl::StrCat("unsupported op ", d, "::", n.op_type(), " (custom domain '", d,
+                                  "') at node ", name));
     else if (!SupportedOps().count(n.op_type()))
       bad->push_back(absl::StrCat("unsupported op ", n.op_type(), " at node ", name));
     for (const auto& a : n.attribute())
@@ -59,13 +94,65 @@ absl::Status CheckOps(const onnx::ModelProto& m) {
   if (bad.empty()) return absl::OkStatus();
   size_t n = bad.size();
   if (n > 4) bad.resize(4);
-  return absl::InvalidArgumentError(absl::StrCat(
-      absl::StrJoin(bad, "; "), n > 4 ? absl::StrCat("; and ", n - 4, " more") : ""));
+  return absl::InvalidArgumentError(
+      absl::StrCat(absl::StrJoin(bad, "; "), n > 4 ? absl::StrCat("; and ", n - 4, " more") : ""));
+}
+
+// Protobuf does not validate proto2 `string` fields; names flow into JSON
+// (IR, manifests), which must be UTF-8, so malformed ones are refused here.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80           ? 0
+                : (c >> 5) == 0x6  ? 1
+                : (c >> 4) == 0xE  ? 2
+                : (c >> 3) == 0x1E ? 3
+                                   : -1;
+    if (extra < 0 || i + extra >= s.size()) return false;
+    uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+absl::Status CheckNamesUtf8(const onnx::GraphProto& g) {
+  auto bad = [](const std::string& what, const std::string& s) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8 (", s.size(),
+                                                   " bytes); rename it in the exporter"));
+  };
+  if (!IsValidUtf8(g.name())) return bad("graph name", g.name());
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& vi : *list)
+      if (!IsValidUtf8(vi.name())) return bad("a graph input/output/value_info name", vi.name());
+  for (const auto& t : g.initializer())
+    if (!IsValidUtf8(t.name())) return bad("an initializer name", t.name());
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    std::string where =
+        absl::StrCat("node #", i, " (op ", IsValidUtf8(n.op_type()) ? n.op_type() : "?", ")");
+    if (!IsValidUtf8(n.name())) return bad(absl::StrCat("the name of ", where), n.name());
+    if (!IsValidUtf8(n.op_type()) || !IsValidUtf8(n.domain()))
+      return bad(absl::StrCat("the op type or domain of ", where), n.op_type());
+    for (const auto* list : {&n.input(), &n.output()})
+      for (const auto& t : *list)
+        if (!IsValidUtf8(t)) return bad(absl::StrCat("a tensor name of ", where), t);
+    for (const auto& a : n.attribute())
+      if (a.has_g())
+        if (absl::Status s = CheckNamesUtf8(a.g()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<onnx::ModelProto> Parse(std::string_view bytes) {
-  if (bytes.empty())
-    return absl::InvalidArgumentError("empty file: not an ONNX model");
+  if (bytes.empty()) return absl::InvalidArgumentError("empty file: not an ONNX model");
   onnx::ModelProto m;
   if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
       !m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
@@ -73,7 +160,66 @@ absl::StatusOr<onnx::ModelProto> Parse(std::string_view bytes) {
         "not an ONNX model: protobuf parse error (truncated or corrupt file?)");
   if (!m.has_graph() || m.ir_version() <= 0 || m.graph().node_size() == 0)
     return absl::InvalidArgumentError("not an ONNX model: no graph or no ir_version");
+  if (absl::Status s = CheckNamesUtf8(m.graph()); !s.ok()) return s;
   return m;
+}
+
+// Ranks the graph declares (inputs, value_info, initializers, Constants).
+std::map<std::string, int> DeclaredRanks(const onnx::GraphProto& g) {
+  std::map<std::string, int> rank;
+  for (const auto* list : {&g.input(), &g.value_info()})
+    for (const auto& vi : *list)
+      if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+        rank[vi.name()] = vi.type().tensor_type().shape().dim_size();
+  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
+  for (const auto& n : g.node())
+    if (n.op_type() == "Constant" && n.output_size() == 1)
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) rank[n.output(0)] = a.t().dims_size();
+  return rank;
+}
+
+// libonnx's Conv/Pool shape inference reads out of bounds when ranks and
+// window attributes disagree, so those are refused before it runs.
+absl::Status CheckWindowRanks(const onnx::GraphProto& g) {
+  const std::map<std::string, int> rank = DeclaredRanks(g);
+  auto rank_of = [&](const onnx::NodeProto& n, int i) {
+    if (n.input_size() <= i) return -1;
+    auto it = rank.find(n.input(i));
+    return it == rank.end() ? -1 : it->second;
+  };
+  for (const auto& n : g.node()) {
+    const std::string& op = n.op_type();
+    if (op != "Conv" && op != "MaxPool" && op != "AveragePool") continue;
+    auto bad = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrCat(op, " node '", n.name(), "': ", what));
+    };
+    const int x = rank_of(n, 0), w = op == "Conv" ? rank_of(n, 1) : -1;
+    if (x >= 0 && x < 3)
+      return bad(absl::StrCat("input has rank ", x, ", expected N x C x spatial"));
+    if (w >= 0 && w < 3) return bad(absl::StrCat("weights have rank ", w, ", expected >= 3"));
+    if (x >= 0 && w >= 0 && x != w)
+      return bad(absl::StrCat("input rank ", x, " differs from weight rank ", w));
+    int spatial = x >= 0 ? x - 2 : w >= 0 ? w - 2 : -1;
+    for (const auto& a : n.attribute()) {
+      const std::string& name = a.name();
+      int per_axis = name == "pads"                                                         ? 2
+                     : (name == "kernel_shape" || name == "strides" || name == "dilations") ? 1
+                                                                                            : 0;
+      if (per_axis == 0) continue;
+      if (spatial < 0) spatial = a.ints_size() / per_axis;
+      if (a.ints_size() != per_axis * spatial || spatial < 1)
+        return bad(absl::StrCat("attribute ", name, " has ", a.ints_size(), " values, expected ",
+                                per_axis * std::max(spatial, 1)));
+    }
+    for (const auto& a : n.attribute())
+      if (a.has_g()) return bad("unexpected subgraph attribute");
+  }
+  for (const auto& n : g.node())
+    for (const auto& a : n.attribute())
+      if (a.has_g())
+        if (absl::Status s = CheckWindowRanks(a.g()); !s.ok()) return s;
+  return absl::OkStatus();
 }
 
 int DefaultOpset(const onnx::ModelProto& m) {
@@ -128,21 +274,26 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
         shape.push_back(d.dim_value());
         continue;
       }
-      std::string what = absl::StrCat("input ", in.name(), " dimension ", i, " ('",
-                                      d.dim_param(), "') is symbolic");
+      std::string what = absl::StrCat("input ", in.name(), " dimension ", i, " ('", d.dim_param(),
+                                      "') is symbolic");
       bool is_t = rank == 5 && i == 0;
       bool is_b = (rank == 5 && i == 1) || (rank < 5 && i == 0);
-      if (is_t && o.timesteps) shape.push_back(*o.timesteps);
-      else if (is_b && o.batch) shape.push_back(*o.batch);
-      else if (is_t) return absl::InvalidArgumentError(absl::StrCat(what, ": pin T with --timesteps N"));
-      else if (is_b) return absl::InvalidArgumentError(absl::StrCat(what, ": pin the batch with --batch N"));
-      else return absl::InvalidArgumentError(absl::StrCat(what, ": set it with --input-shape"));
+      if (is_t && o.timesteps)
+        shape.push_back(*o.timesteps);
+      else if (is_b && o.batch)
+        shape.push_back(*o.batch);
+      else if (is_t)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": pin T with --timesteps N"));
+      else if (is_b)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": pin the batch with --batch N"));
+      else
+        return absl::InvalidArgumentError(absl::StrCat(what, ": set it with --input-shape"));
     }
     if (auto it = pending.find(in.name()); it != pending.end()) {
       if (it->second.size() > shape.size())
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--input-shape ", in.name(), ": ", it->second.size(), " dims for a rank-",
-            shape.size(), " input"));
+        return absl::InvalidArgumentError(absl::StrCat("--input-shape ", in.name(), ": ",
+                                                       it->second.size(), " dims for a rank-",
+                                                       shape.size(), " input"));
       std::copy(it->second.begin(), it->second.end(), shape.end() - it->second.size());
       pending.erase(it);
     } else if (!o.input_shapes.empty() && FeedsOnlyArithmetic(*s, in.name())) {
@@ -155,9 +306,9 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
     std::vector<std::string> names;
     for (const auto& in : g.input())
       if (s->IsGraphInput(in.name())) names.push_back(in.name());
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--input-shape: the model has no input '", pending.begin()->first,
-        "' (inputs: ", absl::StrJoin(names, ", "), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("--input-shape: the model has no input '",
+                                                   pending.begin()->first,
+                                                   "' (inputs: ", absl::StrJoin(names, ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -184,6 +335,7 @@ absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions&
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("ONNX checker: ", e.what()));
   }
+  if (absl::Status s = CheckWindowRanks(model->graph()); !s.ok()) return s;
   absl::StatusOr<std::map<std::string, Shape>> inferred = InferredShapes(*model);
   if (!inferred.ok()) return inferred.status();
   Scope main(model->graph(), nullptr, DefaultOpset(*model));
@@ -196,8 +348,7 @@ absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions&
   if (!rec.ok()) return rec.status();
   absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *rec, options);
   if (!time.ok()) return time.status();
-  absl::StatusOr<internal::BuiltGraph> built =
-      internal::BuildLayers(main, *rec, time->timesteps);
+  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *rec, time->timesteps);
   if (!built.ok()) return built.status();
   return internal::Finalize(main, *rec, *time, std::move(*built), options);
 }
@@ -208,10 +359,15 @@ absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_vie
                                          const ImportOptions& options) {
   absl::StatusOr<ir::Workload> w = Import(bytes, options);
   if (!w.ok())
-    return absl::Status(w.status().code(), absl::StrCat(std::string(source), ": ", w.status().message()));
+    return absl::Status(w.status().code(),
+                        absl::StrCat(std::string(source), ": ", w.status().message()));
   std::string src(source);
-  w->model_file = src.substr(src.find_last_of('/') == std::string::npos
-                                 ? 0 : src.find_last_of('/') + 1);
+  w->model_file =
+      src.substr(src.find_last_of('/') == std::string::npos ? 0 : src.find_last_of('/') + 1);
+  // File names are bytes; the IR's JSON needs UTF-8.
+  if (!IsValidUtf8(w->model_file))
+    for (char& c : w->model_file)
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
   w->model_sha256 = Sha256Hex(bytes);
   return w;
 }

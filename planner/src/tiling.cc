@@ -314,6 +314,18 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   return g;
 }
 
+std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& s) {
+  const std::vector<int64_t> height = BandHeights(w, s);
+  std::vector<int64_t> out(w.layers.size(), 1);
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const ir::Layer& layer = w.layers[l];
+    const bool whole_time = layer.op == ir::OpKind::kTimeMean || layer.dims.T == 1;
+    out[l] = CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile) *
+             CountRanges(layer.dims.OY, height[l]);
+  }
+  return out;
+}
+
 cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options) {
   const ir::Layer& l = w.layers[tile.layer];
   cost::TileShape shape;

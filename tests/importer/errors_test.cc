@@ -45,8 +45,8 @@ TEST(Errors, OpaquePythonOp) {
   importer::ImportOptions o;
   o.timesteps = 4;
   absl::Status s = ImportStatus(Bad("unknown_op_pythonop.onnx"), o);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("unknown_op_pythonop.onnx"),
-                                 HasSubstr("prim::PythonOp"), HasSubstr("/net/lif1/PythonOp")));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("unknown_op_pythonop.onnx"), HasSubstr("prim::PythonOp"),
+                                 HasSubstr("/net/lif1/PythonOp")));
 }
 
 TEST(Errors, CustomDomainHeaviside) {
@@ -62,16 +62,15 @@ TEST(Errors, SymbolicBatchNeedsPinning) {
   o.timesteps = 4;
   absl::Status s = ImportStatus(Bad("dynamic_batch_snntorch_step.onnx"), o);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("dynamic_batch_snntorch_step.onnx"),
-                                 HasSubstr("input x dimension 0 ('batch')"),
-                                 HasSubstr("--batch")));
+                                 HasSubstr("input x dimension 0 ('batch')"), HasSubstr("--batch")));
 }
 
 TEST(Errors, SymbolicTimeNeedsPinning) {
   importer::ImportOptions o;
   o.batch = 2;
   absl::Status s = ImportStatus(Bad("dynamic_batch_time_sj_loop.onnx"), o);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("input x_seq dimension 0 ('T')"),
-                                 HasSubstr("--timesteps")));
+  EXPECT_THAT(s.message(),
+              AllOf(HasSubstr("input x_seq dimension 0 ('T')"), HasSubstr("--timesteps")));
   o = {};
   o.timesteps = 4;
   s = ImportStatus(Bad("dynamic_batch_time_sj_loop.onnx"), o);
@@ -95,8 +94,8 @@ TEST(Errors, LinearInputSizeChanged) {
   importer::ImportOptions o;
   o.timesteps = 4;
   o.input_shapes["x"] = {2, 40, 40};
-  absl::Status s = ImportStatus(
-      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  absl::Status s =
+      ImportStatus(std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("/net/fc/Gemm"), HasSubstr("5408")));
 }
 
@@ -104,8 +103,8 @@ TEST(Errors, UnknownInputShapeName) {
   importer::ImportOptions o;
   o.timesteps = 4;
   o.input_shapes["y"] = {2, 40, 40};
-  absl::Status s = ImportStatus(
-      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  absl::Status s =
+      ImportStatus(std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
   EXPECT_THAT(s.message(), HasSubstr("no input 'y'"));
 }
 
@@ -113,8 +112,8 @@ TEST(Errors, StatelessBlockOutOfRange) {
   importer::ImportOptions o;
   o.timesteps = 4;
   o.stateless_blocks = {9};
-  absl::Status s = ImportStatus(
-      std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
+  absl::Status s =
+      ImportStatus(std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o);
   EXPECT_THAT(s.message(), HasSubstr("block 9"));
 }
 
@@ -137,8 +136,8 @@ TEST(Errors, BlocksFileOverridesAndValidates) {
     std::ofstream f(path);
     f << R"({"nope": 0})";
   }
-  EXPECT_THAT(importer::ImportFile(std::string(SNNPLAN_SOURCE_DIR) +
-                                       "/models/snntorch_nmnist_step_op13.onnx", o)
+  EXPECT_THAT(importer::ImportFile(
+                  std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_step_op13.onnx", o)
                   .status()
                   .message(),
               HasSubstr("no layer named 'nope'"));
@@ -154,8 +153,77 @@ TEST(Errors, UnknownArithmeticBetweenLayers) {
   importer::ImportOptions o;
   o.timesteps = 1;
   absl::Status s = testing::Import(b, o).status();
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"),
-                                 HasSubstr("unsupported op Mul")));
+  EXPECT_THAT(s.message(),
+              AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"), HasSubstr("unsupported op Mul")));
+}
+
+// Protobuf accepts any bytes in proto2 strings; names must be UTF-8 because
+// they end up in JSON (found by fuzz_importer).
+TEST(Errors, NodeNameNotUtf8) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
+  b.model().mutable_graph()->mutable_node(0)->set_name("conv\xC0\x80");  // overlong NUL
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  absl::Status s = testing::Import(b, o).status();
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("node #0 (op Conv)"),
+                                 HasSubstr("not valid UTF-8")));
+}
+
+TEST(Errors, TensorNameNotUtf8) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
+  b.model().mutable_graph()->mutable_node(0)->set_output(0, "y\xE2\x82");  // truncated
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  EXPECT_THAT(testing::Import(b, o).status().message(), HasSubstr("not valid UTF-8"));
+}
+
+// libonnx's Conv shape inference reads out of bounds on this (fuzz_importer).
+TEST(Errors, ConvInputRankDiffersFromWeightRank) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {2, 4, 4})));
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  EXPECT_THAT(testing::Import(b, o).status().message(),
+              AllOf(HasSubstr("tiny.onnx"), HasSubstr("Conv node"),
+                    HasSubstr("input rank 3 differs from weight rank 4")));
+}
+
+TEST(Errors, ConvPadsOfWrongLength) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
+  auto* conv = b.model().mutable_graph()->mutable_node(0);
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 3; ++i) pads->add_ints(1);
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  EXPECT_THAT(testing::Import(b, o).status().message(),
+              HasSubstr("attribute pads has 3 values, expected 4"));
+}
+
+TEST(Errors, ValidUtf8NamesImport) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
+  b.model().mutable_graph()->mutable_node(0)->set_name("conv_\xCE\xB2_\xF0\x9F\x98\x80");
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  absl::StatusOr<ir::Workload> w = testing::Import(b, o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_NE(importer::ToJson(*w).dump().find("conv_\xCE\xB2"), std::string::npos);
+}
+
+TEST(Errors, NonUtf8FileNameIsSanitisedInIr) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
+  importer::ImportOptions o;
+  o.timesteps = 1;
+  absl::StatusOr<ir::Workload> w = importer::ImportBytes(b.Bytes(), "dir/m\xFF.onnx", o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->model_file, "m?.onnx");
+  EXPECT_NO_THROW((void)importer::ToJson(*w).dump());
 }
 
 }  // namespace

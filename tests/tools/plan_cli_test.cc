@@ -1,6 +1,7 @@
 // End-to-end `snnplan plan` / `trace` / `explore`: outputs, exit codes, and
 // that failures leave no files behind.
 #include <fstream>
+#include <set>
 
 #include "cli_runner.h"
 #include "gmock/gmock.h"
@@ -131,6 +132,29 @@ TEST_F(PlanCli, ExploreWritesOneCsvRowPerSchedule) {
   while (std::getline(in, line)) ++rows;
   EXPECT_EQ(rows, 2 * 16);  // 3 blocks: (3+1)^2 schedules at each of 2 sizes
   EXPECT_THAT(r.out, HasSubstr("compulsory DRAM lower bound"));
+}
+
+// NMNIST (3 blocks, T = 4): {st, tb2, tb} x {lbl, lf} per block = 216.
+TEST_F(PlanCli, ExploreSearchProvesOptimalityOrReportsTheGap) {
+  const std::string csv = (dir_ / "s.csv").string();
+  CliResult full = Run({"explore", kNmnist, "--timesteps", "4", "--sram", "8KiB", "--strategy",
+                        "search", "--csv", csv});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_THAT(full.out, HasSubstr("proven optimal over the 216-schedule space"));
+  std::set<std::string> specs;
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line))
+    EXPECT_TRUE(specs.insert(line.substr(0, line.find('"', 1))).second) << line;
+  EXPECT_GE(specs.size(), 16u);  // the grid seeds at least
+  EXPECT_LE(specs.size(), 216u);
+
+  CliResult cut = Run({"explore", kNmnist, "--timesteps", "4", "--sram", "8KiB", "--strategy",
+                       "search", "--budget", "3"});
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  EXPECT_THAT(cut.out, HasSubstr("3 schedules evaluated"));
+  EXPECT_THAT(cut.out, HasSubstr("not proven optimal (budget reached)"));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace snnplan::explore {
 enum class Strategy {
   kGrid,        // the paper's (N+1)^2 prefix grid over two block rankings
   kExhaustive,  // every {st, tb} x {lbl, lf} per block: 4^N
+  kSearch,      // {st, tb2, tb4, .., tb} x {lbl, lf} per block, branch and bound
 };
 enum class Objective { kDram, kEnergy, kLatency, kEdp };
 // Orders in which blocks receive layer fusion / time batching in the grid.
@@ -52,6 +53,12 @@ struct ExploreResult {
   Evaluation baseline;                  // st-lbl everywhere
   int64_t compulsory_dram_bytes = 0;    // lower bound on DRAM traffic
   int num_blocks = 0;
+  double space_size = 0;  // schedules in the strategy's space
+  // Search: true when every schedule of the space was evaluated or has a
+  // lower bound >= the best found; `lower_bound` is then the best objective,
+  // otherwise the smallest bound left unexplored when the budget ran out.
+  bool proven_optimal = false;
+  double lower_bound = 0;  // in the objective's units
 };
 
 // Block order for a ranking (most deserving block first).
@@ -63,6 +70,32 @@ std::vector<std::pair<plan::Schedule, std::pair<int, int>>> GridSchedules(const 
                                                                           Ranking batch);
 // Every per-block combination of {st, tb} x {lbl, lf}.
 std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks);
+
+// The search's per-block choices: {st, tbN for powers of two N dividing T,
+// tb} x {lbl, lf}.
+std::vector<plan::BlockSchedule> SearchChoices(int64_t timesteps);
+
+// A lower bound on DRAM bytes that holds for any schedule's simulation:
+// the compulsory traffic plus, for every tile after a layer's first, the
+// part of its weights that cannot be on chip already (weights bytes minus
+// the global buffer's capacity). Separable over blocks.
+struct DramLowerBound {
+  int64_t compulsory_read_bytes = 0;
+  int64_t compulsory_write_bytes = 0;
+  // Per block, per SearchChoices entry: forced weight reload bytes.
+  std::vector<std::vector<int64_t>> reload_bytes;
+};
+DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel& gb,
+                                   cost::StateIo state_io,
+                                   const std::vector<plan::BlockSchedule>& choices);
+// Forced weight reload bytes of one schedule (any per-block entries).
+int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
+                          const plan::Schedule& s);
+// Lower bound on the objective for a schedule with `reload_bytes` forced
+// reloads. `compute_pj` is the schedule-independent compute energy (0 when
+// unknown, which keeps the bound valid).
+double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double compute_pj,
+                           const ir::Workload& w, const hw::Hardware& hw, Objective objective);
 
 // Weights once + network input once + network output once (+ 2 x states
 // under --state-io dram), word-rounded as the planner rounds.

@@ -51,6 +51,11 @@ std::string FormatSchedule(const Schedule& schedule);
 // whole granules, each at least one byte. Allocations and transfers use it.
 int64_t GranuleBytes(int64_t bits, int64_t granularity_bits);
 
+// Tiles per layer (per sample) that `schedule` cuts the workload into; the
+// same band heights and time batches the planner uses. A block's counts
+// depend only on that block's entry.
+std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& schedule);
+
 enum class Eviction {
   kStems,   // ascending remaining uses / bytes, ties: deeper layer, lower id
   kBelady,  // the piece used furthest in the future first

@@ -1,0 +1,33 @@
+// Shared between the strategies: compulsory traffic, parallel evaluation,
+// the reducer, and the branch-and-bound search.
+#pragma once
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "snnplan/explore.h"
+
+namespace snnplan::explore::internal {
+
+struct Compulsory {
+  int64_t read_bytes = 0;   // weights, network input (+ states in, --state-io dram)
+  int64_t write_bytes = 0;  // network output (+ states out, --state-io dram)
+};
+Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::MemoryLevel& gb,
+                             cost::StateIo state_io);
+
+// Evaluates every schedule on options.threads workers; results land by
+// index, so the outcome does not depend on the thread count.
+std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
+                                    const std::vector<plan::Schedule>& schedules,
+                                    const ExploreOptions& options, const Progress& progress);
+
+// The feasible evaluation with the smallest objective (first on ties), -1.
+int BestIndex(const std::vector<Evaluation>& evaluations);
+
+// Strategy::kSearch: fills evaluations, best, space_size, proven_optimal
+// and lower_bound of `result`.
+absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
+                       const Progress& progress, ExploreResult* result);
+
+}  // namespace snnplan::explore::internal

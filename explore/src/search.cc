@@ -1,0 +1,274 @@
+// Exact branch and bound over per-block {st, tb2, .., tb} x {lbl, lf}.
+//
+// The planner simulates tiles of all blocks interleaved (timestep-major), so
+// a block prefix has no cost of its own to share. The bound is instead
+// separable over blocks: compulsory traffic plus forced weight reloads (a
+// tile after a layer's first must bring in at least its weights' bytes
+// minus the global buffer's capacity, since weights are never produced on
+// chip). Every objective is monotone in those reload bytes, so leaves are
+// enumerated lazily in nondecreasing bound order (each block's choices
+// sorted by their reloads; a node generates its first child and its next
+// sibling) and simulated until the next bound reaches the best found.
+// Before that, hill climbing from the grid's best finds a good incumbent.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <queue>
+
+#include "absl/strings/str_cat.h"
+#include "explore_internal.h"
+#include "snnplan/explore.h"
+
+namespace snnplan::explore {
+namespace {
+
+int64_t WeightBytes(const ir::Layer& l) { return l.WeightsUsed() * l.precision.weight_bits / 8; }
+
+// Reloads forced in one layer cut into `tiles` tiles per sample.
+int64_t LayerReloads(const ir::Layer& l, int64_t tiles, int64_t samples, int64_t capacity) {
+  const int64_t excess = WeightBytes(l) - capacity;
+  if (excess <= 0) return 0;
+  return (samples * tiles - 1) * excess;
+}
+
+// A node of the lazy enumeration: blocks 0..depth-1 fixed, by rank in each
+// block's sorted choices.
+struct Node {
+  int64_t key = 0;  // lower bound on reload bytes of every leaf below
+  int64_t seq = 0;  // creation order: deterministic ties
+  std::vector<uint8_t> ranks;
+  bool operator>(const Node& o) const { return key != o.key ? key > o.key : seq > o.seq; }
+};
+
+class LazyEnumeration {
+ public:
+  explicit LazyEnumeration(const std::vector<std::vector<int64_t>>& reloads) {
+    const size_t n = reloads.size();
+    sorted_.resize(n);
+    value_.resize(n);
+    for (size_t b = 0; b < n; ++b) {
+      std::vector<int>& order = sorted_[b];
+      order.resize(reloads[b].size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int x, int y) { return reloads[b][x] < reloads[b][y]; });
+      for (int c : order) value_[b].push_back(reloads[b][c]);
+    }
+    suffix_min_.assign(n + 1, 0);
+    for (size_t b = n; b-- > 0;) suffix_min_[b] = suffix_min_[b + 1] + value_[b][0];
+    Push(Node{suffix_min_[0], 0, {}});
+  }
+
+  bool Empty() const { return queue_.empty(); }
+  int64_t NextKey() const { return queue_.top().key; }
+
+  // Pops nodes until a leaf; returns false when none is left.
+  bool NextLeaf(std::vector<int>* choices, int64_t* key) {
+    while (!queue_.empty()) {
+      Node node = queue_.top();
+      queue_.pop();
+      const size_t depth = node.ranks.size();
+      if (depth > 0 && node.ranks.back() + 1u < value_[depth - 1].size()) {
+        Node sibling{node.key - value_[depth - 1][node.ranks.back()] +
+                         value_[depth - 1][node.ranks.back() + 1],
+                     0, node.ranks};
+        ++sibling.ranks.back();
+        Push(std::move(sibling));
+      }
+      if (depth == sorted_.size()) {
+        choices->clear();
+        for (size_t b = 0; b < depth; ++b) choices->push_back(sorted_[b][node.ranks[b]]);
+        *key = node.key;
+        return true;
+      }
+      node.ranks.push_back(0);  // the cheapest choice keeps the key
+      Push(std::move(node));
+    }
+    return false;
+  }
+
+ private:
+  void Push(Node node) {
+    node.seq = next_seq_++;
+    queue_.push(std::move(node));
+  }
+  std::vector<std::vector<int>> sorted_;     // per block: choice ids by reloads
+  std::vector<std::vector<int64_t>> value_;  // per block: reloads by rank
+  std::vector<int64_t> suffix_min_;
+  std::priority_queue<Node, std::vector<Node>, std::greater<Node>> queue_;
+  int64_t next_seq_ = 0;
+};
+
+// Leaves evaluated per round: fixed, so the budget cuts at the same place
+// whatever the thread count.
+constexpr size_t kRound = 16;
+
+}  // namespace
+
+std::vector<plan::BlockSchedule> SearchChoices(int64_t timesteps) {
+  std::vector<int64_t> steps = {1};
+  for (int64_t n = 2; n < timesteps; n *= 2)
+    if (timesteps % n == 0) steps.push_back(n);
+  if (timesteps > 1) steps.push_back(0);  // tb: all timesteps
+  std::vector<plan::BlockSchedule> out;
+  for (int64_t n : steps)
+    for (bool fused : {false, true}) out.push_back({n, fused, 1});
+  return out;
+}
+
+int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
+                          const plan::Schedule& s) {
+  const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
+  const int64_t samples = std::max<int64_t>(1, w.batch);
+  int64_t total = 0;
+  for (size_t l = 0; l < w.layers.size(); ++l)
+    total += LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8);
+  return total;
+}
+
+DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel& gb,
+                                   cost::StateIo state_io,
+                                   const std::vector<plan::BlockSchedule>& choices) {
+  DramLowerBound b;
+  const internal::Compulsory c = internal::CompulsoryTraffic(w, gb, state_io);
+  b.compulsory_read_bytes = c.read_bytes;
+  b.compulsory_write_bytes = c.write_bytes;
+  b.reload_bytes.assign(w.num_blocks, std::vector<int64_t>(choices.size(), 0));
+  const int64_t samples = std::max<int64_t>(1, w.batch);
+  for (size_t i = 0; i < choices.size(); ++i) {
+    plan::Schedule s;
+    s.blocks.assign(w.num_blocks, choices[i]);  // a block's tiles depend on its entry only
+    const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
+    for (size_t l = 0; l < w.layers.size(); ++l)
+      b.reload_bytes[w.layers[l].block][i] +=
+          LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8);
+  }
+  return b;
+}
+
+double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double compute_pj,
+                           const ir::Workload& w, const hw::Hardware& hw, Objective objective) {
+  const int64_t read = b.compulsory_read_bytes + reload_bytes;
+  const int64_t write = b.compulsory_write_bytes;
+  const double energy_pj =
+      compute_pj + (static_cast<double>(read) * 8 * hw.offchip.read_energy_fj_per_bit +
+                    static_cast<double>(write) * 8 * hw.offchip.write_energy_fj_per_bit) /
+                       1000.0;
+  // One core runs tiles back to back (each at least its ops over all PEs,
+  // unless sparsity skips work) and one DRAM link carries every transfer.
+  const hw::Core& core = hw.cores.front();
+  double compute_cycles = 0;
+  if (!core.operational_array.sparse_speedup) {
+    const double pes = static_cast<double>(std::max<int64_t>(1, core.operational_array.TotalPes()));
+    for (const ir::Layer& l : w.layers)
+      compute_cycles +=
+          std::floor(static_cast<double>(l.OpsPerStep()) * static_cast<double>(l.dims.T) / pes);
+    compute_cycles *= static_cast<double>(std::max<int64_t>(1, w.batch));
+  }
+  const double bw = static_cast<double>(std::max<int64_t>(1, hw.offchip.bw_bits_per_cycle));
+  const double link_cycles = std::floor(static_cast<double>(read + write) * 8 / bw);
+  const double latency = std::max(compute_cycles, link_cycles);
+  switch (objective) {
+    case Objective::kDram:
+      return static_cast<double>(read + write);
+    case Objective::kEnergy:
+      return energy_pj;
+    case Objective::kLatency:
+      return latency;
+    case Objective::kEdp:
+      return energy_pj * latency;
+  }
+  return 0;
+}
+
+namespace internal {
+
+absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
+                       const Progress& progress, ExploreResult* result) {
+  const ir::Workload& w = planner.workload();
+  const hw::Hardware& hw = planner.hardware();
+  const hw::MemoryLevel& gb = hw.cores.front().global_buffer();
+  if (w.num_blocks > 40)
+    return absl::InvalidArgumentError(
+        absl::StrCat("search over ", w.num_blocks, " blocks is not supported (at most 40)"));
+  const std::vector<plan::BlockSchedule> choices = SearchChoices(w.timesteps);
+  const DramLowerBound bound = BuildDramLowerBound(w, gb, planner.options().state_io, choices);
+  result->space_size = std::pow(static_cast<double>(choices.size()), w.num_blocks);
+  const size_t budget =
+      options.budget > 0 ? static_cast<size_t>(options.budget) : std::numeric_limits<size_t>::max();
+  const size_t progress_total =
+      static_cast<size_t>(std::min<double>(static_cast<double>(budget), result->space_size));
+
+  std::map<std::string, int> evaluated;  // spec -> index in result->evaluations
+  double compute_pj = 0;                 // schedule-independent; 0 until known
+  auto evaluate = [&](std::vector<plan::Schedule> batch) {
+    if (batch.size() > budget - result->evaluations.size())
+      batch.resize(budget - result->evaluations.size());
+    std::vector<Evaluation> done = EvaluateAll(planner, batch, options, nullptr);
+    for (Evaluation& e : done) {
+      evaluated[e.spec] = static_cast<int>(result->evaluations.size());
+      if (e.feasible && compute_pj == 0) compute_pj = e.summary.energy.compute_pj;
+      result->evaluations.push_back(std::move(e));
+    }
+    result->best = BestIndex(result->evaluations);
+    if (progress) progress(result->evaluations.size(), progress_total);
+  };
+  auto incumbent = [&] {
+    return result->best < 0 ? std::numeric_limits<double>::infinity()
+                            : result->evaluations[result->best].objective;
+  };
+  auto lower = [&](int64_t reloads) {
+    return ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, options.objective);
+  };
+
+  // Seeds: the paper's grid, so the search is never worse than it.
+  std::vector<plan::Schedule> seeds;
+  for (auto& [s, fb] : GridSchedules(w, options.fuse_ranking, options.batch_ranking))
+    seeds.push_back(std::move(s));
+  evaluate(std::move(seeds));
+
+  // Hill climbing from the best found: every single-block change of the
+  // incumbent, moving to the best improvement, so good schedules (and a
+  // tight incumbent for pruning) come early. At most half of a budget.
+  const size_t climb_limit = budget == std::numeric_limits<size_t>::max() ? budget : budget / 2;
+  for (double before = INFINITY;
+       incumbent() < before && result->evaluations.size() < climb_limit;) {
+    before = incumbent();
+    const plan::Schedule center = result->evaluations[result->best].schedule;
+    std::vector<plan::Schedule> neighbours;
+    for (int b = 0; b < w.num_blocks; ++b)
+      for (const plan::BlockSchedule& c : choices) {
+        plan::Schedule s = center;
+        s.blocks[b] = c;
+        if (!evaluated.count(plan::FormatSchedule(s))) neighbours.push_back(std::move(s));
+      }
+    if (neighbours.size() > climb_limit - result->evaluations.size())
+      neighbours.resize(climb_limit - result->evaluations.size());
+    if (neighbours.empty()) break;
+    evaluate(std::move(neighbours));
+  }
+
+  LazyEnumeration leaves(bound.reload_bytes);
+  std::vector<int> picks;
+  int64_t key = 0;
+  while (result->evaluations.size() < budget) {
+    std::vector<plan::Schedule> round;
+    while (round.size() < kRound && !leaves.Empty() && lower(leaves.NextKey()) < incumbent() &&
+           leaves.NextLeaf(&picks, &key)) {
+      plan::Schedule s;
+      for (int c : picks) s.blocks.push_back(choices[c]);
+      if (!evaluated.count(plan::FormatSchedule(s))) round.push_back(std::move(s));
+    }
+    if (round.empty()) break;
+    evaluate(std::move(round));
+  }
+  const bool exhausted = leaves.Empty() || lower(leaves.NextKey()) >= incumbent();
+  result->proven_optimal = exhausted;
+  result->lower_bound = exhausted ? incumbent() : std::min(incumbent(), lower(leaves.NextKey()));
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace snnplan::explore
