@@ -30,7 +30,13 @@ int64_t WeightBytes(const ir::Layer& l) { return l.WeightsUsed() * l.precision.w
 int64_t LayerReloads(const ir::Layer& l, int64_t tiles, int64_t samples, int64_t capacity) {
   const int64_t excess = WeightBytes(l) - capacity;
   if (excess <= 0) return 0;
-  return (samples * tiles - 1) * excess;
+  // Saturates instead of overflowing on absurd sizes (still a valid bound).
+  constexpr int64_t kCap = std::numeric_limits<int64_t>::max() / 64;
+  int64_t runs = 0, bytes = 0;
+  if (__builtin_mul_overflow(samples, tiles, &runs) ||
+      __builtin_mul_overflow(runs - 1, excess, &bytes) || bytes > kCap)
+    return kCap;
+  return bytes;
 }
 
 // A node of the lazy enumeration: blocks 0..depth-1 fixed, by rank in each
@@ -124,7 +130,8 @@ int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
   const int64_t samples = std::max<int64_t>(1, w.batch);
   int64_t total = 0;
   for (size_t l = 0; l < w.layers.size(); ++l)
-    total += LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8);
+    total = std::min(total + LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8),
+                     std::numeric_limits<int64_t>::max() / 2);
   return total;
 }
 
@@ -142,20 +149,22 @@ DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel&
     s.blocks.assign(w.num_blocks, choices[i]);  // a block's tiles depend on its entry only
     const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
     for (size_t l = 0; l < w.layers.size(); ++l)
-      b.reload_bytes[w.layers[l].block][i] +=
-          LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8);
+      b.reload_bytes[w.layers[l].block][i] =
+          std::min(b.reload_bytes[w.layers[l].block][i] +
+                       LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8),
+                   std::numeric_limits<int64_t>::max() / 64);
   }
   return b;
 }
 
 double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double compute_pj,
                            const ir::Workload& w, const hw::Hardware& hw, Objective objective) {
-  const int64_t read = b.compulsory_read_bytes + reload_bytes;
-  const int64_t write = b.compulsory_write_bytes;
-  const double energy_pj =
-      compute_pj + (static_cast<double>(read) * 8 * hw.offchip.read_energy_fj_per_bit +
-                    static_cast<double>(write) * 8 * hw.offchip.write_energy_fj_per_bit) /
-                       1000.0;
+  const double read =
+      static_cast<double>(b.compulsory_read_bytes) + static_cast<double>(reload_bytes);
+  const double write = static_cast<double>(b.compulsory_write_bytes);
+  const double energy_pj = compute_pj + (read * 8 * hw.offchip.read_energy_fj_per_bit +
+                                         write * 8 * hw.offchip.write_energy_fj_per_bit) /
+                                            1000.0;
   // One core runs tiles back to back (each at least its ops over all PEs,
   // unless sparsity skips work) and one DRAM link carries every transfer.
   const hw::Core& core = hw.cores.front();
@@ -168,11 +177,11 @@ double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double
     compute_cycles *= static_cast<double>(std::max<int64_t>(1, w.batch));
   }
   const double bw = static_cast<double>(std::max<int64_t>(1, hw.offchip.bw_bits_per_cycle));
-  const double link_cycles = std::floor(static_cast<double>(read + write) * 8 / bw);
+  const double link_cycles = std::floor((read + write) * 8 / bw);
   const double latency = std::max(compute_cycles, link_cycles);
   switch (objective) {
     case Objective::kDram:
-      return static_cast<double>(read + write);
+      return read + write;
     case Objective::kEnergy:
       return energy_pj;
     case Objective::kLatency:

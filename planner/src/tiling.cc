@@ -1,5 +1,6 @@
 // Stage 1: the fine-grained tile graph and its list-scheduled order.
 #include <algorithm>
+#include <limits>
 #include <queue>
 #include <tuple>
 
@@ -320,8 +321,10 @@ std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& s) {
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const ir::Layer& layer = w.layers[l];
     const bool whole_time = layer.op == ir::OpKind::kTimeMean || layer.dims.T == 1;
-    out[l] = CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile) *
-             CountRanges(layer.dims.OY, height[l]);
+    const int64_t steps =
+        CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile);
+    if (__builtin_mul_overflow(steps, CountRanges(layer.dims.OY, height[l]), &out[l]))
+      out[l] = std::numeric_limits<int64_t>::max();
   }
   return out;
 }
