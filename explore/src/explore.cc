@@ -166,9 +166,8 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
   return out;
 }
 
-int BestIndex(const std::vector<Evaluation>& evaluations) {
-  int best = -1;
-  for (size_t i = 0; i < evaluations.size(); ++i) {
+int BestIndex(const std::vector<Evaluation>& evaluations, int best, size_t from) {
+  for (size_t i = from; i < evaluations.size(); ++i) {
     const Evaluation& e = evaluations[i];
     if (e.feasible && (best < 0 || e.objective < evaluations[best].objective))
       best = static_cast<int>(i);

@@ -22,8 +22,9 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
                                     const std::vector<plan::Schedule>& schedules,
                                     const ExploreOptions& options, const Progress& progress);
 
-// The feasible evaluation with the smallest objective (first on ties), -1.
-int BestIndex(const std::vector<Evaluation>& evaluations);
+// The reducer: the feasible evaluation with the smallest objective (first
+// on ties), or -1. Incremental: `best` is the best of evaluations[0, from).
+int BestIndex(const std::vector<Evaluation>& evaluations, int best = -1, size_t from = 0);
 
 // Strategy::kSearch: fills evaluations, best, space_size, proven_optimal
 // and lower_bound of `result`.

@@ -13,9 +13,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <numeric>
 #include <queue>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "explore_internal.h"
@@ -26,17 +26,21 @@ namespace {
 
 int64_t WeightBytes(const ir::Layer& l) { return l.WeightsUsed() * l.precision.weight_bits / 8; }
 
+// Reload bytes saturate here instead of overflowing on absurd sizes (a
+// smaller bound is still a valid one); 40 blocks' worth still fit int64.
+constexpr int64_t kReloadCap = std::numeric_limits<int64_t>::max() / 64;
+
+int64_t CappedSum(int64_t a, int64_t b) { return std::min(a + b, kReloadCap); }
+
 // Reloads forced in one layer cut into `tiles` tiles per sample.
 int64_t LayerReloads(const ir::Layer& l, int64_t tiles, int64_t samples, int64_t capacity) {
   const int64_t excess = WeightBytes(l) - capacity;
   if (excess <= 0) return 0;
-  // Saturates instead of overflowing on absurd sizes (still a valid bound).
-  constexpr int64_t kCap = std::numeric_limits<int64_t>::max() / 64;
   int64_t runs = 0, bytes = 0;
   if (__builtin_mul_overflow(samples, tiles, &runs) ||
-      __builtin_mul_overflow(runs - 1, excess, &bytes) || bytes > kCap)
-    return kCap;
-  return bytes;
+      __builtin_mul_overflow(runs - 1, excess, &bytes))
+    return kReloadCap;
+  return std::min(bytes, kReloadCap);
 }
 
 // A node of the lazy enumeration: blocks 0..depth-1 fixed, by rank in each
@@ -71,7 +75,7 @@ class LazyEnumeration {
   int64_t NextKey() const { return queue_.top().key; }
 
   // Pops nodes until a leaf; returns false when none is left.
-  bool NextLeaf(std::vector<int>* choices, int64_t* key) {
+  bool NextLeaf(std::vector<int>* choices) {
     while (!queue_.empty()) {
       Node node = queue_.top();
       queue_.pop();
@@ -86,7 +90,6 @@ class LazyEnumeration {
       if (depth == sorted_.size()) {
         choices->clear();
         for (size_t b = 0; b < depth; ++b) choices->push_back(sorted_[b][node.ranks[b]]);
-        *key = node.key;
         return true;
       }
       node.ranks.push_back(0);  // the cheapest choice keeps the key
@@ -130,8 +133,7 @@ int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
   const int64_t samples = std::max<int64_t>(1, w.batch);
   int64_t total = 0;
   for (size_t l = 0; l < w.layers.size(); ++l)
-    total = std::min(total + LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8),
-                     std::numeric_limits<int64_t>::max() / 2);
+    total = CappedSum(total, LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8));
   return total;
 }
 
@@ -150,9 +152,8 @@ DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel&
     const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
     for (size_t l = 0; l < w.layers.size(); ++l)
       b.reload_bytes[w.layers[l].block][i] =
-          std::min(b.reload_bytes[w.layers[l].block][i] +
-                       LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8),
-                   std::numeric_limits<int64_t>::max() / 64);
+          CappedSum(b.reload_bytes[w.layers[l].block][i],
+                    LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8));
   }
   return b;
 }
@@ -210,18 +211,18 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
   const size_t progress_total =
       static_cast<size_t>(std::min<double>(static_cast<double>(budget), result->space_size));
 
-  std::map<std::string, int> evaluated;  // spec -> index in result->evaluations
-  double compute_pj = 0;                 // schedule-independent; 0 until known
+  std::set<std::string> evaluated;  // specs, so no schedule runs (or is listed) twice
+  double compute_pj = 0;            // schedule-independent; 0 until known
   auto evaluate = [&](std::vector<plan::Schedule> batch) {
     if (batch.size() > budget - result->evaluations.size())
       batch.resize(budget - result->evaluations.size());
-    std::vector<Evaluation> done = EvaluateAll(planner, batch, options, nullptr);
-    for (Evaluation& e : done) {
-      evaluated[e.spec] = static_cast<int>(result->evaluations.size());
+    const size_t first_new = result->evaluations.size();
+    for (Evaluation& e : EvaluateAll(planner, batch, options, nullptr)) {
+      evaluated.insert(e.spec);
       if (e.feasible && compute_pj == 0) compute_pj = e.summary.energy.compute_pj;
       result->evaluations.push_back(std::move(e));
     }
-    result->best = BestIndex(result->evaluations);
+    result->best = BestIndex(result->evaluations, result->best, first_new);
     if (progress) progress(result->evaluations.size(), progress_total);
   };
   auto incumbent = [&] {
@@ -242,9 +243,9 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
   // incumbent, moving to the best improvement, so good schedules (and a
   // tight incumbent for pruning) come early. At most half of a budget.
   const size_t climb_limit = budget == std::numeric_limits<size_t>::max() ? budget : budget / 2;
-  for (double before = INFINITY;
-       incumbent() < before && result->evaluations.size() < climb_limit;) {
-    before = incumbent();
+  double before_climb = INFINITY;
+  while (incumbent() < before_climb && result->evaluations.size() < climb_limit) {
+    before_climb = incumbent();
     const plan::Schedule center = result->evaluations[result->best].schedule;
     std::vector<plan::Schedule> neighbours;
     for (int b = 0; b < w.num_blocks; ++b)
@@ -261,11 +262,10 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
 
   LazyEnumeration leaves(bound.reload_bytes);
   std::vector<int> picks;
-  int64_t key = 0;
   while (result->evaluations.size() < budget) {
     std::vector<plan::Schedule> round;
     while (round.size() < kRound && !leaves.Empty() && lower(leaves.NextKey()) < incumbent() &&
-           leaves.NextLeaf(&picks, &key)) {
+           leaves.NextLeaf(&picks)) {
       plan::Schedule s;
       for (int c : picks) s.blocks.push_back(choices[c]);
       if (!evaluated.count(plan::FormatSchedule(s))) round.push_back(std::move(s));

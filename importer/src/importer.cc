@@ -212,8 +212,6 @@ absl::Status CheckWindowRanks(const onnx::GraphProto& g) {
         return bad(absl::StrCat("attribute ", name, " has ", a.ints_size(), " values, expected ",
                                 per_axis * std::max(spatial, 1)));
     }
-    for (const auto& a : n.attribute())
-      if (a.has_g()) return bad("unexpected subgraph attribute");
   }
   for (const auto& n : g.node())
     for (const auto& a : n.attribute())

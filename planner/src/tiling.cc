@@ -110,11 +110,23 @@ std::vector<int64_t> BandHeights(const ir::Workload& w, const Schedule& s) {
   return height;
 }
 
+// Timesteps per tile of a layer (0 = all): time_mean and T = 1 layers
+// always take every timestep at once.
+int64_t TimestepsPerTile(const ir::Layer& l, const BlockSchedule& b) {
+  const bool whole_time = l.op == ir::OpKind::kTimeMean || l.dims.T == 1;
+  return whole_time ? 0 : b.timesteps_per_tile;
+}
+
+// {time batches, row bands} a layer is cut into, counted without building.
+std::pair<int64_t, int64_t> CountTiles(const ir::Layer& l, const BlockSchedule& b,
+                                       int64_t band_height) {
+  return {CountRanges(l.dims.T, TimestepsPerTile(l, b)), CountRanges(l.dims.OY, band_height)};
+}
+
 LayerTiling TileLayer(const ir::Layer& l, const BlockSchedule& b, int64_t band_height) {
   LayerTiling t;
   t.out_timesteps = OutTimesteps(l);
-  const bool whole_time = l.op == ir::OpKind::kTimeMean || l.dims.T == 1;
-  t.time_batches = Split(l.dims.T, whole_time ? 0 : b.timesteps_per_tile);
+  t.time_batches = Split(l.dims.T, TimestepsPerTile(l, b));
   t.bands = Split(l.dims.OY, band_height);
   return t;
 }
@@ -250,6 +262,10 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
       return absl::InvalidArgumentError(
           absl::StrCat("schedule override names unknown layer '", name, "'"));
   }
+  for (const ir::Layer& layer : w.layers)
+    if (layer.block < 0 || layer.block >= w.num_blocks)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", layer.name, " has block ", layer.block, " outside 0..", w.num_blocks - 1));
   TileGraph g;
   const std::vector<int> depth = Depths(w);
   const std::vector<int> group = Groups(s);
@@ -260,12 +276,7 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   const int64_t batch = std::max<int64_t>(1, w.batch);
   int64_t count = 0;
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    const ir::Layer& layer = w.layers[l];
-    if (layer.block < 0 || layer.block >= w.num_blocks) continue;  // refused below
-    const bool whole_time = layer.op == ir::OpKind::kTimeMean || layer.dims.T == 1;
-    int64_t per =
-        CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile);
-    int64_t bands = CountRanges(layer.dims.OY, height[l]);
+    const auto [per, bands] = CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l]);
     if (per > kMaxTiles || bands > kMaxTiles || (count += per * bands) > kMaxTiles / batch)
       return absl::InvalidArgumentError(absl::StrCat(
           "schedule produces more than 50,000,000 tiles (batch ", batch, "); use larger tiles"));
@@ -273,9 +284,6 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   int first = 0;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const ir::Layer& layer = w.layers[l];
-    if (layer.block < 0 || layer.block >= w.num_blocks)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "layer ", layer.name, " has block ", layer.block, " outside 0..", w.num_blocks - 1));
     LayerTiling t = TileLayer(layer, s.blocks[layer.block], height[l]);
     t.depth = depth[l];
     t.group = group[layer.block];
@@ -319,12 +327,8 @@ std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& s) {
   const std::vector<int64_t> height = BandHeights(w, s);
   std::vector<int64_t> out(w.layers.size(), 1);
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    const ir::Layer& layer = w.layers[l];
-    const bool whole_time = layer.op == ir::OpKind::kTimeMean || layer.dims.T == 1;
-    const int64_t steps =
-        CountRanges(layer.dims.T, whole_time ? 0 : s.blocks[layer.block].timesteps_per_tile);
-    if (__builtin_mul_overflow(steps, CountRanges(layer.dims.OY, height[l]), &out[l]))
-      out[l] = std::numeric_limits<int64_t>::max();
+    const auto [per, bands] = CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l]);
+    if (__builtin_mul_overflow(per, bands, &out[l])) out[l] = std::numeric_limits<int64_t>::max();
   }
   return out;
 }

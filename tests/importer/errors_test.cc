@@ -157,73 +157,81 @@ TEST(Errors, UnknownArithmeticBetweenLayers) {
               AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"), HasSubstr("unsupported op Mul")));
 }
 
+// x -> Conv 1x1 (2 -> 3): the smallest graph that imports; node 0 is the Conv.
+testing::GraphBuilder ConvOnly(std::vector<int64_t> x_shape = {1, 2, 4, 4}) {
+  testing::GraphBuilder b;
+  b.Output(testing::TinyConv(b, b.Input("x", x_shape)));
+  return b;
+}
+
+onnx::NodeProto* Conv(testing::GraphBuilder& b) {
+  return b.model().mutable_graph()->mutable_node(0);
+}
+
 // Protobuf accepts any bytes in proto2 strings; names must be UTF-8 because
 // they end up in JSON (found by fuzz_importer).
 TEST(Errors, NodeNameNotUtf8) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
-  b.model().mutable_graph()->mutable_node(0)->set_name("conv\xC0\x80");  // overlong NUL
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  absl::Status s = testing::Import(b, o).status();
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("node #0 (op Conv)"),
-                                 HasSubstr("not valid UTF-8")));
+  testing::GraphBuilder b = ConvOnly();
+  Conv(b)->set_name("conv\xC0\x80");  // overlong NUL
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              AllOf(HasSubstr("tiny.onnx"), HasSubstr("the name of node #0 (op Conv)"),
+                    HasSubstr("not valid UTF-8")));
 }
 
 TEST(Errors, TensorNameNotUtf8) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
-  b.model().mutable_graph()->mutable_node(0)->set_output(0, "y\xE2\x82");  // truncated
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  EXPECT_THAT(testing::Import(b, o).status().message(), HasSubstr("not valid UTF-8"));
+  testing::GraphBuilder b = ConvOnly();
+  Conv(b)->set_output(0, "y\xE2\x82");  // truncated
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              HasSubstr("a tensor name of node #0 (op Conv) is not valid UTF-8"));
 }
 
-// libonnx's Conv shape inference reads out of bounds on this (fuzz_importer).
-TEST(Errors, ConvInputRankDiffersFromWeightRank) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {2, 4, 4})));
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  EXPECT_THAT(testing::Import(b, o).status().message(),
-              AllOf(HasSubstr("tiny.onnx"), HasSubstr("Conv node"),
-                    HasSubstr("input rank 3 differs from weight rank 4")));
-}
-
-TEST(Errors, ConvPadsOfWrongLength) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
-  auto* conv = b.model().mutable_graph()->mutable_node(0);
-  auto* pads = conv->add_attribute();
-  pads->set_name("pads");
-  pads->set_type(onnx::AttributeProto::INTS);
-  for (int i = 0; i < 3; ++i) pads->add_ints(1);
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  EXPECT_THAT(testing::Import(b, o).status().message(),
-              HasSubstr("attribute pads has 3 values, expected 4"));
+TEST(Errors, GraphNameNotUtf8) {
+  testing::GraphBuilder b = ConvOnly();
+  b.model().mutable_graph()->set_name("g\xED\xA0\x80");  // a UTF-16 surrogate
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              HasSubstr("graph name is not valid UTF-8"));
 }
 
 TEST(Errors, ValidUtf8NamesImport) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
-  b.model().mutable_graph()->mutable_node(0)->set_name("conv_\xCE\xB2_\xF0\x9F\x98\x80");
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  absl::StatusOr<ir::Workload> w = testing::Import(b, o);
+  testing::GraphBuilder b = ConvOnly();
+  Conv(b)->set_name("conv_\xCE\xB2_\xF0\x9F\x98\x80");
+  absl::StatusOr<ir::Workload> w = testing::Import(b, testing::Steps(1));
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_NE(importer::ToJson(*w).dump().find("conv_\xCE\xB2"), std::string::npos);
 }
 
 TEST(Errors, NonUtf8FileNameIsSanitisedInIr) {
-  testing::GraphBuilder b;
-  b.Output(testing::TinyConv(b, b.Input("x", {1, 2, 4, 4})));
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  absl::StatusOr<ir::Workload> w = importer::ImportBytes(b.Bytes(), "dir/m\xFF.onnx", o);
+  testing::GraphBuilder b = ConvOnly();
+  absl::StatusOr<ir::Workload> w =
+      importer::ImportBytes(b.Bytes(), "dir/m\xFF.onnx", testing::Steps(1));
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_EQ(w->model_file, "m?.onnx");
   EXPECT_NO_THROW((void)importer::ToJson(*w).dump());
+}
+
+// libonnx's Conv shape inference reads out of bounds on these (fuzz_importer),
+// so they are refused before it runs.
+TEST(Errors, ConvInputRankDiffersFromWeightRank) {
+  testing::GraphBuilder b = ConvOnly({2, 4, 4});
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              AllOf(HasSubstr("tiny.onnx"), HasSubstr("Conv node"),
+                    HasSubstr("input rank 3 differs from weight rank 4")));
+}
+
+TEST(Errors, ConvInputWithoutSpatialAxes) {
+  testing::GraphBuilder b = ConvOnly({2, 4});
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              HasSubstr("input has rank 2, expected N x C x spatial"));
+}
+
+TEST(Errors, ConvPadsOfWrongLength) {
+  testing::GraphBuilder b = ConvOnly();
+  auto* pads = Conv(b)->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 3; ++i) pads->add_ints(1);
+  EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
+              HasSubstr("attribute pads has 3 values, expected 4"));
 }
 
 }  // namespace

@@ -48,11 +48,12 @@ inline Lif SnnTorchLeaky(GraphBuilder& b, const std::string& cur, const std::str
   return {b.Op("Mul", {spk, thr}), mem_out};
 }
 
-// Single-step snnTorch net: x, mem -> conv -> Leaky -> spk, mem_out.
-inline GraphBuilder SnnTorchStepNet(Reset reset, float beta = 0.9f) {
+// Single-step snnTorch net: x, mem -> conv -> Leaky -> spk, mem_out, on
+// h x w feature maps.
+inline GraphBuilder SnnTorchStepNet(Reset reset, float beta = 0.9f, int64_t h = 4, int64_t w = 4) {
   GraphBuilder b;
-  std::string x = b.Input("x", {1, 2, 4, 4});
-  std::string mem = b.Input("mem", {1, 3, 4, 4});
+  std::string x = b.Input("x", {1, 2, h, w});
+  std::string mem = b.Input("mem", {1, 3, h, w});
   b.Init("beta", {}, {beta});
   b.Init("thr", {}, {1.0f});
   Lif l = SnnTorchLeaky(b, TinyConv(b, x), mem, reset, "beta", "thr");

@@ -28,7 +28,6 @@ ir::Workload TwoLayerNet() {
   return w;
 }
 
-
 // Rounds bits up to the 64-bit access granularity of the meta-prototype's
 // global buffer, in bytes (allocations and transfers are word-rounded).
 int64_t Words(int64_t bits) { return (bits + 63) / 64 * 8; }
@@ -166,6 +165,17 @@ TEST(PlannerManifest, TraceHasOneEventPerTileAndTransfer) {
   for (const auto& e : (*trace)["traceEvents"]) complete += e["ph"] == "X";
   EXPECT_EQ(complete, m["tiles"].size() + m["transfers"].size());
   EXPECT_FALSE(ManifestToTrace(nlohmann::json::object()).ok());
+}
+
+// A hand-built IR may name a block the schedule has no entry for: refused
+// before anything indexes the schedule with it.
+TEST(PlannerErrors, LayerBlockOutOfRangeIsRefused) {
+  ir::Workload w = TwoLayerNet();
+  w.layers[1].block = 5;
+  Planner planner(w, MetaPrototype(1024), PlanOptions{});
+  auto plan = planner.Run(*ParseSchedule("st-lf", 1, 2));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(), "layer c1 has block 5 outside 0..0");
 }
 
 TEST(ScheduleSpec, ParsesAndRejects) {

@@ -15,27 +15,34 @@
 namespace snnplan {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::GraphBuilder;
+using ::testing::HasSubstr;
 
 const std::string kData = std::string(SNNPLAN_SOURCE_DIR) + "/tests/data/";
 
 // x[1,2,H,W] -> Conv 1x1 (2 -> 3) -> snnTorch Leaky, one step.
 GraphBuilder StepNet(int64_t h, int64_t w) {
-  GraphBuilder b;
-  std::string x = b.Input("x", {1, 2, h, w});
-  std::string mem = b.Input("mem", {1, 3, h, w});
-  b.Init("beta", {}, {0.9f});
-  b.Init("thr", {}, {1.0f});
-  testing::Lif l = testing::SnnTorchLeaky(b, testing::TinyConv(b, x), mem,
-                                          testing::Reset::kSubtract, "beta", "thr");
-  b.Output(l.spike);
-  b.Output(l.mem_out);
-  return b;
+  return testing::SnnTorchStepNet(testing::Reset::kSubtract, 0.9f, h, w);
 }
 
 absl::StatusOr<ir::Workload> ImportNet(GraphBuilder& b, importer::ImportOptions o) {
   return importer::ImportBytes(b.Bytes(), "limits.onnx", o);
+}
+
+// StepNet(4, 4) run over `timesteps`, planned with `spec` on the hardware
+// in tests/data/<hw_file>.
+absl::StatusOr<std::shared_ptr<const plan::Plan>> PlanStepNet(const std::string& hw_file,
+                                                              int64_t timesteps,
+                                                              const std::string& spec) {
+  GraphBuilder b = StepNet(4, 4);
+  absl::StatusOr<ir::Workload> w = ImportNet(b, testing::Steps(timesteps));
+  if (!w.ok()) return w.status();
+  absl::StatusOr<hw::Hardware> h = hw::LoadFile(kData + hw_file);
+  if (!h.ok()) return h.status();
+  absl::StatusOr<plan::Schedule> s = plan::ParseSchedule(spec, w->num_blocks, w->timesteps);
+  if (!s.ok()) return s.status();
+  plan::Planner planner(*w, *h, plan::PlanOptions{});
+  return planner.Run(*s);
 }
 
 TEST(Limits, TinyNetImports) {
@@ -84,52 +91,21 @@ TEST(Limits, AbsurdBatchIsRefused) {
 // T = 2^40 imports (its products fit), but one tile per timestep would be
 // 2^40 tiles: the planner refuses before building (or allocating) them.
 TEST(Limits, TileCountIsCheckedBeforeTilesAreBuilt) {
-  GraphBuilder b = StepNet(4, 4);
-  importer::ImportOptions o;
-  o.timesteps = int64_t{1} << 40;
-  absl::StatusOr<ir::Workload> w = ImportNet(b, o);
-  ASSERT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<hw::Hardware> h = hw::LoadFile(kData + "hw/minimal.json");
-  ASSERT_TRUE(h.ok()) << h.status();
-  plan::Planner planner(*w, *h, plan::PlanOptions{});
-  absl::StatusOr<plan::Schedule> s = plan::ParseSchedule("st-lbl", w->num_blocks, w->timesteps);
-  ASSERT_TRUE(s.ok()) << s.status();
-  auto p = planner.Run(*s);
+  auto p = PlanStepNet("hw/minimal.json", int64_t{1} << 40, "st-lbl");
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("50,000,000 tiles"));
 }
 
 // lfR with R = INT64_MAX: band heights times strides must not overflow.
 TEST(Limits, Int64MaxRowsPerTilePlans) {
-  GraphBuilder b = StepNet(4, 4);
-  importer::ImportOptions o;
-  o.timesteps = 2;
-  absl::StatusOr<ir::Workload> w = ImportNet(b, o);
-  ASSERT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<hw::Hardware> h = hw::LoadFile(kData + "hw/minimal.json");
-  ASSERT_TRUE(h.ok()) << h.status();
-  plan::Planner planner(*w, *h, plan::PlanOptions{});
-  auto s = plan::ParseSchedule("tb-lf9223372036854775807", w->num_blocks, w->timesteps);
-  ASSERT_TRUE(s.ok()) << s.status();
-  auto p = planner.Run(*s);
+  auto p = PlanStepNet("hw/minimal.json", 2, "tb-lf9223372036854775807");
   ASSERT_TRUE(p.ok()) << p.status();
 }
 
 // The largest global buffer (2^50 bits) with 1-bit-per-cycle links loads,
 // and a plan on it has finite, positive latency and energy.
 TEST(Limits, HugeBufferWithBandwidthOnePlansToFiniteNumbers) {
-  absl::StatusOr<hw::Hardware> h =
-      hw::LoadFile(kData + "regression/hwdesc/huge_buffer_bandwidth_1.json");
-  ASSERT_TRUE(h.ok()) << h.status();
-  GraphBuilder b = StepNet(4, 4);
-  importer::ImportOptions o;
-  o.timesteps = 4;
-  absl::StatusOr<ir::Workload> w = ImportNet(b, o);
-  ASSERT_TRUE(w.ok()) << w.status();
-  plan::Planner planner(*w, *h, plan::PlanOptions{});
-  auto s = plan::ParseSchedule("tb-lbl", w->num_blocks, w->timesteps);
-  ASSERT_TRUE(s.ok()) << s.status();
-  auto p = planner.Run(*s);
+  auto p = PlanStepNet("regression/hwdesc/huge_buffer_bandwidth_1.json", 4, "tb-lbl");
   ASSERT_TRUE(p.ok()) << p.status();
   const plan::Summary& sum = plan::GetSummary(**p);
   EXPECT_GT(sum.latency_cycles, 0);
@@ -142,18 +118,7 @@ TEST(Limits, HugeBufferWithBandwidthOnePlansToFiniteNumbers) {
 // 2^32 PEs with 2^50-bit, 2^40-bit/cycle memories per PE: bandwidth and
 // capacity times instances (2^72, 2^82) used to overflow in the cost model.
 TEST(Limits, HugeArrayTimesHugeMemoriesPricesWithoutOverflow) {
-  absl::StatusOr<hw::Hardware> h =
-      hw::LoadFile(kData + "regression/hwdesc/huge_instances.json");
-  ASSERT_TRUE(h.ok()) << h.status();
-  GraphBuilder b = StepNet(4, 4);
-  importer::ImportOptions o;
-  o.timesteps = 2;
-  absl::StatusOr<ir::Workload> w = ImportNet(b, o);
-  ASSERT_TRUE(w.ok()) << w.status();
-  plan::Planner planner(*w, *h, plan::PlanOptions{});
-  auto s = plan::ParseSchedule("tb-lbl", w->num_blocks, w->timesteps);
-  ASSERT_TRUE(s.ok()) << s.status();
-  auto p = planner.Run(*s);
+  auto p = PlanStepNet("regression/hwdesc/huge_instances.json", 2, "tb-lbl");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_GT(plan::GetSummary(**p).latency_cycles, 0);
   EXPECT_EQ(plan::SummaryToJson(**p).dump().find("null"), std::string::npos);

@@ -53,7 +53,8 @@ int64_t GranuleBytes(int64_t bits, int64_t granularity_bits);
 
 // Tiles per layer (per sample) that `schedule` cuts the workload into; the
 // same band heights and time batches the planner uses. A block's counts
-// depend only on that block's entry.
+// depend only on that block's entry. Needs one schedule entry per block and
+// layers whose blocks are in range (as BuildTileGraph checks).
 std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& schedule);
 
 enum class Eviction {
