@@ -2,8 +2,9 @@
 # CI: builds the libFuzzer targets (clang-14, -DSNNPLAN_FUZZ=ON) in
 # build-fuzz/ and runs each on a copy of its seed corpus in
 # fuzz/corpus/<target>/ for a fixed number of inputs with a fixed seed
-# (SNNPLAN_FUZZ_SEED, default 1), so CI replays the same mutations on every
-# machine: a red CI always means a reproducible finding, never luck. Each
+# (SNNPLAN_FUZZ_SEED, default 1), so a run repeats on the same machine.
+# (Across machines libFuzzer may still diverge: directory order and sanitizer
+# state differ; so a failing run prints its reproducer in base64.) Each
 # run is also capped at SNNPLAN_FUZZ_SECONDS (default 120). Longer,
 # randomly seeded campaigns are run by hand (docs/robustness.md). Any crash,
 # leak, sanitizer report or timeout fails the run; the reproducer is kept in
@@ -52,6 +53,13 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     echo "ci-fuzz: $t FAILED; last lines of $work/$name.log:" >&2
     tail -n 60 "$work/$name.log" >&2
+    # The log is all a remote CI run leaves: print each reproducer so that
+    # `base64 -d` rebuilds it on any machine.
+    for a in "$artifacts/$name"-*; do
+      [[ -f $a && $(stat -c %s "$a") -le 65536 ]] || continue
+      echo "ci-fuzz: reproducer $(basename "$a") (base64):" >&2
+      base64 -w 100 "$a" >&2
+    done
   fi
   grep -E '^stat::number_of_executed_units|^Done' "$work/$name.log" || true
   echo "ci-fuzz: $t took $((SECONDS - start)) s"

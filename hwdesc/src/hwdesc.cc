@@ -329,6 +329,13 @@ absl::StatusOr<Offchip> ReadOffchip(const JsonField& f) {
   return o;
 }
 
+// Positions are kept in core-id order however they were given, so that a
+// description and its ToJson output compare equal.
+void SortByCore(std::vector<NocPosition>& positions) {
+  std::sort(positions.begin(), positions.end(),
+            [](const NocPosition& a, const NocPosition& b) { return a.core < b.core; });
+}
+
 absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) {
   SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"positions", "link_bw", "link_energy"}));
   Noc noc;
@@ -367,8 +374,7 @@ absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) 
   if (noc.positions.size() != cores.size())
     return c.Error(absl::StrCat("expected a position for each of the ", cores.size(),
                                 " cores, got ", noc.positions.size()));
-  std::sort(noc.positions.begin(), noc.positions.end(),
-            [](const NocPosition& a, const NocPosition& b) { return a.core < b.core; });
+  SortByCore(noc.positions);
   return noc;
 }
 
@@ -421,6 +427,7 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
       hw.noc.link_bw_bits_per_cycle = hw.offchip.bw_bits_per_cycle;
       for (size_t i = 0; i < hw.cores.size(); ++i)
         hw.noc.positions.push_back({hw.cores[i].id, static_cast<int64_t>(i), 0});
+      SortByCore(hw.noc.positions);
     }
     return absl::OkStatus();
   }();

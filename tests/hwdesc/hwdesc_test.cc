@@ -355,6 +355,26 @@ TEST(RoundTrip, MultiCoreNocIsSortedAndKept) {
   EXPECT_EQ(*back, *two);
 }
 
+// Cores listed out of id order without a "noc" section get default positions
+// in core-id order too, so the description round-trips (a fuzz finding).
+TEST(RoundTrip, DefaultNocOfCoresOutOfIdOrderIsSortedAndKept) {
+  absl::StatusOr<Hardware> hw = LoadFile(kDataDir + "minimal.json");
+  ASSERT_TRUE(hw.ok()) << hw.status();
+  nlohmann::json doc = ToJson(*hw);
+  doc.erase("noc");
+  nlohmann::json core0 = doc["cores"][0];
+  doc["cores"][0]["id"] = 5;
+  doc["cores"].push_back(core0);
+  absl::StatusOr<Hardware> two = FromJson(doc, "two cores, no noc");
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->noc.positions.size(), 2u);
+  EXPECT_EQ(two->noc.positions[0], (NocPosition{0, 1, 0}));  // second listed: x = 1
+  EXPECT_EQ(two->noc.positions[1], (NocPosition{5, 0, 0}));
+  absl::StatusOr<Hardware> back = FromJson(ToJson(*two), "round-trip");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, *two);
+}
+
 // ---------------------------------------------------------------- Describe
 
 TEST(Describe, NamesRolesAndFigures) {
