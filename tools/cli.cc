@@ -21,6 +21,7 @@ int RunCli(int argc, const char* const* argv) {
   RegisterImportCommand(app, &run);
   RegisterPlanCommand(app, &run);
   RegisterExploreCommand(app, &run);
+  RegisterAllocateCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterCostCommand(app, &run);
   try {

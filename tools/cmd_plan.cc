@@ -38,16 +38,13 @@ absl::Status WriteOutputs(const PlanCommandFlags& f, const plan::Plan& p) {
 }
 
 int RunPlan(PlanCommandFlags& f) {
-  absl::StatusOr<ir::Workload> w = LoadWorkload(f.model, &f.plan.import);
-  if (!w.ok()) return ReportError(w.status());
-  absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
-  if (!hw.ok()) return ReportError(hw.status());
-  absl::StatusOr<plan::Schedule> schedule = LoadSchedule(f.plan, *w);
-  if (!schedule.ok()) return ReportError(schedule.status());
-  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
-  if (!options.ok()) return ReportError(options.status());
-  plan::Planner planner(*std::move(w), *std::move(hw), *options);
-  auto p = planner.Run(*schedule);
+  absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
+  if (!in.ok()) return ReportError(in.status());
+  absl::StatusOr<plan::CoreAllocation> allocation =
+      LoadAllocation(f.plan, in->workload, in->hardware);
+  if (!allocation.ok()) return ReportError(allocation.status());
+  plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
+  auto p = planner.Run(in->schedule, *allocation);
   if (!p.ok()) return ReportError(p.status());
   std::cout << plan::DescribeSummary(**p);
   if (absl::Status s = WriteOutputs(f, **p); !s.ok()) return ReportError(s);
@@ -79,6 +76,8 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
   auto f = std::make_shared<PlanCommandFlags>();
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
+  cmd->add_option("--allocation", f->plan.allocation,
+                  "JSON layer name -> core id (multi-core hardware; default: all on --core)");
   cmd->add_option("-o,--output", f->output, "Write the manifest JSON here");
   cmd->add_option("--summary-json", f->summary_json, "Write the summary object here");
   cmd->add_flag("--summary-only", f->summary_only,

@@ -15,6 +15,7 @@ void RegisterImportCommand(CLI::App& app, Runner* run);
 void RegisterCostCommand(CLI::App& app, Runner* run);
 void RegisterPlanCommand(CLI::App& app, Runner* run);
 void RegisterExploreCommand(CLI::App& app, Runner* run);
+void RegisterAllocateCommand(CLI::App& app, Runner* run);
 void RegisterValidateCommand(CLI::App& app, Runner* run);
 
 // Runs the CLI on argv; used by main() and by the tests.

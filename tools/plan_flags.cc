@@ -14,6 +14,29 @@ absl::StatusOr<plan::Schedule> LoadSchedule(const PlanFlags& f, const ir::Worklo
   return s;
 }
 
+absl::StatusOr<PlanInputs> LoadPlanInputs(const std::string& model, PlanFlags& f) {
+  absl::StatusOr<ir::Workload> w = LoadWorkload(model, &f.import);
+  if (!w.ok()) return w.status();
+  absl::StatusOr<hw::Hardware> hw = LoadHardware(f.hardware, f.sram);
+  if (!hw.ok()) return hw.status();
+  absl::StatusOr<plan::Schedule> schedule = LoadSchedule(f, *w);
+  if (!schedule.ok()) return schedule.status();
+  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f);
+  if (!options.ok()) return options.status();
+  return PlanInputs{*std::move(w), *std::move(hw), *std::move(schedule), *options};
+}
+
+absl::StatusOr<plan::CoreAllocation> LoadAllocation(const PlanFlags& f, const ir::Workload& w,
+                                                    const hw::Hardware& hw) {
+  if (f.allocation.empty()) return plan::CoreAllocation{};
+  absl::StatusOr<nlohmann::json> doc = ReadJsonFile(f.allocation);
+  if (!doc.ok()) return doc.status();
+  absl::StatusOr<plan::CoreAllocation> a = plan::ParseAllocationJson(*doc, w, hw);
+  if (!a.ok())
+    return absl::InvalidArgumentError(absl::StrCat(f.allocation, ": ", a.status().message()));
+  return a;
+}
+
 absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f) {
   plan::PlanOptions o;
   o.state_io = f.state_io == "dram" ? cost::StateIo::kDram : cost::StateIo::kZero;
@@ -24,6 +47,7 @@ absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f) {
   o.density = f.density;
   o.mapping_budget = f.budget;
   o.threads = f.threads;
+  o.core = f.core;
   if (!f.density_file.empty()) {
     auto d = ReadLayerNumbers(f.density_file);
     if (!d.ok()) return d.status();
@@ -34,7 +58,10 @@ absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f) {
 
 void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective) {
   cmd->add_option("--hw", f->hardware, "Hardware preset or JSON file")->capture_default_str();
-  cmd->add_option("--sram", f->sram, "Global buffer size (e.g. 128KiB, 1MiB)");
+  cmd->add_option("--sram", f->sram, "Global buffer size of every core (e.g. 128KiB, 1MiB)");
+  cmd->add_option("--core", f->core, "Core id every layer runs on (multi-core hardware)")
+      ->check(CLI::Range(0, 1 << 16))
+      ->capture_default_str();
   if (schedule) {
     auto* spec = cmd->add_option("--schedule", f->schedule,
                                  "Per-block schedule, e.g. tb-lf,tb-lf,tb-lbl (or one for all)")

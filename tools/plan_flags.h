@@ -21,14 +21,29 @@ struct PlanFlags {
   std::string density_file;
   int64_t budget = 0;
   int threads = 1;
+  int core = 0;            // --core: the core every layer runs on without --allocation
+  std::string allocation;  // --allocation: JSON layer name -> core id (plan only)
   ImportFlags import;
 };
 
-// Adds --hw, --sram, --eviction, --state-io, --density, --density-file,
-// --budget, -j and the import options; with `schedule` also --schedule and
+// Adds --hw, --sram, --core, --eviction, --state-io, --density,
+// --density-file, --budget, -j and the import options; with `schedule` also --schedule and
 // --schedule-file, with `mapping_objective` also --objective.
 void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective);
 absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f);
 absl::StatusOr<plan::Schedule> LoadSchedule(const PlanFlags& f, const ir::Workload& w);
+// Everything one planning command reads: the imported model, the hardware
+// (with --sram), the schedule and the plan options.
+struct PlanInputs {
+  ir::Workload workload;
+  hw::Hardware hardware;
+  plan::Schedule schedule;
+  plan::PlanOptions options;
+};
+absl::StatusOr<PlanInputs> LoadPlanInputs(const std::string& model, PlanFlags& f);
+
+// The --allocation file, or the empty allocation (every layer on --core).
+absl::StatusOr<plan::CoreAllocation> LoadAllocation(const PlanFlags& f, const ir::Workload& w,
+                                                    const hw::Hardware& hw);
 
 }  // namespace snnplan::cli

@@ -7,6 +7,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   local_pj += o.local_pj;
   sram_pj += o.sram_pj;
   dram_pj += o.dram_pj;
+  noc_pj += o.noc_pj;
   return *this;
 }
 

@@ -16,7 +16,14 @@ std::string TileId(const Plan& plan, int tile_id) {
 
 nlohmann::json RangeJson(const Range& r) { return nlohmann::json::array({r.begin, r.end}); }
 
+int CoreId(const Plan& plan, int core_index) { return plan.hardware.cores[core_index].id; }
+const std::string& MemoryName(const Plan& plan, int core_index) {
+  return plan.hardware.cores[core_index].global_buffer().name;
+}
+
+// A copy on another core is the same tensor slice: it shows its original's id.
 nlohmann::json PieceJson(const Plan& plan, int piece) {
+  piece = Original(plan.pieces, piece);
   const Piece& p = plan.pieces[piece];
   const char* kind = p.kind == PieceKind::kWeights ? "weights"
                      : p.kind == PieceKind::kState ? "state"
@@ -44,7 +51,7 @@ nlohmann::json TileJson(const Plan& plan, size_t position) {
           {"rows", RangeJson(t.rows)},
           {"cols", RangeJson({0, l.dims.OX})},
           {"channels", RangeJson({0, l.dims.G * l.dims.K})},
-          {"core", plan.options.core},
+          {"core", CoreId(plan, plan.layer_core[t.layer])},
           {"start", r.start},
           {"end", r.end},
           {"energy_pj", EnergyJson(r.energy)},
@@ -55,8 +62,8 @@ nlohmann::json TileJson(const Plan& plan, size_t position) {
 nlohmann::json AllocationJson(const Plan& plan, size_t id) {
   const AllocationRecord& a = plan.allocations[id];
   return {{"id", id},
-          {"memory", plan.hardware.cores.front().global_buffer().name},
-          {"core", plan.options.core},
+          {"memory", MemoryName(plan, a.core)},
+          {"core", CoreId(plan, a.core)},
           {"offset", a.offset},
           {"bytes", a.bytes},
           {"holds", PieceJson(plan, a.piece)},
@@ -70,7 +77,7 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
                       {"cause", CauseName(t.cause)},
                       {"start", t.start},
                       {"end", t.end},
-                      {"core", plan.options.core}};
+                      {"core", CoreId(plan, t.core)}};
   if (t.direction == Direction::kStream) {
     int64_t bytes = 0;
     nlohmann::json ops = nlohmann::json::object();
@@ -95,12 +102,23 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
     j["pieces"] = pieces;
     return j;
   }
-  j["direction"] = t.direction == Direction::kLoad ? "load" : "store";
   j["operand"] = std::string(ir::OperandName(t.operand));
   j["tensor"] = PieceJson(plan, t.piece);
   j["bytes"] = t.bytes;
+  if (t.direction == Direction::kNoc) {
+    j["direction"] = "noc";
+    j["from_core"] = CoreId(plan, t.from_core);
+    j["to_core"] = CoreId(plan, t.core);
+    j["src_allocation"] = t.src_allocation;
+    j["dst_allocation"] = t.allocation;
+    j["route"] = t.route;
+    j["hops"] = t.route.size() - 1;
+    j["energy_pj"] = EnergyJson(t.noc_energy);
+    return j;
+  }
+  j["direction"] = t.direction == Direction::kLoad ? "load" : "store";
   j["dram_address"] = plan.piece_address[t.piece];
-  j["memory"] = plan.hardware.cores.front().global_buffer().name;
+  j["memory"] = MemoryName(plan, t.core);
   j["allocation"] = t.allocation;
   j["offset"] = plan.allocations[t.allocation].offset;
   return j;
@@ -130,6 +148,10 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
                              {"layer_rows_per_tile", plan.schedule.layer_rows_per_tile}};
   nlohmann::json summary = SummaryToJson(plan);
   out << "{";
+  nlohmann::json allocation = nlohmann::json::object();
+  for (size_t l = 0; l < w.layers.size(); ++l)
+    allocation[w.layers[l].name] = CoreId(plan, plan.layer_core[l]);
+  out << "\"allocation\":" << allocation.dump() << ",\n";
   WriteArray(
       out, "allocations", plan.allocations.size(),
       [&](size_t i) { return AllocationJson(plan, i); }, false);
@@ -161,21 +183,19 @@ absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
                     {"name", "process_name"},
                     {"pid", 0},
                     {"args", {{"name", "snnplan (1 trace unit = 1 cycle)"}}}});
-  events.push_back({{"ph", "M"},
-                    {"name", "thread_name"},
-                    {"pid", 0},
-                    {"tid", 0},
-                    {"args", {{"name", "compute"}}}});
-  events.push_back({{"ph", "M"},
-                    {"name", "thread_name"},
-                    {"pid", 0},
-                    {"tid", 1},
-                    {"args", {{"name", "dram link"}}}});
+  // Tracks: the DRAM link, the NoC, then one compute track per core id.
+  constexpr int64_t kDramTrack = 0, kNocTrack = 1, kFirstCoreTrack = 2;
+  std::map<int64_t, std::string> tracks = {{kDramTrack, "dram link"}, {kNocTrack, "noc"}};
   try {
     for (const nlohmann::json& t : m.at("tiles")) {
+      const int64_t core = t.at("core").get<int64_t>();
+      if (core < 0 || core > (1 << 16))
+        return absl::InvalidArgumentError(
+            absl::StrCat("manifest: tile core ", core, " out of range"));
+      tracks.emplace(kFirstCoreTrack + core, absl::StrCat("core ", core, " compute"));
       events.push_back({{"ph", "X"},
                         {"pid", 0},
-                        {"tid", 0},
+                        {"tid", kFirstCoreTrack + core},
                         {"cat", "tile"},
                         {"name", t.at("layer")},
                         {"ts", t.at("start")},
@@ -183,34 +203,46 @@ absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
                         {"args", {{"id", t.at("id")}, {"energy_pj", t.at("energy_pj")}}}});
     }
     for (const nlohmann::json& x : m.at("transfers")) {
-      std::string name =
-          absl::StrCat(x.at("direction").get<std::string>(), " ", x.at("cause").get<std::string>());
+      const std::string direction = x.at("direction").get<std::string>();
+      std::string name = absl::StrCat(direction, " ", x.at("cause").get<std::string>());
+      if (direction == "noc")
+        absl::StrAppend(&name, " ", x.at("from_core").get<int64_t>(), "->",
+                        x.at("to_core").get<int64_t>());
       events.push_back({{"ph", "X"},
                         {"pid", 0},
-                        {"tid", 1},
+                        {"tid", direction == "noc" ? kNocTrack : kDramTrack},
                         {"cat", "transfer"},
                         {"name", name},
                         {"ts", x.at("start")},
                         {"dur", x.at("end").get<int64_t>() - x.at("start").get<int64_t>()},
                         {"args", {{"id", x.at("id")}, {"bytes", x.at("bytes")}}}});
     }
-    std::map<int64_t, int64_t> delta;
+    std::map<int64_t, std::map<int64_t, int64_t>> delta;  // core -> cycle -> bytes
     for (const nlohmann::json& a : m.at("allocations")) {
-      delta[a.at("allocated_at").get<int64_t>()] += a.at("bytes").get<int64_t>();
-      delta[a.at("freed_at").get<int64_t>()] -= a.at("bytes").get<int64_t>();
+      std::map<int64_t, int64_t>& d = delta[a.at("core").get<int64_t>()];
+      d[a.at("allocated_at").get<int64_t>()] += a.at("bytes").get<int64_t>();
+      d[a.at("freed_at").get<int64_t>()] -= a.at("bytes").get<int64_t>();
     }
-    int64_t live = 0;
-    for (const auto& [t, d] : delta) {
-      live += d;
-      events.push_back({{"ph", "C"},
-                        {"pid", 0},
-                        {"name", "on-chip bytes"},
-                        {"ts", t},
-                        {"args", {{"bytes", live}}}});
+    for (const auto& [core, d] : delta) {
+      int64_t live = 0;
+      for (const auto& [t, bytes] : d) {
+        live += bytes;
+        events.push_back({{"ph", "C"},
+                          {"pid", 0},
+                          {"name", absl::StrCat("core ", core, " on-chip bytes")},
+                          {"ts", t},
+                          {"args", {{"bytes", live}}}});
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("manifest: malformed entry: ", e.what()));
   }
+  for (const auto& [tid, name] : tracks)
+    events.push_back({{"ph", "M"},
+                      {"name", "thread_name"},
+                      {"pid", 0},
+                      {"tid", tid},
+                      {"args", {{"name", name}}}});
   return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}};
 }
 

@@ -77,10 +77,22 @@ struct Piece {
   int64_t bytes = 0;       // rounded to the memory granularity
   int producer_tile = -1;  // feature pieces
   std::vector<int> uses;   // order positions of the tiles reading it
+  int core = 0;            // index into hardware.cores of the memory holding it
+  // A copy for readers on another core: the original piece it is filled
+  // from (over the NoC, or from the original's DRAM copy); -1 otherwise.
+  // The original's `uses` include its copies' uses, so it stays on chip or
+  // in DRAM until every reader on any core has run.
+  int source = -1;
 };
+
+// The piece whose DRAM copy and identity a piece shares.
+inline int Original(const std::vector<Piece>& pieces, int piece) {
+  return pieces[piece].source >= 0 ? pieces[piece].source : piece;
+}
 
 struct AllocationRecord {
   int piece = 0;
+  int core = 0;  // index into hardware.cores
   int64_t offset = 0;
   int64_t bytes = 0;
   int64_t allocated_at = 0;
@@ -90,7 +102,7 @@ struct AllocationRecord {
 enum class Cause { kFirstUse, kReload, kWriteback, kFinalOutput, kStateInit, kStateFinal, kStream };
 const char* CauseName(Cause c);
 
-enum class Direction { kLoad, kStore, kStream };
+enum class Direction { kLoad, kStore, kStream, kNoc };
 
 struct TransferRecord {
   Direction direction = Direction::kLoad;  // load: DRAM -> chip
@@ -108,6 +120,13 @@ struct TransferRecord {
   std::array<int64_t, 4> stream_read = {};
   std::array<int64_t, 4> stream_write = {};
   std::vector<int> stream_pieces;
+  int core = 0;  // index into hardware.cores: the on-chip side (NoC: destination)
+  // NoC transfers: source core and allocation, XY route (mesh positions from
+  // source to destination) and energy (links + both global buffers).
+  int from_core = -1;
+  int src_allocation = -1;
+  std::vector<std::array<int64_t, 2>> route;
+  cost::EnergyBreakdown noc_energy;
 };
 
 struct TileRecord {
@@ -134,6 +153,7 @@ struct Plan {
   std::vector<Piece> pieces;
   std::vector<std::vector<int>> tile_inputs;  // per tile id: pieces it reads
   std::vector<int> tile_output, tile_state;   // per tile id (-1: none)
+  std::vector<int> layer_core;                // per layer: index into hardware.cores
   std::vector<int> layer_weights;             // per layer (-1: none)
   std::vector<std::shared_ptr<const cost::TileCost>> shape_costs;
   std::vector<TileRecord> tiles;  // execution order
@@ -149,7 +169,10 @@ struct Plan {
 cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options);
 
 // Creates the pieces and their uses for the graph's order.
-std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::MemoryLevel& gb,
+// Pieces live on their layer's core (`layer_core`: index into hw.cores);
+// readers on other cores get copies.
+std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::Hardware& hw,
+                               const std::vector<int>& layer_core,
                                std::vector<std::vector<int>>* tile_inputs,
                                std::vector<int>* tile_output, std::vector<int>* tile_state,
                                std::vector<int>* layer_weights);

@@ -1,6 +1,7 @@
 // Planner::Run: tile graph -> unique tile prices -> simulation -> accounting.
 #include "snnplan/planner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <sstream>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "plan_internal.h"
 
 namespace snnplan::plan {
@@ -25,11 +27,30 @@ int64_t DramBytes::total_write() const {
 }
 int64_t DramBytes::total() const { return total_read() + total_write(); }
 
+namespace {
+
+// Index into hw.cores of the core with this id, or -1.
+int CoreIndex(const hw::Hardware& hw, int id) {
+  for (size_t i = 0; i < hw.cores.size(); ++i)
+    if (hw.cores[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+// Cores that differ only in their id price tiles identically.
+bool SameCoreModel(hw::Core a, hw::Core b) {
+  a.id = b.id = 0;
+  return a == b;
+}
+
+}  // namespace
+
 struct Planner::Impl {
   std::shared_ptr<const ir::Workload> workload;
   hw::Hardware hardware;
   PlanOptions options;
-  std::unique_ptr<cost::CostModel> cost_model;
+  // One cost model (and price cache) per distinct core design.
+  std::vector<std::unique_ptr<cost::CostModel>> cost_models;
+  std::vector<int> core_model;  // per hardware core: index into cost_models
 };
 
 Planner::Planner(ir::Workload workload, hw::Hardware hardware, PlanOptions options)
@@ -41,14 +62,76 @@ Planner::Planner(ir::Workload workload, hw::Hardware hardware, PlanOptions optio
   co.objective = options.objective;
   co.state_io = options.state_io;
   co.mapping_budget = options.mapping_budget;
-  impl_->cost_model = std::make_unique<cost::CostModel>(impl_->hardware, options.core, co);
+  const std::vector<hw::Core>& cores = impl_->hardware.cores;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    int model = -1;
+    for (size_t j = 0; j < i && model < 0; ++j)
+      if (SameCoreModel(cores[i], cores[j])) model = impl_->core_model[j];
+    if (model < 0) {
+      model = static_cast<int>(impl_->cost_models.size());
+      impl_->cost_models.push_back(
+          std::make_unique<cost::CostModel>(impl_->hardware, cores[i].id, co));
+    }
+    impl_->core_model.push_back(model);
+  }
 }
 Planner::~Planner() = default;
 
 const ir::Workload& Planner::workload() const { return *impl_->workload; }
 const hw::Hardware& Planner::hardware() const { return impl_->hardware; }
 const PlanOptions& Planner::options() const { return impl_->options; }
-cost::CostModel& Planner::cost_model() { return *impl_->cost_model; }
+cost::CostModel& Planner::cost_model() {
+  const int core = std::max(0, CoreIndex(impl_->hardware, impl_->options.core));
+  return *impl_->cost_models[impl_->core_model[core]];
+}
+
+absl::StatusOr<CoreAllocation> ParseAllocationJson(const nlohmann::json& doc_in,
+                                                   const ir::Workload& w,
+                                                   const hw::Hardware& hardware) {
+  // A manifest or `snnplan allocate` output carries it under "allocation".
+  const bool wrapped =
+      doc_in.is_object() && doc_in.contains("allocation") && doc_in.at("allocation").is_object();
+  const nlohmann::json& doc = wrapped ? doc_in.at("allocation") : doc_in;
+  const std::string where = wrapped ? "allocation." : "";
+  if (!doc.is_object())
+    return absl::InvalidArgumentError(
+        absl::StrCat(where.empty() ? "(top level)" : "allocation",
+                     ": expected an object {\"layer name\": core id, ...}, got ", doc.type_name()));
+  std::map<std::string, int> by_name;
+  for (size_t l = 0; l < w.layers.size(); ++l)
+    by_name.emplace(w.layers[l].name, static_cast<int>(l));
+  CoreAllocation a;
+  a.layer_core.assign(w.layers.size(), -1);
+  for (const auto& [name, core] : doc.items()) {
+    auto it = by_name.find(name);
+    if (it == by_name.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, name, ": no layer of this name in the model"));
+    const int64_t id = core.is_number_integer() ? core.get<int64_t>() : -1;
+    if (id < 0 || id > (1 << 16) || CoreIndex(hardware, static_cast<int>(id)) < 0)
+      return absl::InvalidArgumentError(absl::StrCat(where, name,
+                                                     ": expected a core id of hardware '",
+                                                     hardware.name, "', got ", core.dump()));
+    a.layer_core[it->second] = static_cast<int>(id);
+  }
+  std::vector<std::string> missing;
+  for (size_t l = 0; l < w.layers.size(); ++l)
+    if (a.layer_core[l] < 0) missing.push_back(w.layers[l].name);
+  if (!missing.empty())
+    return absl::InvalidArgumentError(absl::StrCat("allocation: no core for layer(s) ",
+                                                   absl::StrJoin(missing, ", "),
+                                                   " (every layer must be listed)"));
+  return a;
+}
+
+nlohmann::json AllocationToJson(const CoreAllocation& allocation, const ir::Workload& w,
+                                int default_core) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t l = 0; l < w.layers.size(); ++l)
+    j[w.layers[l].name] =
+        l < allocation.layer_core.size() ? allocation.layer_core[l] : default_core;
+  return j;
+}
 
 namespace {
 
@@ -88,8 +171,9 @@ std::vector<int> AssignShapes(Plan& plan) {
   return representative;
 }
 
-// Prices every unique shape once, on `threads` threads.
-absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
+// Prices every unique shape once, on `threads` threads, with the cost model
+// of the core its layer runs on (`models`: per hardware core).
+absl::Status PriceTiles(Plan& plan, const std::vector<cost::CostModel*>& models, int threads) {
   const ir::Workload& w = *plan.workload;
   const std::vector<int> representative = AssignShapes(plan);
   plan.shape_costs.assign(representative.size(), nullptr);
@@ -98,7 +182,7 @@ absl::Status PriceTiles(Plan& plan, cost::CostModel& model, int threads) {
   auto worker = [&] {
     for (size_t i = next++; i < representative.size(); i = next++) {
       const Tile& t = plan.graph.tiles[representative[i]];
-      auto c = model.Price(ShapeOf(w, t, plan.options));
+      auto c = models[plan.layer_core[t.layer]]->Price(ShapeOf(w, t, plan.options));
       if (c.ok())
         plan.shape_costs[i] = *c;
       else
@@ -129,88 +213,142 @@ int PieceBlock(const Plan& plan, int piece) {
   return 0;
 }
 
+// DRAM bytes and energy of a load or store; NoC energy and bytes.
+void AccountTransfer(const Plan& plan, const TransferRecord& t, Summary& s) {
+  const int o = static_cast<int>(t.operand);
+  if (t.direction == Direction::kNoc) {
+    s.energy += t.noc_energy;
+    s.energy_by_operand[o] += t.noc_energy;
+    s.noc_bytes += t.bytes;
+    ++s.noc_transfers;
+    return;
+  }
+  const hw::MemoryLevel& gb = plan.hardware.cores[t.core].global_buffer();
+  const hw::Offchip& dram = plan.hardware.offchip;
+  const double bits = static_cast<double>(t.bytes) * 8;
+  cost::EnergyBreakdown e;
+  if (t.direction == Direction::kLoad) {
+    s.dram.read[o] += t.bytes;
+    e.dram_pj = bits * dram.read_energy_fj_per_bit / 1000;
+    e.sram_pj = bits * gb.write_energy_fj_per_bit / 1000;
+  } else {
+    s.dram.write[o] += t.bytes;
+    e.dram_pj = bits * dram.write_energy_fj_per_bit / 1000;
+    e.sram_pj = bits * gb.read_energy_fj_per_bit / 1000;
+  }
+  s.energy += e;
+  s.energy_by_operand[o] += e;
+  s.dram_bytes_by_cause[CauseName(t.cause)] += t.bytes;
+  s.dram_bytes_by_block[plan.piece_block[t.piece]] += t.bytes;
+}
+
+void AccountStream(const Plan& plan, const TransferRecord& t, Summary& s) {
+  int64_t total = 0;
+  for (int o = 0; o < 4; ++o) {
+    s.dram.read[o] += t.stream_read[o];
+    s.dram.write[o] += t.stream_write[o];
+    total += t.stream_read[o] + t.stream_write[o];
+  }
+  s.dram_bytes_by_cause[CauseName(t.cause)] += total;
+  const int layer = plan.graph.tiles[plan.tiles[t.tile].tile].layer;
+  s.dram_bytes_by_block[plan.workload->layers[layer].block] += total;
+  // its energy is in the tile's cost (DRAM level of the mapping)
+}
+
+// Peak occupancy per core: sweep allocation lifetimes (frees before
+// allocations at equal cycles: intervals are half-open).
+void AccountPeaks(const Plan& plan, Summary& s) {
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> events(plan.hardware.cores.size());
+  for (const AllocationRecord& a : plan.allocations) {
+    if (a.freed_at <= a.allocated_at) continue;
+    events[a.core].push_back({a.allocated_at, a.bytes});
+    events[a.core].push_back({a.freed_at, -a.bytes});
+  }
+  for (size_t c = 0; c < events.size(); ++c) {
+    std::sort(events[c].begin(), events[c].end());
+    int64_t live = 0;
+    for (const auto& [t, delta] : events[c]) {
+      live += delta;
+      s.cores[c].peak_sram_bytes = std::max(s.cores[c].peak_sram_bytes, live);
+    }
+    s.peak_sram_bytes = std::max(s.peak_sram_bytes, s.cores[c].peak_sram_bytes);
+  }
+}
+
 void Account(Plan& plan) {
   Summary& s = plan.summary;
-  const ir::Workload& w = *plan.workload;
-  const hw::MemoryLevel& gb = plan.hardware.cores.front().global_buffer();
-  const hw::Offchip& dram = plan.hardware.offchip;
-  s.dram_bytes_by_block.assign(w.num_blocks, 0);
+  s.dram_bytes_by_block.assign(plan.workload->num_blocks, 0);
+  for (const hw::Core& c : plan.hardware.cores) s.cores.push_back({c.id, 0, 0, 0});
+  s.layer_busy_cycles.assign(plan.workload->layers.size(), 0);
   for (const TileRecord& r : plan.tiles) {
-    const cost::TileCost& c = *plan.shape_costs[plan.graph.tiles[r.tile].shape];
+    const Tile& tile = plan.graph.tiles[r.tile];
+    const cost::TileCost& c = *plan.shape_costs[tile.shape];
     s.energy += c.energy;
     for (int o = 0; o < 4; ++o) s.energy_by_operand[o] += c.energy_by_operand[o];
     s.compute_cycles += r.end - r.start;
     s.latency_cycles = std::max(s.latency_cycles, r.end);
+    s.layer_busy_cycles[tile.layer] += r.end - r.start;
+    Summary::CoreUse& use = s.cores[plan.layer_core[tile.layer]];
+    ++use.tiles;
+    use.busy_cycles += r.end - r.start;
   }
   for (const TransferRecord& t : plan.transfers) {
     s.latency_cycles = std::max(s.latency_cycles, t.end);
-    const char* cause = CauseName(t.cause);
-    if (t.direction == Direction::kStream) {
-      int64_t total = 0;
-      for (int o = 0; o < 4; ++o) {
-        s.dram.read[o] += t.stream_read[o];
-        s.dram.write[o] += t.stream_write[o];
-        total += t.stream_read[o] + t.stream_write[o];
-      }
-      s.dram_bytes_by_cause[cause] += total;
-      s.dram_bytes_by_block[w.layers[plan.graph.tiles[plan.tiles[t.tile].tile].layer].block] +=
-          total;
-      continue;  // its energy is in the tile's cost (DRAM level of the mapping)
-    }
-    const int o = static_cast<int>(t.operand);
-    const double bits = static_cast<double>(t.bytes) * 8;
-    cost::EnergyBreakdown e;
-    if (t.direction == Direction::kLoad) {
-      s.dram.read[o] += t.bytes;
-      e.dram_pj = bits * dram.read_energy_fj_per_bit / 1000;
-      e.sram_pj = bits * gb.write_energy_fj_per_bit / 1000;
-    } else {
-      s.dram.write[o] += t.bytes;
-      e.dram_pj = bits * dram.write_energy_fj_per_bit / 1000;
-      e.sram_pj = bits * gb.read_energy_fj_per_bit / 1000;
-    }
-    s.energy += e;
-    s.energy_by_operand[o] += e;
-    s.dram_bytes_by_cause[cause] += t.bytes;
-    s.dram_bytes_by_block[plan.piece_block[t.piece]] += t.bytes;
+    if (t.direction == Direction::kStream)
+      AccountStream(plan, t, s);
+    else
+      AccountTransfer(plan, t, s);
   }
-  s.stall_cycles = s.latency_cycles - s.compute_cycles;
-  // Peak occupancy: sweep allocation lifetimes (frees before allocations at
-  // equal cycles: intervals are half-open).
-  std::vector<std::pair<int64_t, int64_t>> events;
-  for (const AllocationRecord& a : plan.allocations) {
-    if (a.freed_at <= a.allocated_at) continue;
-    events.push_back({a.allocated_at, a.bytes});
-    events.push_back({a.freed_at, -a.bytes});
-  }
-  std::sort(events.begin(), events.end());
-  int64_t live = 0;
-  for (const auto& [t, delta] : events) {
-    live += delta;
-    s.peak_sram_bytes = std::max(s.peak_sram_bytes, live);
-  }
+  int64_t busiest = 0;
+  for (const Summary::CoreUse& use : s.cores) busiest = std::max(busiest, use.busy_cycles);
+  s.stall_cycles = s.latency_cycles - busiest;
+  AccountPeaks(plan, s);
   s.tiles = static_cast<int64_t>(plan.tiles.size());
   s.unique_tiles = static_cast<int64_t>(plan.shape_costs.size());
   s.allocations = static_cast<int64_t>(plan.allocations.size());
   s.transfers = static_cast<int64_t>(plan.transfers.size());
 }
 
+// Core index per layer: the allocation's, or every layer on options.core.
+absl::StatusOr<std::vector<int>> LayerCores(const ir::Workload& w, const hw::Hardware& hw,
+                                            const CoreAllocation& allocation, int default_core) {
+  if (!allocation.layer_core.empty() && allocation.layer_core.size() != w.layers.size())
+    return absl::InvalidArgumentError(absl::StrCat("allocation lists ",
+                                                   allocation.layer_core.size(),
+                                                   " layers, the model has ", w.layers.size()));
+  std::vector<int> cores(w.layers.size());
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const int id = allocation.layer_core.empty() ? default_core : allocation.layer_core[l];
+    cores[l] = CoreIndex(hw, id);
+    if (cores[l] < 0)
+      return absl::InvalidArgumentError(absl::StrCat("layer '", w.layers[l].name, "': core ", id,
+                                                     " is not a core of hardware '", hw.name, "'"));
+  }
+  return cores;
+}
+
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedule) {
+absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedule,
+                                                         const CoreAllocation& allocation) {
   auto plan = std::make_shared<Plan>();
   plan->workload = impl_->workload;
   plan->hardware = impl_->hardware;
   plan->schedule = schedule;
   plan->options = impl_->options;
+  absl::StatusOr<std::vector<int>> cores =
+      LayerCores(*impl_->workload, impl_->hardware, allocation, impl_->options.core);
+  if (!cores.ok()) return cores.status();
+  plan->layer_core = *std::move(cores);
   absl::StatusOr<TileGraph> graph = BuildTileGraph(*impl_->workload, schedule);
   if (!graph.ok()) return graph.status();
   plan->graph = *std::move(graph);
   plan->pieces =
-      BuildPieces(*impl_->workload, plan->graph, impl_->hardware.cores.front().global_buffer(),
+      BuildPieces(*impl_->workload, plan->graph, impl_->hardware, plan->layer_core,
                   &plan->tile_inputs, &plan->tile_output, &plan->tile_state, &plan->layer_weights);
-  if (absl::Status s = PriceTiles(*plan, *impl_->cost_model, impl_->options.threads); !s.ok())
-    return s;
+  std::vector<cost::CostModel*> models;
+  for (int m : impl_->core_model) models.push_back(impl_->cost_models[m].get());
+  if (absl::Status s = PriceTiles(*plan, models, impl_->options.threads); !s.ok()) return s;
   if (absl::Status s = Simulate(*plan); !s.ok()) return s;
   plan->piece_block.resize(plan->pieces.size());
   for (size_t p = 0; p < plan->pieces.size(); ++p)
@@ -222,11 +360,8 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
 const Summary& GetSummary(const Plan& plan) { return plan.summary; }
 
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
-  return {{"total", e.total_pj()},
-          {"compute", e.compute_pj},
-          {"local", e.local_pj},
-          {"sram", e.sram_pj},
-          {"dram", e.dram_pj}};
+  return {{"total", e.total_pj()}, {"compute", e.compute_pj}, {"local", e.local_pj},
+          {"sram", e.sram_pj},     {"dram", e.dram_pj},       {"noc", e.noc_pj}};
 }
 
 namespace {
@@ -235,6 +370,23 @@ nlohmann::json ByOperand(const std::array<int64_t, 4>& v) {
   for (ir::Operand o : ir::kAllOperands)
     j[std::string(ir::OperandName(o))] = v[static_cast<int>(o)];
   return j;
+}
+}  // namespace
+
+namespace {
+nlohmann::json CoresJson(const Plan& plan) {
+  nlohmann::json cores = nlohmann::json::array();
+  for (size_t c = 0; c < plan.summary.cores.size(); ++c) {
+    const Summary::CoreUse& u = plan.summary.cores[c];
+    const hw::MemoryLevel& gb = plan.hardware.cores[c].global_buffer();
+    cores.push_back({{"core", u.core},
+                     {"memory", gb.name},
+                     {"capacity_bytes", gb.size_bits / 8},
+                     {"peak_sram_bytes", u.peak_sram_bytes},
+                     {"tiles", u.tiles},
+                     {"busy_cycles", u.busy_cycles}});
+  }
+  return cores;
 }
 }  // namespace
 
@@ -262,6 +414,9 @@ nlohmann::json SummaryToJson(const Plan& plan) {
       {"compute_cycles", s.compute_cycles},
       {"stall_cycles", s.stall_cycles},
       {"peak_sram_bytes", s.peak_sram_bytes},
+      {"noc_bytes", s.noc_bytes},
+      {"noc_transfers", s.noc_transfers},
+      {"cores", CoresJson(plan)},
       {"tiles", s.tiles},
       {"unique_tiles", s.unique_tiles},
       {"allocations", s.allocations},
@@ -277,9 +432,11 @@ std::string DescribeSummary(const Plan& plan) {
   std::ostringstream out;
   out << "schedule: " << FormatSchedule(plan.schedule) << "\n";
   out << absl::StrFormat(
-      "energy: %.6g pJ total = compute %.6g + local %.6g + sram %.6g + dram %.6g\n",
+      "energy: %.6g pJ total = compute %.6g + local %.6g + sram %.6g + dram %.6g",
       s.energy.total_pj(), s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
       s.energy.dram_pj);
+  if (s.noc_transfers > 0) out << absl::StrFormat(" + noc %.6g", s.energy.noc_pj);
+  out << "\n";
   out << absl::StrFormat("dram: %d bytes (read %d, write %d)", s.dram.total(), s.dram.total_read(),
                          s.dram.total_write());
   for (ir::Operand o : ir::kAllOperands) {
@@ -289,8 +446,21 @@ std::string DescribeSummary(const Plan& plan) {
   }
   out << absl::StrFormat("\nlatency: %d cycles (compute %d, stalls %d)\n", s.latency_cycles,
                          s.compute_cycles, s.stall_cycles);
-  out << absl::StrFormat("peak on-chip: %d bytes of %d\n", s.peak_sram_bytes,
-                         plan.hardware.cores.front().global_buffer().size_bits / 8);
+  int used_cores = 0;
+  for (const Summary::CoreUse& u : s.cores) used_cores += u.tiles > 0 ? 1 : 0;
+  if (used_cores <= 1) {
+    const size_t c =
+        static_cast<size_t>(std::max(0, plan.layer_core.empty() ? 0 : plan.layer_core.front()));
+    out << absl::StrFormat("peak on-chip: %d bytes of %d\n", s.peak_sram_bytes,
+                           plan.hardware.cores[c].global_buffer().size_bits / 8);
+  } else {
+    for (size_t c = 0; c < s.cores.size(); ++c)
+      out << absl::StrFormat("core %d: %d tiles, busy %d cycles, peak on-chip %d bytes of %d\n",
+                             s.cores[c].core, s.cores[c].tiles, s.cores[c].busy_cycles,
+                             s.cores[c].peak_sram_bytes,
+                             plan.hardware.cores[c].global_buffer().size_bits / 8);
+    out << absl::StrFormat("noc: %d bytes in %d transfers\n", s.noc_bytes, s.noc_transfers);
+  }
   out << absl::StrFormat("tiles: %d (%d unique), allocations: %d, transfers: %d\n", s.tiles,
                          s.unique_tiles, s.allocations, s.transfers);
   return out.str();

@@ -1,10 +1,12 @@
-// Stage 3: executes the ordered tiles on one core against a scratchpad global
-// buffer and a single DRAM link, recording every allocation and transfer.
+// Stage 3: executes the ordered tiles on their cores, each against its own
+// scratchpad global buffer, with one DRAM link shared by all cores and a mesh
+// NoC between them, recording every allocation and transfer.
 #include <algorithm>
 #include <limits>
-#include <set>
+#include <map>
 
 #include "absl/strings/str_cat.h"
+#include "link_calendar.h"
 #include "plan_internal.h"
 #include "scratchpad.h"
 
@@ -37,99 +39,6 @@ const char* CauseName(Cause c) {
 
 namespace {
 
-int64_t FeatureBits(const ir::Layer& l, const Tile& t) {
-  const int64_t steps = l.op == ir::OpKind::kTimeMean ? 1 : t.t.size();
-  return steps * l.dims.B * l.dims.G * l.dims.K * t.rows.size() * l.dims.OX *
-         l.precision.output_bits;
-}
-
-int64_t StateBits(const ir::Layer& l, const Range& rows) {
-  return l.dims.B * l.dims.G * l.dims.K * rows.size() * l.dims.OX * l.neuron.states_per_neuron *
-         l.precision.state_bits;
-}
-
-Piece MakePiece(PieceKind kind, ir::Operand operand, int layer, int sample, Range t, Range rows,
-                int64_t bytes) {
-  Piece p;
-  p.kind = kind;
-  p.operand = operand;
-  p.layer = layer;
-  p.sample = sample;
-  p.t = t;
-  p.rows = rows;
-  p.bytes = bytes;
-  return p;
-}
-
-}  // namespace
-
-std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::MemoryLevel& gb,
-                               std::vector<std::vector<int>>* tile_inputs,
-                               std::vector<int>* tile_output, std::vector<int>* tile_state,
-                               std::vector<int>* layer_weights) {
-  const int64_t gran = gb.access_granularity_bits;
-  const int samples = static_cast<int>(std::max<int64_t>(1, w.batch));
-  std::vector<Piece> pieces;
-  layer_weights->assign(w.layers.size(), -1);
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    const ir::Layer& layer = w.layers[l];
-    if (layer.WeightsUsed() == 0) continue;
-    (*layer_weights)[l] = static_cast<int>(pieces.size());
-    pieces.push_back(MakePiece(
-        PieceKind::kWeights, ir::Operand::kW, static_cast<int>(l), 0, {0, layer.dims.T},
-        {0, layer.dims.OY}, GranuleBytes(layer.WeightsUsed() * layer.precision.weight_bits, gran)));
-  }
-  const InputTiling& in = g.input;
-  const int inputs_per_sample = static_cast<int>(in.time_batches.size() * in.bands.size());
-  const int input_base = static_cast<int>(pieces.size());
-  for (int s = 0; s < samples; ++s)
-    for (const Range& t : in.time_batches)
-      for (const Range& rows : in.bands)
-        pieces.push_back(MakePiece(
-            PieceKind::kInput, ir::Operand::kI, -1, s, t, rows,
-            GranuleBytes(t.size() * in.channels * rows.size() * in.cols * in.bits, gran)));
-  // State pieces: one per (sample, stateful layer, band).
-  const size_t n = g.tiles.size();
-  tile_state->assign(n, -1);
-  tile_output->assign(n, -1);
-  tile_inputs->assign(n, {});
-  for (size_t id = 0; id < n; ++id) {
-    const Tile& t = g.tiles[id];
-    const ir::Layer& l = w.layers[t.layer];
-    if (l.stateful()) {
-      if (t.time_batch == 0) {
-        (*tile_state)[id] = static_cast<int>(pieces.size());
-        pieces.push_back(MakePiece(PieceKind::kState, ir::Operand::kS, t.layer, t.sample,
-                                   {0, l.dims.T}, t.rows,
-                                   GranuleBytes(StateBits(l, t.rows), gran)));
-      } else {
-        (*tile_state)[id] = (*tile_state)[t.state_pred];
-      }
-    }
-    (*tile_output)[id] = static_cast<int>(pieces.size());
-    Piece out = MakePiece(PieceKind::kFeature, ir::Operand::kO, t.layer, t.sample, t.t, t.rows,
-                          GranuleBytes(FeatureBits(l, t), gran));
-    out.producer_tile = static_cast<int>(id);
-    pieces.push_back(out);
-  }
-  for (size_t id = 0; id < n; ++id) {
-    const Tile& t = g.tiles[id];
-    std::vector<int>& ins = (*tile_inputs)[id];
-    for (int p : t.data_preds) ins.push_back((*tile_output)[p]);
-    for (int k : t.net_inputs) ins.push_back(input_base + t.sample * inputs_per_sample + k);
-  }
-  for (size_t pos = 0; pos < g.order.size(); ++pos) {
-    const int id = g.order[pos];
-    const int p = static_cast<int>(pos);
-    if (int wp = (*layer_weights)[g.tiles[id].layer]; wp >= 0) pieces[wp].uses.push_back(p);
-    if (int sp = (*tile_state)[id]; sp >= 0) pieces[sp].uses.push_back(p);
-    for (int ip : (*tile_inputs)[id]) pieces[ip].uses.push_back(p);
-  }
-  return pieces;
-}
-
-namespace {
-
 constexpr int kNoRegion = -1;
 enum Region {
   kRegionWeights,
@@ -149,7 +58,7 @@ struct PieceState {
   bool dirty = false;          // the on-chip copy is newer than DRAM
   int64_t ready_at = 0;        // on-chip data valid from
   int64_t dram_ready_at = 0;   // DRAM copy valid from
-  int64_t last_read_end = 0;   // end of the last tile that read it
+  int64_t last_read_end = 0;   // end of the last tile or NoC copy that read it
   int64_t last_store_end = 0;  // end of the last store reading its allocation
   size_t used = 0;             // uses consumed
   bool seen = false;           // loaded or produced before
@@ -157,14 +66,26 @@ struct PieceState {
   int64_t region_offset = 0;
 };
 
+// One core's global buffer and compute timeline.
+struct CoreState {
+  explicit CoreState(const hw::Core& core)
+      : gb(core.global_buffer()), pad(core.global_buffer().size_bits / 8) {}
+  const hw::MemoryLevel& gb;
+  Scratchpad pad;
+  // Pieces on chip, unordered (eviction ties break by piece id, so order
+  // never matters); live_slot below gives each one's position.
+  std::vector<int> live;
+  int64_t free_at = 0;
+};
+
+// A directed mesh link: from (x, y) to a neighbour (x', y').
+using NocLink = std::array<int64_t, 4>;
+
 class Simulator {
  public:
-  explicit Simulator(Plan& plan)
-      : plan_(plan),
-        w_(*plan.workload),
-        core_(plan.hardware.cores.front()),
-        gb_(core_.global_buffer()),
-        pad_(gb_.size_bits / 8) {}
+  explicit Simulator(Plan& plan) : plan_(plan), w_(*plan.workload) {
+    for (const hw::Core& c : plan.hardware.cores) cores_.emplace_back(c);
+  }
 
   absl::Status Run();
 
@@ -180,26 +101,30 @@ class Simulator {
     int l = plan_.pieces[piece].layer;
     return l < 0 ? -1 : plan_.graph.layers[l].depth;
   }
+  int Orig(int piece) const { return Original(plan_.pieces, piece); }
+  CoreState& CoreOf(int piece) { return cores_[plan_.pieces[piece].core]; }
   void AssignDram(int piece, int region);
   int64_t Store(int piece, Cause cause, int64_t not_before);
   void Evict(int piece);
   bool Place(int piece);
-  int PickVictim(size_t position) const;
+  int PickVictim(const CoreState& core, size_t position) const;
   bool Pinned(int piece) const { return pinned_at_[piece] == static_cast<int64_t>(position_); }
   void Free(int piece, int64_t at);
-  absl::Status PrepareTile(size_t position, const std::vector<int>& needed);
+  absl::Status PrepareTile(size_t position, int core, const std::vector<int>& needed);
   int64_t LoadIfNeeded(int piece);
+  int64_t Load(int piece, int from_piece);
+  int64_t NocCopy(int copy);
+  std::vector<std::array<int64_t, 2>> Route(int from_core, int to_core) const;
+  void Consume(int piece, int64_t end);
   absl::Status RunTile(size_t position);
   void Finish();
 
   Plan& plan_;
   const ir::Workload& w_;
-  const hw::Core& core_;
-  const hw::MemoryLevel& gb_;
-  Scratchpad pad_;
+  std::vector<CoreState> cores_;
   std::vector<PieceState> st_;
-  std::set<int> live_;              // pieces on chip
   std::vector<int64_t> pinned_at_;  // order position of the tile that needs it
+  std::vector<int> live_slot_;      // index in its core's live list (-1: off chip)
   // Per-tile scratch, reused to avoid allocations in the hot loop.
   std::vector<int> needed_, allocation_before_, read_;
   const std::vector<std::vector<int>>& tile_inputs_ = plan_.tile_inputs;
@@ -207,9 +132,10 @@ class Simulator {
   const std::vector<int>& tile_state_ = plan_.tile_state;
   const std::vector<int>& layer_weights_ = plan_.layer_weights;
   std::array<int64_t, kRegions> region_used_ = {};
-  int64_t link_free_ = 0;
-  int64_t core_free_ = 0;
+  LinkCalendar dram_link_;                     // shared by all cores
+  std::map<NocLink, LinkCalendar> noc_links_;  // NoC links used so far
   size_t position_ = 0;
+  absl::Status error_;  // an invariant broken inside the hot loop
 };
 
 void Simulator::AssignDram(int piece, int region) {
@@ -235,10 +161,12 @@ int64_t Simulator::Store(int piece, Cause cause, int64_t not_before) {
   t.operand = p.operand;
   t.bytes = p.bytes;
   t.allocation = s.allocation;
-  t.start = std::max({link_free_, s.ready_at, not_before});
-  t.end = t.start + LinkCycles(p.bytes);
+  t.core = p.core;
+  const int64_t cycles = LinkCycles(p.bytes);
+  t.start = dram_link_.Earliest(std::max(s.ready_at, not_before), cycles);
+  t.end = t.start + cycles;
   t.cause = cause;
-  link_free_ = t.end;
+  dram_link_.Reserve(t.start, cycles);
   plan_.transfers.push_back(t);
   s.in_dram = true;
   s.dirty = false;
@@ -251,19 +179,26 @@ void Simulator::Free(int piece, int64_t at) {
   PieceState& s = st_[piece];
   AllocationRecord& a = plan_.allocations[s.allocation];
   a.freed_at = std::max({at, a.allocated_at, s.ready_at, s.last_read_end, s.last_store_end});
-  pad_.Release(a.offset, a.bytes, a.freed_at);
+  CoreState& core = cores_[a.core];
+  core.pad.Release(a.offset, a.bytes, a.freed_at);
   s.on_chip = false;
   s.allocation = -1;
-  live_.erase(piece);
+  // Swap-remove from the core's live list.
+  const int slot = live_slot_[piece];
+  core.live[slot] = core.live.back();
+  live_slot_[core.live[slot]] = slot;
+  core.live.pop_back();
+  live_slot_[piece] = -1;
 }
 
+// Copies on another core are never dirty: evicting one just drops it.
 void Simulator::Evict(int piece) {
   int64_t until = 0;
   if (st_[piece].dirty) until = Store(piece, Cause::kWriteback, 0);
   Free(piece, until);
 }
 
-int Simulator::PickVictim(size_t position) const {
+int Simulator::PickVictim(const CoreState& core, size_t position) const {
   int best = -1;
   auto better = [&](int a, int b) {  // true if a should go before b
     const Piece& pa = plan_.pieces[a];
@@ -284,52 +219,56 @@ int Simulator::PickVictim(size_t position) const {
     if (Depth(a) != Depth(b)) return Depth(a) > Depth(b);
     return a < b;
   };
-  for (int p : live_) {
+  for (int p : core.live) {
     if (Pinned(p)) continue;
     if (best < 0 || better(p, best)) best = p;
   }
   return best;
 }
 
-// Finds room for `piece`, evicting unpinned pieces in policy order.
+// Finds room for `piece` on its core, evicting unpinned pieces there in
+// policy order.
 bool Simulator::Place(int piece) {
   const int64_t bytes = plan_.pieces[piece].bytes;
+  CoreState& core = CoreOf(piece);
   while (true) {
-    if (std::optional<int64_t> off = pad_.FirstFit(bytes)) {
-      pad_.Take(*off, bytes);
-      AllocationRecord a{piece, *off, bytes, pad_.AvailableAt(*off, bytes), 0};
+    if (std::optional<int64_t> off = core.pad.FirstFit(bytes)) {
+      core.pad.Take(*off, bytes);
+      AllocationRecord a{piece, plan_.pieces[piece].core,          *off,
+                         bytes, core.pad.AvailableAt(*off, bytes), 0};
       st_[piece].allocation = static_cast<int>(plan_.allocations.size());
       st_[piece].on_chip = true;
       plan_.allocations.push_back(a);
-      live_.insert(piece);
+      live_slot_[piece] = static_cast<int>(core.live.size());
+      core.live.push_back(piece);
       return true;
     }
-    int victim = PickVictim(position_);
+    int victim = PickVictim(core, position_);
     if (victim < 0) return false;
     Evict(victim);
   }
 }
 
-// Loads a placed piece from DRAM when its data lives there; returns the
-// cycle its on-chip copy is valid.
-int64_t Simulator::LoadIfNeeded(int piece) {
+// Loads placed `piece` from the DRAM copy of `from_piece` (itself, or the
+// original of a copy); returns the cycle its on-chip data is valid.
+int64_t Simulator::Load(int piece, int from_piece) {
   PieceState& s = st_[piece];
   const Piece& p = plan_.pieces[piece];
   AllocationRecord& a = plan_.allocations[s.allocation];
-  if (!s.in_dram) {  // produced here, or a state starting at zero
-    return a.allocated_at;
-  }
+  const int64_t bytes = plan_.pieces[from_piece].bytes;
   TransferRecord t;
   t.direction = Direction::kLoad;
   t.piece = piece;
   t.operand = p.operand;
-  t.bytes = p.bytes;
+  t.bytes = bytes;
   t.allocation = s.allocation;
-  t.start = std::max({link_free_, a.allocated_at, s.dram_ready_at});
-  t.end = t.start + LinkCycles(p.bytes);
+  t.core = p.core;
+  const int64_t cycles = LinkCycles(bytes);
+  t.start = dram_link_.Earliest(std::max(a.allocated_at, st_[from_piece].dram_ready_at), cycles);
+  t.end = t.start + cycles;
+  dram_link_.Reserve(t.start, cycles);
   t.cause = !s.seen ? (p.kind == PieceKind::kState ? Cause::kStateInit : Cause::kFirstUse)
                     : Cause::kReload;
-  link_free_ = t.end;
   a.allocated_at = t.start;
   plan_.transfers.push_back(t);
   s.ready_at = t.end;
@@ -337,7 +276,97 @@ int64_t Simulator::LoadIfNeeded(int piece) {
   return t.end;
 }
 
-absl::Status Simulator::PrepareTile(size_t position, const std::vector<int>& needed) {
+// XY routing: along x to the destination column, then along y.
+std::vector<std::array<int64_t, 2>> Simulator::Route(int from_core, int to_core) const {
+  auto position = [&](int core) {
+    const int id = plan_.hardware.cores[core].id;
+    for (const hw::NocPosition& p : plan_.hardware.noc.positions)
+      if (p.core == id) return std::array<int64_t, 2>{p.x, p.y};
+    return std::array<int64_t, 2>{0, 0};  // hwdesc places every core
+  };
+  std::array<int64_t, 2> at = position(from_core);
+  const std::array<int64_t, 2> to = position(to_core);
+  std::vector<std::array<int64_t, 2>> route = {at};
+  for (int axis = 0; axis < 2; ++axis)
+    while (at[axis] != to[axis]) {
+      at[axis] += at[axis] < to[axis] ? 1 : -1;
+      route.push_back(at);
+    }
+  return route;
+}
+
+// Fills placed copy `copy` from its original's on-chip data over the NoC.
+// The transfer holds every link of its route for its whole duration.
+int64_t Simulator::NocCopy(int copy) {
+  const Piece& p = plan_.pieces[copy];
+  const int src = p.source;
+  PieceState& s = st_[src];
+  PieceState& c = st_[copy];
+  AllocationRecord& a = plan_.allocations[c.allocation];
+  TransferRecord t;
+  t.direction = Direction::kNoc;
+  t.piece = copy;
+  t.operand = p.operand;
+  t.bytes = plan_.pieces[src].bytes;
+  t.allocation = c.allocation;
+  t.src_allocation = s.allocation;
+  t.core = p.core;
+  t.from_core = plan_.pieces[src].core;
+  t.route = Route(t.from_core, t.core);
+  const hw::Noc& noc = plan_.hardware.noc;
+  const int64_t bits = t.bytes * 8;
+  const int64_t cycles = (bits + noc.link_bw_bits_per_cycle - 1) / noc.link_bw_bits_per_cycle;
+  std::vector<LinkCalendar*> links;
+  for (size_t i = 1; i < t.route.size(); ++i)
+    links.push_back(
+        &noc_links_[{t.route[i - 1][0], t.route[i - 1][1], t.route[i][0], t.route[i][1]}]);
+  // The earliest start at which every link of the route is free.
+  t.start = std::max(s.ready_at, a.allocated_at);
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (LinkCalendar* l : links) {
+      const int64_t at = l->Earliest(t.start, cycles);
+      moved |= at != t.start;
+      t.start = at;
+    }
+  }
+  t.end = t.start + cycles;
+  for (LinkCalendar* l : links) l->Reserve(t.start, cycles);
+  const double hops = static_cast<double>(links.size());
+  t.noc_energy.noc_pj =
+      static_cast<double>(bits) * hops * noc.link_energy_fj_per_bit_per_hop / 1000;
+  t.noc_energy.sram_pj =
+      static_cast<double>(bits) *
+      (cores_[t.from_core].gb.read_energy_fj_per_bit + cores_[t.core].gb.write_energy_fj_per_bit) /
+      1000;
+  t.cause = c.seen ? Cause::kReload : Cause::kFirstUse;
+  a.allocated_at = t.start;
+  s.last_read_end = std::max(s.last_read_end, t.end);
+  plan_.transfers.push_back(std::move(t));
+  c.ready_at = plan_.transfers.back().end;
+  c.seen = true;
+  return c.ready_at;
+}
+
+// Fills a piece placed for the current tile when its data lives elsewhere;
+// returns the cycle its on-chip copy is valid.
+int64_t Simulator::LoadIfNeeded(int piece) {
+  PieceState& s = st_[piece];
+  const int src = plan_.pieces[piece].source;
+  if (src >= 0) {  // a copy: from the original on its core, else its DRAM copy
+    if (st_[src].on_chip) return NocCopy(piece);
+    if (st_[src].in_dram) return Load(piece, src);
+    error_ = absl::InternalError(absl::StrCat("piece ", src,
+                                              " is neither on chip nor in DRAM "
+                                              "when core ",
+                                              plan_.pieces[piece].core, " needs a copy"));
+    return s.ready_at;
+  }
+  if (!s.in_dram) return plan_.allocations[s.allocation].allocated_at;  // produced here
+  return Load(piece, piece);
+}
+
+absl::Status Simulator::PrepareTile(size_t position, int core, const std::vector<int>& needed) {
   for (int p : needed) pinned_at_[p] = static_cast<int64_t>(position);
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool placed = true;
@@ -352,11 +381,28 @@ absl::Status Simulator::PrepareTile(size_t position, const std::vector<int>& nee
   int64_t need = 0;
   for (int p : needed) need += plan_.pieces[p].bytes;
   const Tile& tile = plan_.graph.tiles[plan_.graph.order[position]];
+  const CoreState& c = cores_[core];
+  const std::string where =
+      cores_.size() > 1 ? absl::StrCat(" of core ", plan_.hardware.cores[core].id) : "";
   return absl::ResourceExhaustedError(absl::StrCat(
       "infeasible: tile ", position, " of layer '", w_.layers[tile.layer].name, "' (block ",
       w_.layers[tile.layer].block, ") needs ", need, " bytes on chip but the global buffer '",
-      gb_.name, "' holds ", pad_.capacity(), " bytes (short by ", need - pad_.capacity(),
-      " bytes); use smaller tiles (lf, st) or a larger --sram"));
+      c.gb.name, "'", where, " holds ", c.pad.capacity(), " bytes (short by ",
+      need - c.pad.capacity(), " bytes); use smaller tiles (lf, st) or a larger --sram"));
+}
+
+// One more reader of `piece` has run (until `end`); frees it after its last.
+void Simulator::Consume(int piece, int64_t end) {
+  PieceState& s = st_[piece];
+  ++s.used;
+  s.last_read_end = std::max(s.last_read_end, end);
+  const Piece& p = plan_.pieces[piece];
+  if (p.source >= 0) Consume(p.source, end);  // the original counts its copies' readers
+  if (s.used < p.uses.size() || !s.on_chip) return;
+  int64_t until = end;
+  if (p.kind == PieceKind::kState && plan_.options.state_io == cost::StateIo::kDram)
+    until = Store(piece, Cause::kStateFinal, end);
+  Free(piece, until);
 }
 
 absl::Status Simulator::RunTile(size_t position) {
@@ -364,6 +410,8 @@ absl::Status Simulator::RunTile(size_t position) {
   const int id = plan_.graph.order[position];
   const Tile& tile = plan_.graph.tiles[id];
   const ir::Layer& layer = w_.layers[tile.layer];
+  const int core = plan_.layer_core[tile.layer];
+  CoreState& cs = cores_[core];
   const cost::TileCost& c = *plan_.shape_costs[tile.shape];
   const int wp = layer_weights_[tile.layer], sp = tile_state_[id], op = tile_output_[id];
   const std::vector<int>& ins = tile_inputs_[id];
@@ -373,7 +421,7 @@ absl::Status Simulator::RunTile(size_t position) {
   // Streamed operands are read from DRAM inside the tile: make DRAM current.
   if (stream_i)
     for (int p : ins)
-      if (st_[p].on_chip && st_[p].dirty) Store(p, Cause::kWriteback, 0);
+      if (const int o = Orig(p); st_[o].on_chip && st_[o].dirty) Store(o, Cause::kWriteback, 0);
   if (stream_s && sp >= 0 && st_[sp].on_chip) Evict(sp);
 
   std::vector<int>& needed = needed_;
@@ -385,23 +433,28 @@ absl::Status Simulator::RunTile(size_t position) {
   std::vector<int>& allocation_before = allocation_before_;
   allocation_before.clear();
   for (int p : needed) allocation_before.push_back(st_[p].allocation);
-  if (absl::Status s = PrepareTile(position, needed); !s.ok()) return s;
+  if (absl::Status s = PrepareTile(position, core, needed); !s.ok()) return s;
 
-  // Pieces placed for this tile load from DRAM; the others are ready when
-  // their producer (or earlier load) finished.
-  int64_t start = core_free_;
+  // Pieces placed for this tile are filled (DRAM or NoC); the others are
+  // ready when their producer (or earlier fill) finished.
+  int64_t start = cs.free_at;
   for (size_t i = 0; i < needed.size(); ++i) {
     const int p = needed[i];
     if (p == op) continue;
     const bool placed_now = st_[p].allocation != allocation_before[i];
     start = std::max(start, placed_now ? LoadIfNeeded(p) : st_[p].ready_at);
   }
+  if (!error_.ok()) return error_;
   if (!stream_o) start = std::max(start, plan_.allocations[st_[op].allocation].allocated_at);
   if (stream_i)
-    for (int p : ins) start = std::max(start, st_[p].dram_ready_at);
+    for (int p : ins) start = std::max(start, st_[Orig(p)].dram_ready_at);
   const bool streams = stream_w || stream_i || stream_o || stream_s;
-  if (streams) start = std::max(start, link_free_);
-  const int64_t end = start + std::max<int64_t>(1, c.latency_cycles);
+  const int64_t duration = std::max<int64_t>(1, c.latency_cycles);
+  if (streams) {  // the tile holds the DRAM link for its whole duration
+    start = dram_link_.Earliest(start, duration);
+    dram_link_.Reserve(start, duration);
+  }
+  const int64_t end = start + duration;
 
   TileRecord rec;
   rec.tile = id;
@@ -430,18 +483,21 @@ absl::Status Simulator::RunTile(size_t position) {
     TransferRecord t;
     t.direction = Direction::kStream;
     t.piece = -1;
+    t.core = core;
     t.start = start;
     t.end = end;
     t.cause = Cause::kStream;
     t.tile = static_cast<int>(position);
     for (ir::Operand o : ir::kAllOperands) {
       const cost::OperandTraffic& tr = c.dram_traffic[static_cast<int>(o)];
-      t.stream_read[static_cast<int>(o)] = GranuleBytes(tr.read_bits, gb_.access_granularity_bits);
+      t.stream_read[static_cast<int>(o)] =
+          GranuleBytes(tr.read_bits, cs.gb.access_granularity_bits);
       t.stream_write[static_cast<int>(o)] =
-          GranuleBytes(tr.write_bits, gb_.access_granularity_bits);
+          GranuleBytes(tr.write_bits, cs.gb.access_granularity_bits);
     }
     if (stream_w && wp >= 0) t.stream_pieces.push_back(wp);
-    if (stream_i) t.stream_pieces.insert(t.stream_pieces.end(), ins.begin(), ins.end());
+    if (stream_i)
+      for (int p : ins) t.stream_pieces.push_back(Orig(p));
     if (stream_s && sp >= 0) {
       AssignDram(sp, kRegionState);
       t.stream_pieces.push_back(sp);
@@ -457,27 +513,17 @@ absl::Status Simulator::RunTile(size_t position) {
       st_[op].seen = true;
       st_[op].dram_ready_at = end;
     }
-    link_free_ = end;
     plan_.transfers.push_back(t);
   }
   plan_.tiles.push_back(rec);
-  core_free_ = end;
+  cs.free_at = end;
 
   // Consume uses; free what nobody reads again.
   std::vector<int>& read = read_;
   read.assign(ins.begin(), ins.end());
   if (wp >= 0) read.push_back(wp);
   if (sp >= 0) read.push_back(sp);
-  for (int p : read) {
-    PieceState& s = st_[p];
-    ++s.used;
-    s.last_read_end = std::max(s.last_read_end, end);
-    if (s.used < plan_.pieces[p].uses.size() || !s.on_chip) continue;
-    int64_t until = end;
-    if (p == sp && plan_.options.state_io == cost::StateIo::kDram)
-      until = Store(p, Cause::kStateFinal, end);
-    Free(p, until);
-  }
+  for (int p : read) Consume(p, end);
   if (st_[op].on_chip) {
     int64_t until = end;
     if (layer.network_output) until = Store(op, Cause::kFinalOutput, end);
@@ -487,8 +533,14 @@ absl::Status Simulator::RunTile(size_t position) {
 }
 
 void Simulator::Finish() {
-  int64_t end = std::max(core_free_, link_free_);
-  for (int p : std::vector<int>(live_.begin(), live_.end())) Free(p, end);
+  int64_t end = dram_link_.end();
+  for (const CoreState& c : cores_) end = std::max(end, c.free_at);
+  for (const auto& [link, calendar] : noc_links_) end = std::max(end, calendar.end());
+  for (CoreState& c : cores_) {
+    std::vector<int> live = c.live;
+    std::sort(live.begin(), live.end());  // allocation records in piece order
+    for (int p : live) Free(p, end);
+  }
   // Region bases: regions laid out one after the other, 64-byte aligned.
   int64_t base = 0;
   std::array<int64_t, kRegions> region_base = {};
@@ -499,19 +551,21 @@ void Simulator::Finish() {
   }
   plan_.piece_address.assign(plan_.pieces.size(), -1);
   for (size_t p = 0; p < plan_.pieces.size(); ++p)
-    if (st_[p].region != kNoRegion)
-      plan_.piece_address[p] = region_base[st_[p].region] + st_[p].region_offset;
+    if (const PieceState& s = st_[Orig(static_cast<int>(p))]; s.region != kNoRegion)
+      plan_.piece_address[p] = region_base[s.region] + s.region_offset;
 }
 
 absl::Status Simulator::Run() {
   st_.assign(plan_.pieces.size(), {});
   pinned_at_.assign(plan_.pieces.size(), -1);
+  live_slot_.assign(plan_.pieces.size(), -1);
   plan_.tiles.reserve(plan_.graph.order.size());
   plan_.allocations.reserve(2 * plan_.graph.order.size());
-  plan_.transfers.reserve(plan_.graph.order.size());
+  plan_.transfers.reserve(2 * plan_.graph.order.size());
   for (size_t p = 0; p < plan_.pieces.size(); ++p) {
     const Piece& piece = plan_.pieces[p];
     PieceState& s = st_[p];
+    if (piece.source >= 0) continue;  // copies are filled from their original
     if (piece.kind == PieceKind::kWeights) {
       s.in_dram = true;
       AssignDram(static_cast<int>(p), kRegionWeights);

@@ -49,4 +49,35 @@ inline hw::Hardware MetaPrototype(int64_t sram_bytes) {
   return h;
 }
 
+// input 2x4x4 (4 bit) -> conv1x1 2->4 (LIF) -> conv3x3 pad 1 4->4 (LIF) -> out
+inline ir::Workload TwoLayerNet() {
+  ir::Workload w;
+  w.model_file = "two_layer.onnx";
+  w.timesteps = 2;
+  w.num_blocks = 1;
+  w.layers.push_back(Conv("c0", {ir::kNetworkInput}, 4, 2, 4, 1, 0, true, 4, 0));
+  w.layers.push_back(Conv("c1", {0}, 4, 4, 4, 3, 1, true, 1, 0));
+  w.layers[1].network_output = true;
+  return w;
+}
+
+// `cores` meta-prototype cores (ids 0..cores-1) with `sram_bytes` global
+// buffers, placed on a mesh row by row `columns` wide; NoC links of 32
+// bit/cycle and 40 fJ/bit/hop.
+inline hw::Hardware MetaPrototypeMesh(int cores, int columns, int64_t sram_bytes) {
+  hw::Hardware h = MetaPrototype(sram_bytes);
+  h.name = "mesh";
+  const hw::Core core = h.cores.front();
+  h.cores.clear();
+  h.noc.positions.clear();
+  for (int i = 0; i < cores; ++i) {
+    h.cores.push_back(core);
+    h.cores.back().id = i;
+    h.noc.positions.push_back({i, i % columns, i / columns});
+  }
+  h.noc.link_bw_bits_per_cycle = 32;
+  h.noc.link_energy_fj_per_bit_per_hop = 40;
+  return h;
+}
+
 }  // namespace snnplan::testing

@@ -15,18 +15,7 @@ namespace {
 // Conv(name, inputs, K, C, rows, F, pad, stateful, input bits, block).
 using snnplan::testing::Conv;
 using snnplan::testing::MetaPrototype;
-
-// input 2x4x4 (4 bit) -> conv1x1 2->4 (LIF) -> conv3x3 pad 1 4->4 (LIF) -> out
-ir::Workload TwoLayerNet() {
-  ir::Workload w;
-  w.model_file = "two_layer.onnx";
-  w.timesteps = 2;
-  w.num_blocks = 1;
-  w.layers.push_back(Conv("c0", {ir::kNetworkInput}, 4, 2, 4, 1, 0, true, 4, 0));
-  w.layers.push_back(Conv("c1", {0}, 4, 4, 4, 3, 1, true, 1, 0));
-  w.layers[1].network_output = true;
-  return w;
-}
+using snnplan::testing::TwoLayerNet;
 
 // Rounds bits up to the 64-bit access granularity of the meta-prototype's
 // global buffer, in bytes (allocations and transfers are word-rounded).

@@ -32,7 +32,7 @@ TEST(ValidatorMalformed, NotJsonOrNotAManifest) {
   EXPECT_THAT(ErrorOf({{"schema_version", 1}, {"summary", json::object()}}),
               HasSubstr("--summary-only"));
   json m = CleanManifest();
-  m["schema_version"] = 2;
+  m["schema_version"] = 3;  // 1 and 2 are read
   EXPECT_THAT(ErrorOf(m), HasSubstr("schema_version: unsupported"));
 }
 

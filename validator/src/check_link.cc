@@ -1,6 +1,7 @@
 // The DRAM side: one link carrying one transfer at a time, loads and stores
 // that last at least bytes / bandwidth, and DRAM addresses that lie in a
-// `dram_layout` region, one address per piece.
+// `dram_layout` region, one address per piece. NoC transfers between cores
+// do not use the DRAM link (check_noc.cc).
 #include <algorithm>
 
 #include "model.h"
@@ -11,7 +12,8 @@ namespace {
 void CheckSerial(const Manifest& m, Violations* out) {
   std::vector<size_t> order;
   for (size_t i = 0; i < m.transfers.size(); ++i)
-    if (m.transfers[i].end > m.transfers[i].start) order.push_back(i);
+    if (m.transfers[i].end > m.transfers[i].start && m.transfers[i].dir != Dir::kNoc)
+      order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     return m.transfers[x].start < m.transfers[y].start;
   });
@@ -31,7 +33,7 @@ void CheckDuration(const Manifest& m, Violations* out) {
   const int64_t bw = m.hardware.offchip.bw_bits_per_cycle;
   if (bw <= 0) return;
   for (const MTransfer& x : m.transfers) {
-    if (x.dir == Dir::kStream || x.bytes < 0) continue;
+    if (x.dir == Dir::kStream || x.dir == Dir::kNoc || x.bytes < 0) continue;
     const int64_t cycles = static_cast<int64_t>((__int128{x.bytes} * 8 + bw - 1) / bw);
     if (x.end - x.start < cycles)
       Add(out, "link.bandwidth",
@@ -83,7 +85,8 @@ void CheckAddresses(const Manifest& m, Violations* out) {
                        " but transfer ", it->second.second, " used ", it->second.first));
   };
   for (const MTransfer& x : m.transfers) {
-    if (x.dir != Dir::kStream) visit(x, x.tensor.piece, x.dram_address, x.bytes);
+    if (x.dir == Dir::kLoad || x.dir == Dir::kStore)
+      visit(x, x.tensor.piece, x.dram_address, x.bytes);
     for (const PieceRef& p : x.pieces) visit(x, p.piece, p.dram_address, std::max<int64_t>(0, p.bytes));
   }
 }

@@ -2,7 +2,10 @@
 // how many times it has been written (its latest version) and which version
 // each on-chip allocation and the DRAM copy hold. A tile may only read the
 // latest version, a load only copy the latest DRAM version, a store only
-// write back data that exists.
+// write back data that exists, a noc transfer only copy the latest version
+// from another core. Versions are kept per allocation, not per piece, so one
+// piece held on two cores at once (an original and its copy) needs no
+// special case: each holder is checked on its own.
 #include <algorithm>
 
 #include "model.h"
@@ -155,11 +158,12 @@ class Replay {
     const MTransfer& x = m_.transfers[i];
     if (x.dir == Dir::kStream) return;  // checked with its tile
     const MAlloc* a = Alloc(x.allocation);
+    if (x.dir == Dir::kNoc) return NocStart(i, a);
     if (a == nullptr) return;
     const std::string who = absl::StrCat(x.dir == Dir::kLoad ? "load " : "store ", x.id);
     CheckLive(who, x.dir == Dir::kLoad ? "fills" : "reads", *a, x.start, x.end);
-    const int64_t latest = Latest(x.tensor.piece);
     if (x.dir == Dir::kLoad) {
+      const int64_t latest = Latest(x.tensor.piece);
       captured_[i] = DramVersion(x.tensor);
       if (captured_[i] != latest && !InitialZero(x.tensor))
         Add(out_, captured_[i] == kNone ? "load.early" : "load.stale",
@@ -168,13 +172,34 @@ class Replay {
       return;
     }
     captured_[i] = alloc_version_[Pos(*a)];
-    if (captured_[i] == latest && captured_[i] != kNone) return;
-    if (captured_[i] == kNone && InitialZero(x.tensor)) return;
-    Add(out_, captured_[i] == kNone ? "store.early" : "store.stale",
+    CheckCopySource(who, x, captured_[i], "store.early", "store.stale");
+  }
+
+  // A noc transfer reads its source like a store (the latest version must
+  // be there when it starts) and fills its destination like a load.
+  void NocStart(size_t i, const MAlloc* dst) {
+    const MTransfer& x = m_.transfers[i];
+    const std::string who =
+        absl::StrCat("noc transfer ", x.id, " (allocation ", x.src_allocation, " on core ",
+                     x.from_core, " -> allocation ", x.allocation, " on core ", x.to_core, ")");
+    if (dst != nullptr) CheckLive(who, "fills", *dst, x.start, x.end);
+    const MAlloc* src = Alloc(x.src_allocation);
+    if (src == nullptr) return;
+    CheckLive(who, "reads", *src, x.start, x.end);
+    captured_[i] = alloc_version_[Pos(*src)];
+    CheckCopySource(who, x, captured_[i], "noc.early", "noc.stale");
+  }
+
+  // What a store or noc transfer copies from an allocation is its piece's
+  // latest version (or a state's initial zero).
+  void CheckCopySource(const std::string& who, const MTransfer& x, int64_t have, const char* early,
+                       const char* stale) {
+    if (have == Latest(x.tensor.piece) && have != kNone) return;
+    if (have == kNone && InitialZero(x.tensor)) return;
+    Add(out_, have == kNone ? early : stale,
         absl::StrCat(who, " of ", Describe(x.tensor), " starts at cycle ", x.start,
-                     captured_[i] == kNone ? " before its data is produced or loaded"
-                                           : absl::StrCat(" from ", VersionText(captured_[i],
-                                                                                x.tensor.piece))));
+                     have == kNone ? " before its data is produced or loaded"
+                                   : absl::StrCat(" from ", VersionText(have, x.tensor.piece))));
   }
 
   void TransferEnd(size_t i) {
@@ -182,7 +207,8 @@ class Replay {
     if (x.dir == Dir::kStream) return;
     const MAlloc* a = Alloc(x.allocation);
     if (a == nullptr) return;
-    if (x.dir == Dir::kLoad) alloc_version_[Pos(*a)] = captured_[i];
+    if (x.dir == Dir::kLoad || x.dir == Dir::kNoc)
+      alloc_version_[Pos(*a)] = captured_[i];
     else if (captured_[i] != kNone) dram_[x.tensor.piece] = captured_[i];
   }
 

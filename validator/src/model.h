@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,12 +27,13 @@ struct Span {
 };
 
 enum class Kind { kWeights, kState, kFeature, kInput };
-enum class Dir { kLoad, kStore, kStream };
+enum class Dir { kLoad, kStore, kStream, kNoc };
 // W, I, O, S in manifest order.
 inline constexpr std::array<const char*, 4> kOperands = {"W", "I", "O", "S"};
 
 struct Energy {
-  double total = 0, compute = 0, local = 0, sram = 0, dram = 0;
+  double total = 0, compute = 0, local = 0, sram = 0, dram = 0, noc = 0;
+  bool has_noc = false;  // `noc` is optional (schema_version 2 only)
 };
 
 // A tensor piece as named by `holds`, `tensor` or a stream's `pieces`.
@@ -64,21 +66,38 @@ struct MTile {
 
 struct MAlloc {
   int64_t id = 0;
+  int64_t core = 0;  // schema_version 1: always the first hardware core
   std::string memory;
   int64_t offset = 0, bytes = 0, allocated_at = 0, freed_at = 0;
   PieceRef holds;
 };
+
+// A mesh position (x, y).
+using Xy = std::pair<int64_t, int64_t>;
 
 struct MTransfer {
   int64_t id = 0;
   Dir dir = Dir::kLoad;
   std::string cause;
   int64_t start = 0, end = 0, bytes = 0;
-  // load / store
+  // The core whose memory the transfer fills or drains (noc: `to_core`);
+  // schema_version 1: always the first hardware core. Optional on streams.
+  int64_t core = 0;
+  bool has_core = false;
+  // load / store / noc. `allocation` is the on-chip allocation on `core`:
+  // the one a load fills, a store drains, a noc transfer fills
+  // (`dst_allocation`), so the three share the allocation checks.
   int operand = 0;
   PieceRef tensor;
-  int64_t dram_address = 0, allocation = -1, offset = 0;
+  int64_t allocation = -1;
+  // load / store
+  int64_t dram_address = 0, offset = 0;
   std::string memory;
+  // noc
+  int64_t from_core = 0, to_core = 0, src_allocation = -1;
+  std::vector<Xy> route;
+  std::optional<int64_t> hops;
+  Energy energy;
   // stream
   std::string tile;
   std::array<int64_t, 4> read = {}, write = {};
@@ -88,6 +107,12 @@ struct MTransfer {
 struct MRegion {
   std::string name;
   int64_t base = 0, bytes = 0;
+};
+
+// One entry of `summary.cores`.
+struct MCoreSummary {
+  int64_t core = 0, capacity_bytes = 0, peak = 0, tiles = 0, busy_cycles = 0;
+  std::string memory;
 };
 
 struct MSummary {
@@ -100,10 +125,15 @@ struct MSummary {
   int64_t latency = 0, peak = 0;
   std::optional<int64_t> compute_cycles, stall_cycles, tiles, allocations, transfers;
   std::string state_io = "zero";
+  std::optional<int64_t> noc_bytes, noc_transfers;
+  std::optional<std::vector<MCoreSummary>> cores;
 };
 
 struct Manifest {
+  int64_t schema_version = 1;
   hw::Hardware hardware;
+  // `allocation` (schema_version 2): layer name -> core id.
+  std::optional<std::map<std::string, int64_t>> layer_core;
   std::string model_file, model_sha256;
   int64_t timesteps = 0, batch = 1;
   MSummary summary;
@@ -116,12 +146,29 @@ struct Manifest {
 // Reads and type-checks a manifest document.
 absl::StatusOr<Manifest> ReadManifest(const nlohmann::json& doc);
 
+// A hardware core as the checks see it: its global buffer and mesh position.
+struct CoreInfo {
+  const hw::MemoryLevel* gb = nullptr;
+  int64_t capacity_bytes = 0;  // gb size / 8
+  std::optional<Xy> position;
+};
+
 // Lookups shared by the checks, built once.
 struct Index {
   std::map<int64_t, size_t> alloc;        // allocation id -> position
   std::map<std::string, size_t> tile;     // tile id -> position
-  int64_t capacity_bytes = 0;             // global buffer
-  std::string memory;                     // global buffer name
+  std::map<int64_t, CoreInfo> cores;      // hardware core id -> its memory
+  // schema_version >= 2: tile cores are checked and messages name cores;
+  // version 1 manifests validate exactly as before.
+  bool multicore = false;
+  const CoreInfo* Core(int64_t id) const {
+    auto it = cores.find(id);
+    return it == cores.end() ? nullptr : &it->second;
+  }
+  // " on core N" in multi-core manifests, "" in version 1 (whose messages stay as they were).
+  std::string OnCore(int64_t core) const {
+    return multicore ? absl::StrCat(" on core ", core) : std::string();
+  }
 };
 
 using Violations = std::vector<Violation>;
@@ -130,12 +177,14 @@ inline void Add(Violations* out, const char* check, std::string message) {
   out->push_back({check, std::move(message)});
 }
 inline std::string Str(const Span& s) { return absl::StrCat("[", s.begin, ",", s.end, ")"); }
+inline std::string XyStr(const Xy& p) { return absl::StrCat("(", p.first, ",", p.second, ")"); }
 std::string Describe(const PieceRef& p);  // "piece 12 (feature of L3 s0 t[0,1) rows[0,2))"
 
 // The checks (one file each); each appends in a deterministic order.
 void CheckIdentities(const Manifest& m, Index* index, Violations* out);
 void CheckMemory(const Manifest& m, const Index& index, Violations* out);
 void CheckLink(const Manifest& m, const Index& index, Violations* out);
+void CheckNoc(const Manifest& m, const Index& index, Violations* out);
 void CheckReplay(const Manifest& m, const Index& index, Violations* out);
 void CheckDependencies(const Manifest& m, const Index& index, Violations* out);
 void CheckModelDependencies(const Manifest& m, const ir::Workload& w, Violations* out);

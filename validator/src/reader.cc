@@ -113,6 +113,15 @@ int EnumIndex(Obj& o, const char* key, const T& names) {
 
 constexpr std::array<const char*, 4> kKinds = {"weights", "state", "feature", "input"};
 
+// What the schema version changes in reading. Version 1 manifests are read
+// exactly as before: `core` fields other than a tile's and energy `noc`
+// fields are ignored, everything is on the first hardware core, and a `noc`
+// transfer is an unknown direction.
+struct Version {
+  bool v2 = false;
+  int64_t first_core = 0;
+};
+
 PieceRef ReadPiece(Obj o) {
   PieceRef p;
   p.kind = static_cast<Kind>(EnumIndex(o, "kind", kKinds));
@@ -127,11 +136,19 @@ PieceRef ReadPiece(Obj o) {
   return p;
 }
 
-Energy ReadEnergy(Obj o) {
-  return {o.Num("total"), o.Num("compute"), o.Num("local"), o.Num("sram"), o.Num("dram")};
+Energy ReadEnergy(Obj o, const Version& v) {
+  Energy e{o.Num("total"), o.Num("compute"), o.Num("local"), o.Num("sram"), o.Num("dram")};
+  if (v.v2 && o.Has("noc")) {
+    e.noc = o.Num("noc");
+    e.has_noc = true;
+  }
+  return e;
 }
 
-MTile ReadTile(Obj o) {
+// `core` of an allocation or transfer: required in version 2.
+int64_t ReadCore(Obj& o, const Version& v) { return v.v2 ? o.Int("core") : v.first_core; }
+
+MTile ReadTile(Obj o, const Version& v) {
   MTile t;
   t.id = o.Str("id");
   t.index = o.Int("index");
@@ -144,15 +161,16 @@ MTile ReadTile(Obj o) {
   t.core = o.Int("core");
   t.start = o.Int("start");
   t.end = o.Int("end");
-  t.energy = ReadEnergy(o.Child("energy_pj"));
+  t.energy = ReadEnergy(o.Child("energy_pj"), v);
   t.reads = o.Ints("reads");
   t.writes = o.Ints("writes");
   return t;
 }
 
-MAlloc ReadAlloc(Obj o) {
+MAlloc ReadAlloc(Obj o, const Version& v) {
   MAlloc a;
   a.id = o.Int("id");
+  a.core = ReadCore(o, v);
   a.memory = o.Str("memory");
   a.offset = o.Int("offset");
   a.bytes = o.Int("bytes");
@@ -179,21 +197,51 @@ void ReadStream(Obj& o, MTransfer* t) {
   }
 }
 
-MTransfer ReadTransfer(Obj o) {
+std::vector<Xy> ReadRoute(Obj& o) {
+  std::vector<Xy> route;
+  const json* r = o.Array("route");
+  if (r == nullptr) return route;
+  for (const json& p : *r) {
+    if (!p.is_array() || p.size() != 2)
+      return o.Fail(o.Path("route"), "must hold [x, y] pairs"), route;
+    route.push_back({o.AsInt(&p[0], o.Path("route")), o.AsInt(&p[1], o.Path("route"))});
+  }
+  return route;
+}
+
+void ReadNoc(Obj& o, const Version& v, MTransfer* t) {
+  t->from_core = o.Int("from_core");
+  t->to_core = o.Int("to_core");
+  t->src_allocation = o.Int("src_allocation");
+  t->allocation = o.Int("dst_allocation");
+  t->route = ReadRoute(o);
+  if (o.Has("hops")) t->hops = o.Int("hops");
+  t->energy = ReadEnergy(o.Child("energy_pj"), v);
+}
+
+MTransfer ReadTransfer(Obj o, const Version& v) {
   MTransfer t;
   t.id = o.Int("id");
-  t.dir = static_cast<Dir>(EnumIndex(o, "direction", std::array<const char*, 3>{
-                                                         "load", "store", "stream"}));
+  t.dir = static_cast<Dir>(
+      EnumIndex(o, "direction", std::array<const char*, 4>{"load", "store", "stream", "noc"}));
+  if (t.dir == Dir::kNoc && !v.v2) o.Fail(o.Path("direction"), "unknown value");
   t.cause = o.Str("cause");
   t.start = o.Int("start");
   t.end = o.Int("end");
   t.bytes = o.Int("bytes");
+  // A stream's core is its tile's; it may be left out.
+  t.has_core = v.v2 && (t.dir != Dir::kStream || o.Has("core"));
+  t.core = t.has_core ? o.Int("core") : v.first_core;
   if (t.dir == Dir::kStream) {
     ReadStream(o, &t);
     return t;
   }
   t.operand = EnumIndex(o, "operand", kOperands);
   t.tensor = ReadPiece(o.Child("tensor"));
+  if (t.dir == Dir::kNoc) {
+    ReadNoc(o, v, &t);
+    return t;
+  }
   t.dram_address = o.Int("dram_address");
   t.memory = o.Str("memory");
   t.allocation = o.Int("allocation");
@@ -207,9 +255,34 @@ std::array<int64_t, 4> ReadByOperand(Obj o) {
   return v;
 }
 
-MSummary ReadSummary(Obj o) {
+MCoreSummary ReadCoreSummary(Obj o) {
+  MCoreSummary c;
+  c.core = o.Int("core");
+  c.memory = o.Str("memory");
+  c.capacity_bytes = o.Int("capacity_bytes");
+  c.peak = o.Int("peak_sram_bytes");
+  c.tiles = o.Int("tiles");
+  c.busy_cycles = o.Int("busy_cycles");
+  return c;
+}
+
+// The multi-core figures; all optional (version 1 manifests may carry them).
+void ReadMulticoreSummary(Obj& o, MSummary* s) {
+  if (o.Has("noc_bytes")) s->noc_bytes = o.Int("noc_bytes");
+  if (o.Has("noc_transfers")) s->noc_transfers = o.Int("noc_transfers");
+  if (!o.Has("cores")) return;
+  const json* cores = o.Array("cores");
+  if (cores == nullptr) return;
+  s->cores.emplace();
+  size_t i = 0;
+  for (const json& c : *cores)
+    s->cores->push_back(
+        ReadCoreSummary(Obj(&c, absl::StrCat(o.Path("cores"), "[", i++, "]"), o.err())));
+}
+
+MSummary ReadSummary(Obj o, const Version& v) {
   MSummary s;
-  s.energy = ReadEnergy(o.Child("energy_pj"));
+  s.energy = ReadEnergy(o.Child("energy_pj"), v);
   Obj d = o.Child("dram_bytes");
   s.total = d.Int("total");
   s.read = d.Int("read");
@@ -238,6 +311,7 @@ MSummary ReadSummary(Obj o) {
   optional_int("transfers", &s.transfers);
   if (o.Has("state_io")) s.state_io = o.Str("state_io");
   if (s.state_io != "zero" && s.state_io != "dram") o.Fail(o.Path("state_io"), "unknown value");
+  ReadMulticoreSummary(o, &s);
   return s;
 }
 
@@ -266,6 +340,16 @@ absl::Status ReadHardware(Obj& top, Manifest* m) {
   return absl::OkStatus();
 }
 
+// `allocation` {layer: core} (version 2, optional).
+void ReadLayerCores(Obj& top, Manifest* m) {
+  if (!top.Has("allocation")) return;
+  Obj a = top.Child("allocation");
+  if (!a.ok()) return;
+  m->layer_core.emplace();
+  for (const auto& [layer, core] : a.json_ref().items())
+    (*m->layer_core)[layer] = a.AsInt(&core, a.Path(layer.c_str()));
+}
+
 }  // namespace
 
 absl::StatusOr<Manifest> ReadManifest(const json& doc) {
@@ -275,22 +359,26 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   if (!top.Has("tiles") && top.Has("summary"))
     return absl::InvalidArgumentError(
         "tiles: missing (a --summary-only manifest cannot be validated)");
-  if (top.Int("schema_version") != 1 && err.ok())
-    return absl::InvalidArgumentError("schema_version: unsupported (this validator reads 1)");
+  const int64_t version = top.Int("schema_version");
+  if (version != 1 && version != 2 && err.ok())
+    return absl::InvalidArgumentError("schema_version: unsupported (this validator reads 1 and 2)");
   Manifest m;
+  m.schema_version = version;
   if (absl::Status s = ReadHardware(top, &m); !s.ok()) return s;
+  const Version v{version == 2, m.hardware.cores.front().id};
+  if (v.v2) ReadLayerCores(top, &m);
   Obj model = top.Child("model");
   m.model_file = model.Str("file");
   m.model_sha256 = model.Str("sha256");
   m.timesteps = model.Int("timesteps");
   m.batch = model.Int("batch");
-  m.summary = ReadSummary(top.Child("summary"));
+  m.summary = ReadSummary(top.Child("summary"), v);
   m.regions = ReadArray<MRegion>(top, "dram_layout", [](Obj o) {
     return MRegion{o.Str("name"), o.Int("base"), o.Int("bytes")};
   });
-  m.tiles = ReadArray<MTile>(top, "tiles", ReadTile);
-  m.allocs = ReadArray<MAlloc>(top, "allocations", ReadAlloc);
-  m.transfers = ReadArray<MTransfer>(top, "transfers", ReadTransfer);
+  m.tiles = ReadArray<MTile>(top, "tiles", [&](Obj o) { return ReadTile(o, v); });
+  m.allocs = ReadArray<MAlloc>(top, "allocations", [&](Obj o) { return ReadAlloc(o, v); });
+  m.transfers = ReadArray<MTransfer>(top, "transfers", [&](Obj o) { return ReadTransfer(o, v); });
   if (!err.ok()) return err;
   return m;
 }

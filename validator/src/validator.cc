@@ -41,6 +41,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     CheckIdentities(m, &index, &out);
     CheckMemory(m, index, &out);
     CheckLink(m, index, &out);
+    CheckNoc(m, index, &out);
     CheckReplay(m, index, &out);
     CheckDependencies(m, index, &out);
     if (options.workload != nullptr) CheckModelDependencies(m, *options.workload, &out);

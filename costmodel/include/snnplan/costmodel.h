@@ -26,7 +26,10 @@ struct EnergyBreakdown {
   double local_pj = 0;    // memory levels below the global buffer
   double sram_pj = 0;     // the global buffer
   double dram_pj = 0;     // off-chip
-  double total_pj() const { return compute_pj + local_pj + sram_pj + dram_pj; }
+  // Links between cores (multi-core plans); set by the planner for NoC
+  // transfers, never by a tile's mapping.
+  double noc_pj = 0;
+  double total_pj() const { return compute_pj + local_pj + sram_pj + dram_pj + noc_pj; }
   EnergyBreakdown& operator+=(const EnergyBreakdown& o);
 };
 
@@ -44,13 +47,13 @@ struct CostOptions {
 
 // One computation tile: `layer` restricted to the loop bounds in `dims`.
 struct TileShape {
-  ir::Layer layer;              // the layer (its dims are the whole layer's)
-  ir::LoopDims dims;            // the tile's loop bounds (T = timesteps, ...)
-  int64_t in_y = 1;             // input rows / columns the tile reads
+  ir::Layer layer;    // the layer (its dims are the whole layer's)
+  ir::LoopDims dims;  // the tile's loop bounds (T = timesteps, ...)
+  int64_t in_y = 1;   // input rows / columns the tile reads
   int64_t in_x = 1;
   bool starts_at_first_timestep = true;  // tile covers t = 0
   bool ends_at_last_timestep = true;     // tile covers t = T - 1
-  double density = 1.0;         // spike activity; scales SOPs only
+  double density = 1.0;                  // spike activity; scales SOPs only
   // Global-buffer bits the caller keeps occupied next to the tile's operands
   // (e.g. whole producer pieces around its input window); they shrink the
   // capacity left for the tile when deciding which operands overflow.
@@ -73,23 +76,23 @@ struct MappedLoop {
 };
 
 struct LevelAccesses {
-  std::string memory;                      // level name, or "dram"
-  std::array<OperandTraffic, 4> operand;   // by ir::Operand
+  std::string memory;                     // level name, or "dram"
+  std::array<OperandTraffic, 4> operand;  // by ir::Operand
 };
 
 struct TileCost {
-  EnergyBreakdown energy;                       // the whole tile
+  EnergyBreakdown energy;                            // the whole tile
   std::array<EnergyBreakdown, 4> energy_by_operand;  // memory energy by W,I,O,S
-  std::array<bool, 4> dram_operands = {};       // streamed from DRAM in the tile
-  std::array<OperandTraffic, 4> dram_traffic;   // in-tile DRAM traffic
-  int64_t operations = 0;                       // MACs/SOPs priced (× density)
+  std::array<bool, 4> dram_operands = {};            // streamed from DRAM in the tile
+  std::array<OperandTraffic, 4> dram_traffic;        // in-tile DRAM traffic
+  int64_t operations = 0;                            // MACs/SOPs priced (× density)
   bool uses_sop = false;
   int64_t compute_cycles = 0;
-  int64_t memory_cycles = 0;                    // busiest memory port
-  int64_t latency_cycles = 0;                   // max of the two
-  double utilization = 0;                       // spatial PE utilisation
+  int64_t memory_cycles = 0;   // busiest memory port
+  int64_t latency_cycles = 0;  // max of the two
+  double utilization = 0;      // spatial PE utilisation
   std::vector<MappedLoop> mapping;
-  std::vector<LevelAccesses> accesses;          // per level, innermost first
+  std::vector<LevelAccesses> accesses;  // per level, innermost first
   int64_t mappings_evaluated = 0;
   // Added: the activity density priced, the search wall time (not part of
   // the price; 0 when the result came from Evaluate), and whether the search

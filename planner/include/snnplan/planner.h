@@ -57,6 +57,23 @@ int64_t GranuleBytes(int64_t bits, int64_t granularity_bits);
 // layers whose blocks are in range (as BuildTileGraph checks).
 std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& schedule);
 
+// Which core runs each layer's tiles (multi-core hardware).
+struct CoreAllocation {
+  // Hardware core id per layer (index = layer id); empty = every layer on
+  // PlanOptions::core.
+  std::vector<int> layer_core;
+  friend bool operator==(const CoreAllocation&, const CoreAllocation&) = default;
+};
+
+// Parses an allocation file: {"layer name": core id, ...}, optionally under
+// a top-level "allocation" key (as a manifest carries it). Every layer must
+// be listed, with a core id of `hardware`.
+absl::StatusOr<CoreAllocation> ParseAllocationJson(const nlohmann::json& doc, const ir::Workload& w,
+                                                   const hw::Hardware& hardware);
+// {"layer name": core id} for every layer (the default allocation resolved).
+nlohmann::json AllocationToJson(const CoreAllocation& allocation, const ir::Workload& w,
+                                int default_core);
+
 enum class Eviction {
   kStems,   // ascending remaining uses / bytes, ties: deeper layer, lower id
   kBelady,  // the piece used furthest in the future first
@@ -90,9 +107,19 @@ struct Summary {
   std::map<std::string, int64_t> dram_bytes_by_cause;
   std::vector<int64_t> dram_bytes_by_block;
   int64_t latency_cycles = 0;
-  int64_t compute_cycles = 0;  // sum of tile latencies
-  int64_t stall_cycles = 0;    // latency not covered by compute
-  int64_t peak_sram_bytes = 0;
+  int64_t compute_cycles = 0;   // sum of tile latencies (all cores)
+  int64_t stall_cycles = 0;     // latency not covered by the busiest core's compute
+  int64_t peak_sram_bytes = 0;  // the largest of the cores' peaks
+  int64_t noc_bytes = 0;        // bytes moved between cores
+  int64_t noc_transfers = 0;
+  struct CoreUse {
+    int core = 0;  // hardware core id
+    int64_t tiles = 0;
+    int64_t busy_cycles = 0;  // sum of its tile durations
+    int64_t peak_sram_bytes = 0;
+  };
+  std::vector<CoreUse> cores;              // one per hardware core, in hardware order
+  std::vector<int64_t> layer_busy_cycles;  // per layer: sum of its tile durations
   int64_t tiles = 0;
   int64_t unique_tiles = 0;
   int64_t allocations = 0;
@@ -109,8 +136,9 @@ class Planner {
   Planner(const Planner&) = delete;
   Planner& operator=(const Planner&) = delete;
 
-  // Plans one schedule; tile prices are cached across calls.
-  absl::StatusOr<std::shared_ptr<const Plan>> Run(const Schedule& schedule);
+  // Plans one schedule; tile prices are cached across calls. Thread-safe.
+  absl::StatusOr<std::shared_ptr<const Plan>> Run(const Schedule& schedule,
+                                                  const CoreAllocation& allocation = {});
 
   const ir::Workload& workload() const;
   const hw::Hardware& hardware() const;
@@ -130,6 +158,6 @@ void WriteManifest(const Plan& plan, std::ostream& out);
 // Chrome / Perfetto trace-event JSON of a manifest document.
 absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& manifest);
 
-inline constexpr int kManifestSchemaVersion = 1;
+inline constexpr int kManifestSchemaVersion = 2;
 
 }  // namespace snnplan::plan

@@ -1,0 +1,167 @@
+// `snnplan allocate MODEL.onnx --hw HW [--schedule SPEC]`: searches
+// layer-to-core allocations of a multi-core chip with a seeded NSGA-II
+// (latency and energy) and reports the Pareto front.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "plan_flags.h"
+#include "snnplan/allocate.h"
+
+namespace snnplan::cli {
+namespace {
+
+struct AllocateFlags {
+  std::string model;
+  PlanFlags plan;
+  explore::GaOptions ga;
+  std::string csv, pareto_svg, best_manifest, best_allocation;
+};
+
+// Core ids per layer, blocks separated by '|': "0,0,0|1,1|2,2".
+std::string CoresByBlock(const ir::Workload& w, const plan::CoreAllocation& a) {
+  std::string out;
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    if (l > 0) out += w.layers[l].block != w.layers[l - 1].block ? "|" : ",";
+    absl::StrAppend(&out, a.layer_core[l]);
+  }
+  return out;
+}
+
+std::string Ratio(double a, double b) {
+  return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
+}
+
+explore::GaProgress MakeProgress() {
+  if (!::isatty(STDERR_FILENO)) return nullptr;
+  return [](int done, int total) {
+    std::fprintf(stderr, "\rgeneration %d/%d", done, total);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+}
+
+void PrintPoint(const char* label, const explore::Individual& ind, const ir::Workload& w,
+                const hw::Hardware& hw) {
+  if (!ind.objectives.feasible) {
+    std::cout << absl::StrFormat("%-12s infeasible: %s\n", label, ind.objectives.error);
+    return;
+  }
+  std::cout << absl::StrFormat("%-12s latency %14.0f cycles  energy %14.6g pJ  cores %s\n", label,
+                               ind.objectives.latency_cycles, ind.objectives.energy_pj,
+                               CoresByBlock(w, explore::ToAllocation(ind.genome, hw)));
+}
+
+void PrintReport(const explore::AllocationSearch& r, const ir::Workload& w, const hw::Hardware& hw,
+                 double seconds) {
+  std::cout << absl::StrFormat(
+      "allocate: %d layers on %d cores; %d allocations evaluated in %.1f s\n", w.layers.size(),
+      hw.cores.size(), r.ga.evaluations, seconds);
+  if (r.single_core_index >= 0)
+    PrintPoint("single core", r.ga.evaluated[r.single_core_index], w, hw);
+  if (r.greedy_index >= 0) PrintPoint("greedy", r.ga.evaluated[r.greedy_index], w, hw);
+  std::cout << absl::StrFormat("pareto front: %d points (cores per layer, blocks split by |)\n",
+                               r.ga.pareto.size());
+  for (int i : r.ga.pareto)
+    PrintPoint(i == r.ga.min_energy ? "* min energy" : "", r.ga.evaluated[i], w, hw);
+  if (r.ga.min_energy >= 0 && r.single_core_index >= 0 &&
+      r.ga.evaluated[r.single_core_index].objectives.feasible) {
+    const auto& best = r.ga.evaluated[r.ga.min_energy].objectives;
+    const auto& base = r.ga.evaluated[r.single_core_index].objectives;
+    std::cout << absl::StrFormat("min-energy point vs single core: energy %s, latency %s\n",
+                                 Ratio(base.energy_pj, best.energy_pj),
+                                 Ratio(base.latency_cycles, best.latency_cycles));
+  }
+}
+
+absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearch& r,
+                          plan::Planner& planner, const plan::Schedule& schedule) {
+  const ir::Workload& w = planner.workload();
+  const hw::Hardware& hw = planner.hardware();
+  auto format = [&](const explore::Genome& g) {
+    const plan::CoreAllocation a = explore::ToAllocation(g, hw);
+    std::vector<std::string> pairs;
+    for (size_t l = 0; l < w.layers.size(); ++l)
+      pairs.push_back(absl::StrCat(w.layers[l].name, "=", a.layer_core[l]));
+    return absl::StrJoin(pairs, ";");
+  };
+  if (!f.csv.empty())
+    if (absl::Status s = WriteFileAtomically(f.csv, explore::ParetoCsv(r.ga, format)); !s.ok())
+      return s;
+  if (!f.pareto_svg.empty()) {
+    const std::string title =
+        absl::StrCat(w.model_file, " on ", hw.name, ": ", plan::FormatSchedule(schedule));
+    if (absl::Status s = WriteFileAtomically(f.pareto_svg, explore::ParetoSvg(r.ga, title));
+        !s.ok())
+      return s;
+  }
+  if (f.best_manifest.empty() && f.best_allocation.empty()) return absl::OkStatus();
+  if (r.ga.min_energy < 0)
+    return absl::FailedPreconditionError(
+        "no feasible allocation: nothing to write for --best-manifest / --best-allocation");
+  const plan::CoreAllocation best =
+      explore::ToAllocation(r.ga.evaluated[r.ga.min_energy].genome, hw);
+  if (!f.best_allocation.empty()) {
+    const nlohmann::json doc = {{"allocation", plan::AllocationToJson(best, w, 0)}};
+    if (absl::Status s = WriteFileAtomically(f.best_allocation, doc.dump(2) + "\n"); !s.ok())
+      return s;
+  }
+  if (f.best_manifest.empty()) return absl::OkStatus();
+  auto p = planner.Run(schedule, best);
+  if (!p.ok()) return p.status();
+  AtomicFileWriter out(f.best_manifest);
+  if (absl::Status s = out.status(); !s.ok()) return s;
+  plan::WriteManifest(**p, out.stream());
+  return out.Commit();
+}
+
+int RunAllocate(AllocateFlags& f) {
+  absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
+  if (!in.ok()) return ReportError(in.status());
+  in->options.threads = 1;  // parallel over allocations instead (-j)
+  f.ga.threads = f.plan.threads;
+  plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
+  const plan::Schedule& schedule = in->schedule;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<explore::AllocationSearch> r =
+      explore::SearchAllocation(planner, schedule, f.ga, MakeProgress());
+  if (!r.ok()) return ReportError(r.status());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintReport(*r, planner.workload(), planner.hardware(), seconds);
+  if (absl::Status s = WriteOutputs(f, *r, planner, schedule); !s.ok()) return ReportError(s);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterAllocateCommand(CLI::App& app, Runner* run) {
+  CLI::App* cmd = app.add_subcommand(
+      "allocate", "Search layer-to-core allocations (NSGA-II on latency and energy)");
+  auto f = std::make_shared<AllocateFlags>();
+  cmd->add_option("model", f->model, "ONNX model file")->required();
+  AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
+  cmd->add_option("--population", f->ga.population, "Individuals per generation")
+      ->check(CLI::Range(2, 4096))
+      ->capture_default_str();
+  cmd->add_option("--generations", f->ga.generations, "Generations after the initial one")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_option("--seed", f->ga.seed, "Random seed (same seed, same result)")
+      ->capture_default_str();
+  cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV");
+  cmd->add_option("--pareto", f->pareto_svg, "Write the Pareto front as an SVG plot");
+  cmd->add_option("--best-manifest", f->best_manifest,
+                  "Write the manifest of the front's minimum-energy allocation");
+  cmd->add_option("--best-allocation", f->best_allocation,
+                  "Write the minimum-energy allocation (a --allocation file for plan)");
+  cmd->callback([run, f] { *run = [f] { return RunAllocate(*f); }; });
+}
+
+}  // namespace snnplan::cli
