@@ -25,18 +25,21 @@ std::vector<int> SnakeOrder(const hw::Hardware& hw) {
   return order;
 }
 
-// Segments needed when no contiguous run of layers may exceed `limit`.
-int SegmentsFor(const std::vector<int64_t>& cycles, int64_t limit) {
-  int segments = 1;
+// Segment index per layer when layers are cut, in order, into contiguous runs
+// no heavier than `limit` (a layer heavier than the limit gets a run alone).
+std::vector<size_t> Segments(const std::vector<int64_t>& cycles, int64_t limit) {
+  std::vector<size_t> segment;
+  size_t current = 0;
   int64_t load = 0;
   for (int64_t c : cycles) {
     if (load + c > limit && load > 0) {
-      ++segments;
+      ++current;
       load = 0;
     }
     load += c;
+    segment.push_back(current);
   }
-  return segments;
+  return segment;
 }
 
 }  // namespace
@@ -51,24 +54,20 @@ plan::CoreAllocation GreedyAllocation(const hw::Hardware& hw,
     lo = std::max(lo, c);
     hi += c;
   }
+  auto runs = [&](int64_t limit) {
+    const std::vector<size_t> seg = Segments(layer_cycles, limit);
+    return seg.empty() ? size_t{0} : seg.back() + 1;
+  };
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    if (SegmentsFor(layer_cycles, mid) <= static_cast<int>(cores.size()))
+    if (runs(mid) <= cores.size())
       hi = mid;
     else
       lo = mid + 1;
   }
   plan::CoreAllocation a;
-  size_t segment = 0;
-  int64_t load = 0;
-  for (int64_t c : layer_cycles) {
-    if (load + c > lo && load > 0) {
-      ++segment;
-      load = 0;
-    }
-    load += c;
+  for (size_t segment : Segments(layer_cycles, lo))
     a.layer_core.push_back(hw.cores[cores[std::min(segment, cores.size() - 1)]].id);
-  }
   return a;
 }
 
