@@ -13,8 +13,7 @@ namespace {
 
 // Joins read one value per input: the input count is part of the price.
 int64_t JoinInputs(const ir::Layer& l) {
-  bool join = l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kSewOr ||
-              l.op == ir::OpKind::kSewAnd;
+  bool join = l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kSewOr || l.op == ir::OpKind::kSewAnd;
   return join ? static_cast<int64_t>(l.inputs.size()) : 1;
 }
 
@@ -25,13 +24,10 @@ std::string CacheKey(const internal::Context& c) {
   const ir::Precision& p = l.precision;
   std::string key = absl::StrCat(static_cast<int>(l.op), "|", JoinInputs(l), "|");
   for (ir::Dim d : ir::kAllDims) absl::StrAppend(&key, t.dims.Get(d), ",");
-  absl::StrAppend(&key, "|", w.stride_y, ",", w.stride_x, ",", w.dilation_y,
-                  ",", w.dilation_x, "|", t.in_y, ",", t.in_x, "|",
-                  p.weight_bits, ",", p.input_bits, ",", p.output_bits, ",",
-                  p.state_bits, ",", p.accumulator_bits, "|",
-                  static_cast<int>(l.neuron.mode), ",",
-                  l.neuron.states_per_neuron, "|",
-                  absl::StrFormat("%a", t.density), "|",
+  absl::StrAppend(&key, "|", w.stride_y, ",", w.stride_x, ",", w.dilation_y, ",", w.dilation_x, "|",
+                  t.in_y, ",", t.in_x, "|", p.weight_bits, ",", p.input_bits, ",", p.output_bits,
+                  ",", p.state_bits, ",", p.accumulator_bits, "|", static_cast<int>(l.neuron.mode),
+                  ",", l.neuron.states_per_neuron, "|", absl::StrFormat("%a", t.density), "|",
                   t.starts_at_first_timestep, t.ends_at_last_timestep, "|");
   for (bool o : c.overflow) absl::StrAppend(&key, o ? "1" : "0");
   return key;
@@ -44,8 +40,7 @@ struct CostModel::Impl {
   int core_index = 0;
   CostOptions options;
   mutable absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::shared_ptr<const TileCost>> cache
-      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, std::shared_ptr<const TileCost>> cache ABSL_GUARDED_BY(mu);
   std::atomic<int64_t> hits{0};
   std::atomic<int64_t> misses{0};
 
@@ -57,19 +52,15 @@ CostModel::CostModel(hw::Hardware hardware, int core_id, CostOptions options)
   impl_->hardware = std::move(hardware);
   impl_->options = options;
   // Cores are looked up by id; an unknown id falls back to the first core.
-  for (size_t i = 0; i < impl_->hardware.cores.size(); ++i)
-    if (impl_->hardware.cores[i].id == core_id)
-      impl_->core_index = static_cast<int>(i);
+  impl_->core_index = std::max(0, impl_->hardware.CoreIndex(core_id));
 }
 
 CostModel::~CostModel() = default;
 
-absl::StatusOr<std::shared_ptr<const TileCost>> CostModel::Price(
-    const TileShape& tile) {
-  if (impl_->hardware.cores.empty())
-    return absl::FailedPreconditionError("hardware has no cores");
-  absl::StatusOr<internal::Context> c = internal::BuildContext(
-      tile, impl_->hardware, impl_->core(), impl_->options);
+absl::StatusOr<std::shared_ptr<const TileCost>> CostModel::Price(const TileShape& tile) {
+  if (impl_->hardware.cores.empty()) return absl::FailedPreconditionError("hardware has no cores");
+  absl::StatusOr<internal::Context> c =
+      internal::BuildContext(tile, impl_->hardware, impl_->core(), impl_->options);
   if (!c.ok()) return c.status();
   std::string key = CacheKey(*c);
   {
@@ -90,12 +81,11 @@ absl::StatusOr<std::shared_ptr<const TileCost>> CostModel::Price(
   return it->second;
 }
 
-absl::StatusOr<TileCost> CostModel::Evaluate(
-    const TileShape& tile, const std::vector<MappedLoop>& temporal) const {
-  if (impl_->hardware.cores.empty())
-    return absl::FailedPreconditionError("hardware has no cores");
-  absl::StatusOr<internal::Context> c = internal::BuildContext(
-      tile, impl_->hardware, impl_->core(), impl_->options);
+absl::StatusOr<TileCost> CostModel::Evaluate(const TileShape& tile,
+                                             const std::vector<MappedLoop>& temporal) const {
+  if (impl_->hardware.cores.empty()) return absl::FailedPreconditionError("hardware has no cores");
+  absl::StatusOr<internal::Context> c =
+      internal::BuildContext(tile, impl_->hardware, impl_->core(), impl_->options);
   if (!c.ok()) return c.status();
   std::vector<internal::Loop> order;
   internal::DimArray product{};
@@ -109,9 +99,9 @@ absl::StatusOr<TileCost> CostModel::Evaluate(
   for (ir::Dim d : ir::kAllDims) {
     int i = internal::DimIndex(d);
     if (product[i] != c->temporal[i])
-      return absl::InvalidArgumentError(absl::StrCat(
-          "temporal loops of ", std::string(ir::DimName(d)), " multiply to ",
-          product[i], ", expected ", c->temporal[i]));
+      return absl::InvalidArgumentError(absl::StrCat("temporal loops of ",
+                                                     std::string(ir::DimName(d)), " multiply to ",
+                                                     product[i], ", expected ", c->temporal[i]));
   }
   TileCost cost;
   internal::Score s = internal::Evaluate(*c, order, &cost);
@@ -120,12 +110,10 @@ absl::StatusOr<TileCost> CostModel::Evaluate(
   return cost;
 }
 
-absl::StatusOr<std::array<int64_t, 9>> CostModel::TemporalBounds(
-    const TileShape& tile) const {
-  if (impl_->hardware.cores.empty())
-    return absl::FailedPreconditionError("hardware has no cores");
-  absl::StatusOr<internal::Context> c = internal::BuildContext(
-      tile, impl_->hardware, impl_->core(), impl_->options);
+absl::StatusOr<std::array<int64_t, 9>> CostModel::TemporalBounds(const TileShape& tile) const {
+  if (impl_->hardware.cores.empty()) return absl::FailedPreconditionError("hardware has no cores");
+  absl::StatusOr<internal::Context> c =
+      internal::BuildContext(tile, impl_->hardware, impl_->core(), impl_->options);
   if (!c.ok()) return c.status();
   return c->temporal;
 }

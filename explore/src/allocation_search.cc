@@ -16,9 +16,8 @@ namespace {
 std::vector<int> SnakeOrder(const hw::Hardware& hw) {
   std::vector<std::array<int64_t, 3>> keyed;  // (y, x or -x, core index)
   for (size_t i = 0; i < hw.cores.size(); ++i)
-    for (const hw::NocPosition& p : hw.noc.positions)
-      if (p.core == hw.cores[i].id)
-        keyed.push_back({p.y, p.y % 2 == 0 ? p.x : -p.x, static_cast<int64_t>(i)});
+    if (const hw::NocPosition* p = hw.PositionOf(hw.cores[i].id))
+      keyed.push_back({p->y, p->y % 2 == 0 ? p->x : -p->x, static_cast<int64_t>(i)});
   std::sort(keyed.begin(), keyed.end());
   std::vector<int> order;
   for (const auto& k : keyed) order.push_back(static_cast<int>(k[2]));
@@ -79,9 +78,7 @@ plan::CoreAllocation ToAllocation(const Genome& genome, const hw::Hardware& hw) 
 
 Genome ToGenome(const plan::CoreAllocation& allocation, const hw::Hardware& hw) {
   Genome genome;
-  for (int id : allocation.layer_core)
-    for (size_t i = 0; i < hw.cores.size(); ++i)
-      if (hw.cores[i].id == id) genome.push_back(static_cast<int>(i));
+  for (int id : allocation.layer_core) genome.push_back(hw.CoreIndex(id));
   return genome;
 }
 

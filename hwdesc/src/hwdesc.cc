@@ -31,7 +31,7 @@ using internal::JsonField;
   auto tmp = (expr);                                  \
   if (!tmp.ok()) return tmp.status();                 \
   lhs = *std::move(tmp)
-#define SNNPLAN_RETURN_IF_ERROR(expr)              \
+#define SNNPLAN_RETURN_IF_ERROR(expr) \
   if (absl::Status s_ = (expr); !s_.ok()) return s_
 
 int64_t OperationalArray::TotalPes() const {
@@ -47,8 +47,7 @@ bool MemoryLevel::Holds(ir::Operand op) const {
 int64_t Core::Instances(const MemoryLevel& level) const {
   int64_t n = 1;
   for (const ArrayDimension& d : operational_array.dimensions) {
-    bool served = std::find(level.served_dimensions.begin(),
-                            level.served_dimensions.end(),
+    bool served = std::find(level.served_dimensions.begin(), level.served_dimensions.end(),
                             d.name) != level.served_dimensions.end();
     if (!served) n *= d.size;
   }
@@ -57,7 +56,7 @@ int64_t Core::Instances(const MemoryLevel& level) const {
 
 namespace {
 
-constexpr int64_t kMaxSizeBits = int64_t{1} << 50;  // 128 TiB: beyond any chip
+constexpr int64_t kMaxSizeBits = int64_t{1} << 50;   // 128 TiB: beyond any chip
 constexpr int64_t kMaxBandwidth = int64_t{1} << 40;  // bits per cycle
 
 struct Unit {
@@ -65,11 +64,19 @@ struct Unit {
   int64_t bits;
 };
 constexpr Unit kUnits[] = {
-    {"bits", 1},          {"bit", 1},          {"b", 1},
-    {"Kib", 1024},        {"Mib", 1 << 20},    {"Gib", int64_t{1} << 30},
+    {"bits", 1},
+    {"bit", 1},
+    {"b", 1},
+    {"Kib", 1024},
+    {"Mib", 1 << 20},
+    {"Gib", int64_t{1} << 30},
     {"B", 8},
-    {"KiB", 8 << 10},     {"KB", 8 << 10},     {"kB", 8 << 10},
-    {"MiB", 8 << 20},     {"MB", 8 << 20},     {"GiB", int64_t{8} << 30},
+    {"KiB", 8 << 10},
+    {"KB", 8 << 10},
+    {"kB", 8 << 10},
+    {"MiB", 8 << 20},
+    {"MB", 8 << 20},
+    {"GiB", int64_t{8} << 30},
     {"GB", int64_t{8} << 30},
 };
 
@@ -84,22 +91,20 @@ absl::StatusOr<int64_t> ParseSize(std::string_view text_in, int64_t bare_unit_bi
   while (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
   int64_t n = 0;
   if (number.empty() || !absl::SimpleAtoi(number, &n))
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", text, "' is not a size (expected e.g. 131072, \"128KiB\", \"1MiB\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a size (expected e.g. 131072, \"128KiB\", \"1MiB\")"));
   int64_t unit = bare_unit_bits;
   if (!suffix.empty()) {
     unit = 0;
     for (const Unit& u : kUnits)
       if (u.suffix == std::string_view(suffix.data(), suffix.size())) unit = u.bits;
     if (unit == 0)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", text, "': unknown unit '", suffix,
-          "' (use bits, B, KiB, MiB, GiB)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': unknown unit '", suffix, "' (use bits, B, KiB, MiB, GiB)"));
   }
   if (n <= 0) return absl::InvalidArgumentError(absl::StrCat("'", text, "': must be > 0"));
   if (n > kMaxSizeBits / unit)
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "': too large (limit 2^50 bits)"));
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': too large (limit 2^50 bits)"));
   return n * unit;
 }
 
@@ -134,8 +139,7 @@ absl::StatusOr<std::vector<std::string>> ReadStrings(const JsonField& f) {
 }
 
 absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(
-      f.ExpectObject({"dimensions", "sizes", "unit_energy", "sparse_speedup"}));
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"dimensions", "sizes", "unit_energy", "sparse_speedup"}));
   OperationalArray a;
   JsonField dims_f = f;
   SNNPLAN_ASSIGN_OR_RETURN(dims_f, f.Child("dimensions"));
@@ -146,8 +150,7 @@ absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
   SNNPLAN_ASSIGN_OR_RETURN(sizes_f, f.Child("sizes"));
   SNNPLAN_RETURN_IF_ERROR(sizes_f.ExpectArray());
   if (sizes_f.value().size() != names.size())
-    return sizes_f.Error(absl::StrCat("expected ", names.size(),
-                                      " sizes (one per dimension), got ",
+    return sizes_f.Error(absl::StrCat("expected ", names.size(), " sizes (one per dimension), got ",
                                       sizes_f.value().size()));
   std::set<std::string> seen;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -180,11 +183,11 @@ absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
   return a;
 }
 
-absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(
-    const JsonField& f, const OperationalArray& array) {
+absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(const JsonField& f,
+                                                         const OperationalArray& array) {
   if (!f.value().is_object())
-    return f.Error(absl::StrCat("expected an object like {\"D1\": [\"K\", 32]}, got ",
-                                f.value().type_name()));
+    return f.Error(
+        absl::StrCat("expected an object like {\"D1\": [\"K\", 32]}, got ", f.value().type_name()));
   std::vector<SpatialUnroll> out;
   std::set<ir::Dim> loops;
   for (const auto& [key, value] : f.value().items()) {
@@ -206,8 +209,8 @@ absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(
     int64_t size = 0;
     SNNPLAN_ASSIGN_OR_RETURN(size, entry.Element(1).PositiveInteger());
     if (size > dim_it->size)
-      return entry.Element(1).Error(absl::StrCat(
-          "unrolls ", size, " but array dimension ", key, " has size ", dim_it->size));
+      return entry.Element(1).Error(
+          absl::StrCat("unrolls ", size, " but array dimension ", key, " has size ", dim_it->size));
     out.push_back({key, *loop, size});
   }
   // Order as the array dimensions are declared (deterministic output).
@@ -223,14 +226,15 @@ absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(
 }
 
 absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArray& array) {
-  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject(
-      {"name", "size", "r_cost", "w_cost", "r_bw", "w_bw", "operands",
-       "served_dimensions", "banks", "granularity", "max_bw"}));
+  SNNPLAN_RETURN_IF_ERROR(
+      f.ExpectObject({"name", "size", "r_cost", "w_cost", "r_bw", "w_bw", "operands",
+                      "served_dimensions", "banks", "granularity", "max_bw"}));
   MemoryLevel m;
   JsonField c = f;
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("name"));
   SNNPLAN_ASSIGN_OR_RETURN(m.name, c.String());
-  if (m.name.empty() || m.name == "dram") return c.Error("must be a non-empty name other than 'dram'");
+  if (m.name.empty() || m.name == "dram")
+    return c.Error("must be a non-empty name other than 'dram'");
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("size"));
   SNNPLAN_ASSIGN_OR_RETURN(m.size_bits, ReadSize(c));
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("r_cost"));
@@ -247,7 +251,8 @@ absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArra
   if (ops.empty()) return c.Error("must hold at least one operand (W, I, O, S)");
   for (size_t i = 0; i < ops.size(); ++i) {
     std::optional<ir::Operand> op = ir::ParseOperand(ops[i]);
-    if (!op) return c.Element(i).Error(absl::StrCat("'", ops[i], "' is not an operand (W, I, O, S)"));
+    if (!op)
+      return c.Element(i).Error(absl::StrCat("'", ops[i], "' is not an operand (W, I, O, S)"));
     if (m.Holds(*op)) return c.Element(i).Error(absl::StrCat("operand ", ops[i], " listed twice"));
     m.operands.push_back(*op);
   }
@@ -280,8 +285,7 @@ absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArra
 }
 
 absl::StatusOr<Core> ReadCore(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(
-      f.ExpectObject({"id", "operational_array", "dataflows", "memories"}));
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"id", "operational_array", "dataflows", "memories"}));
   Core core;
   JsonField c = f;
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("id"));
@@ -308,7 +312,8 @@ absl::StatusOr<Core> ReadCore(const JsonField& f) {
     bool held = std::any_of(core.memories.begin(), core.memories.end(),
                             [&](const MemoryLevel& m) { return m.Holds(op); });
     if (!held)
-      return c.Error(absl::StrCat("no memory level holds operand ", std::string(ir::OperandName(op))));
+      return c.Error(
+          absl::StrCat("no memory level holds operand ", std::string(ir::OperandName(op))));
   }
   if (core.memories.back().operands.size() != ir::kAllOperands.size())
     return c.Element(c.value().size() - 1)
@@ -356,8 +361,8 @@ absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) 
     int64_t core = 0;
     SNNPLAN_ASSIGN_OR_RETURN(v, p.Child("core"));
     SNNPLAN_ASSIGN_OR_RETURN(core, v.Integer());
-    bool known = std::any_of(cores.begin(), cores.end(),
-                             [&](const Core& k) { return k.id == core; });
+    bool known =
+        std::any_of(cores.begin(), cores.end(), [&](const Core& k) { return k.id == core; });
     if (!known) return v.Error(absl::StrCat("no core has id ", core));
     pos.core = static_cast<int>(core);
     if (!seen_cores.insert(pos.core).second) return v.Error("core placed twice");
@@ -380,6 +385,18 @@ absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) 
 
 }  // namespace
 
+int Hardware::CoreIndex(int core_id) const {
+  for (size_t i = 0; i < cores.size(); ++i)
+    if (cores[i].id == core_id) return static_cast<int>(i);
+  return -1;
+}
+
+const NocPosition* Hardware::PositionOf(int core_id) const {
+  for (const NocPosition& p : noc.positions)
+    if (p.core == core_id) return &p;
+  return nullptr;
+}
+
 absl::StatusOr<int64_t> ParseSizeBits(std::string_view text) { return ParseSize(text, 1); }
 absl::StatusOr<int64_t> ParseSizeBytes(std::string_view text) {
   absl::StatusOr<int64_t> bits = ParseSize(text, 8);
@@ -397,8 +414,8 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
     return absl::Status(s.code(), absl::StrCat(source, ": ", s.message()));
   };
   if (!doc.is_object())
-    return with_source(absl::InvalidArgumentError(absl::StrCat(
-        "expected a JSON object at the top level, got ", doc.type_name())));
+    return with_source(absl::InvalidArgumentError(
+        absl::StrCat("expected a JSON object at the top level, got ", doc.type_name())));
   Hardware hw;
   absl::Status status = [&]() -> absl::Status {
     SNNPLAN_RETURN_IF_ERROR(root.ExpectObject({"name", "cores", "offchip", "noc"}));
@@ -472,8 +489,7 @@ absl::StatusOr<Hardware> Resolve(const std::string& preset_or_path) {
     if (name == preset_or_path) return Preset(name);
   std::error_code ec;
   if (preset_or_path.find('/') == std::string::npos &&
-      preset_or_path.find('.') == std::string::npos &&
-      !std::filesystem::exists(preset_or_path, ec))
+      preset_or_path.find('.') == std::string::npos && !std::filesystem::exists(preset_or_path, ec))
     return Preset(preset_or_path);  // looks like a preset name: say which exist
   return LoadFile(preset_or_path);
 }
@@ -490,8 +506,7 @@ absl::Status ResizeGlobalBuffer(Hardware& hw, int64_t bytes) {
     const int64_t banks = (bits + bank_bits - 1) / bank_bits;
     // per_bank * banks, saturating at max_bw (or the loader's bandwidth limit,
     // so the result still loads and the product cannot overflow).
-    const int64_t limit =
-        gb.max_bw_bits_per_cycle > 0 ? gb.max_bw_bits_per_cycle : kMaxBandwidth;
+    const int64_t limit = gb.max_bw_bits_per_cycle > 0 ? gb.max_bw_bits_per_cycle : kMaxBandwidth;
     auto cap = [&](int64_t per_bank) {
       return per_bank > limit / banks ? limit : std::min(per_bank * banks, limit);
     };
@@ -533,18 +548,17 @@ nlohmann::json ToJson(const Hardware& hw) {
       if (m.max_bw_bits_per_cycle == 0) memories.back().erase("max_bw");
     }
     const OperationalArray& a = core.operational_array;
-    cores.push_back(
-        {{"id", core.id},
-         {"operational_array",
-          {{"dimensions", dims},
-           {"sizes", sizes},
-           {"unit_energy",
-            {{"mac", a.mac_energy_fj},
-             {"sop", a.sop_energy_fj},
-             {"neuron_update", a.neuron_update_energy_fj}}},
-           {"sparse_speedup", a.sparse_speedup}}},
-         {"dataflows", dataflows},
-         {"memories", memories}});
+    cores.push_back({{"id", core.id},
+                     {"operational_array",
+                      {{"dimensions", dims},
+                       {"sizes", sizes},
+                       {"unit_energy",
+                        {{"mac", a.mac_energy_fj},
+                         {"sop", a.sop_energy_fj},
+                         {"neuron_update", a.neuron_update_energy_fj}}},
+                       {"sparse_speedup", a.sparse_speedup}}},
+                     {"dataflows", dataflows},
+                     {"memories", memories}});
   }
   nlohmann::json positions = nlohmann::json::array();
   for (const NocPosition& p : hw.noc.positions)
@@ -584,18 +598,17 @@ std::string Describe(const Hardware& hw) {
       out << " " << std::string(ir::DimName(u.loop)) << " " << u.size;
     out << absl::StrFormat("\n  energy: MAC %g fJ, SOP %g fJ, neuron update %g fJ\n",
                            a.mac_energy_fj, a.sop_energy_fj, a.neuron_update_energy_fj);
-    out << absl::StrFormat("  %-16s %-10s %10s %10s %9s %9s %6s %s\n", "memory", "operands",
-                           "size", "r/w fJ/b", "r_bw", "w_bw", "banks", "role");
+    out << absl::StrFormat("  %-16s %-10s %10s %10s %9s %9s %6s %s\n", "memory", "operands", "size",
+                           "r/w fJ/b", "r_bw", "w_bw", "banks", "role");
     for (size_t i = 0; i < core.memories.size(); ++i) {
       const MemoryLevel& m = core.memories[i];
       std::string ops;
       for (ir::Operand op : m.operands) ops += std::string(ir::OperandName(op));
       bool gb = i + 1 == core.memories.size();
-      out << absl::StrFormat("  %-16s %-10s %10s %4g/%-5g %9d %9d %6d %s\n", m.name, ops,
-                             HumanBits(m.size_bits), m.read_energy_fj_per_bit,
-                             m.write_energy_fj_per_bit, m.read_bw_bits_per_cycle,
-                             m.write_bw_bits_per_cycle, m.banks,
-                             gb ? "sram (global buffer, --sram)" : "local");
+      out << absl::StrFormat(
+          "  %-16s %-10s %10s %4g/%-5g %9d %9d %6d %s\n", m.name, ops, HumanBits(m.size_bits),
+          m.read_energy_fj_per_bit, m.write_energy_fj_per_bit, m.read_bw_bits_per_cycle,
+          m.write_bw_bits_per_cycle, m.banks, gb ? "sram (global buffer, --sram)" : "local");
     }
   }
   out << absl::StrFormat("offchip DRAM: r/w %g/%g fJ/bit, %d bit/cycle\n",

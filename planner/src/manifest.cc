@@ -148,10 +148,9 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
                              {"layer_rows_per_tile", plan.schedule.layer_rows_per_tile}};
   nlohmann::json summary = SummaryToJson(plan);
   out << "{";
-  nlohmann::json allocation = nlohmann::json::object();
-  for (size_t l = 0; l < w.layers.size(); ++l)
-    allocation[w.layers[l].name] = CoreId(plan, plan.layer_core[l]);
-  out << "\"allocation\":" << allocation.dump() << ",\n";
+  CoreAllocation allocation;
+  for (int core : plan.layer_core) allocation.layer_core.push_back(CoreId(plan, core));
+  out << "\"allocation\":" << AllocationToJson(allocation, w, plan.options.core).dump() << ",\n";
   WriteArray(
       out, "allocations", plan.allocations.size(),
       [&](size_t i) { return AllocationJson(plan, i); }, false);

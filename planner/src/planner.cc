@@ -29,13 +29,6 @@ int64_t DramBytes::total() const { return total_read() + total_write(); }
 
 namespace {
 
-// Index into hw.cores of the core with this id, or -1.
-int CoreIndex(const hw::Hardware& hw, int id) {
-  for (size_t i = 0; i < hw.cores.size(); ++i)
-    if (hw.cores[i].id == id) return static_cast<int>(i);
-  return -1;
-}
-
 // Cores that differ only in their id price tiles identically.
 bool SameCoreModel(hw::Core a, hw::Core b) {
   a.id = b.id = 0;
@@ -81,7 +74,7 @@ const ir::Workload& Planner::workload() const { return *impl_->workload; }
 const hw::Hardware& Planner::hardware() const { return impl_->hardware; }
 const PlanOptions& Planner::options() const { return impl_->options; }
 cost::CostModel& Planner::cost_model() {
-  const int core = std::max(0, CoreIndex(impl_->hardware, impl_->options.core));
+  const int core = std::max(0, impl_->hardware.CoreIndex(impl_->options.core));
   return *impl_->cost_models[impl_->core_model[core]];
 }
 
@@ -108,7 +101,7 @@ absl::StatusOr<CoreAllocation> ParseAllocationJson(const nlohmann::json& doc_in,
       return absl::InvalidArgumentError(
           absl::StrCat(where, name, ": no layer of this name in the model"));
     const int64_t id = core.is_number_integer() ? core.get<int64_t>() : -1;
-    if (id < 0 || id > (1 << 16) || CoreIndex(hardware, static_cast<int>(id)) < 0)
+    if (id < 0 || id > (1 << 16) || hardware.CoreIndex(static_cast<int>(id)) < 0)
       return absl::InvalidArgumentError(absl::StrCat(where, name,
                                                      ": expected a core id of hardware '",
                                                      hardware.name, "', got ", core.dump()));
@@ -319,7 +312,7 @@ absl::StatusOr<std::vector<int>> LayerCores(const ir::Workload& w, const hw::Har
   std::vector<int> cores(w.layers.size());
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const int id = allocation.layer_core.empty() ? default_core : allocation.layer_core[l];
-    cores[l] = CoreIndex(hw, id);
+    cores[l] = hw.CoreIndex(id);
     if (cores[l] < 0)
       return absl::InvalidArgumentError(absl::StrCat("layer '", w.layers[l].name, "': core ", id,
                                                      " is not a core of hardware '", hw.name, "'"));
@@ -446,11 +439,11 @@ std::string DescribeSummary(const Plan& plan) {
   }
   out << absl::StrFormat("\nlatency: %d cycles (compute %d, stalls %d)\n", s.latency_cycles,
                          s.compute_cycles, s.stall_cycles);
-  int used_cores = 0;
-  for (const Summary::CoreUse& u : s.cores) used_cores += u.tiles > 0 ? 1 : 0;
-  if (used_cores <= 1) {
-    const size_t c =
-        static_cast<size_t>(std::max(0, plan.layer_core.empty() ? 0 : plan.layer_core.front()));
+  std::vector<size_t> used;  // cores that ran tiles
+  for (size_t c = 0; c < s.cores.size(); ++c)
+    if (s.cores[c].tiles > 0) used.push_back(c);
+  if (used.size() <= 1) {
+    const size_t c = used.empty() ? 0 : used.front();
     out << absl::StrFormat("peak on-chip: %d bytes of %d\n", s.peak_sram_bytes,
                            plan.hardware.cores[c].global_buffer().size_bits / 8);
   } else {

@@ -279,10 +279,8 @@ int64_t Simulator::Load(int piece, int from_piece) {
 // XY routing: along x to the destination column, then along y.
 std::vector<std::array<int64_t, 2>> Simulator::Route(int from_core, int to_core) const {
   auto position = [&](int core) {
-    const int id = plan_.hardware.cores[core].id;
-    for (const hw::NocPosition& p : plan_.hardware.noc.positions)
-      if (p.core == id) return std::array<int64_t, 2>{p.x, p.y};
-    return std::array<int64_t, 2>{0, 0};  // hwdesc places every core
+    const hw::NocPosition* p = plan_.hardware.PositionOf(plan_.hardware.cores[core].id);
+    return p ? std::array<int64_t, 2>{p->x, p->y} : std::array<int64_t, 2>{0, 0};
   };
   std::array<int64_t, 2> at = position(from_core);
   const std::array<int64_t, 2> to = position(to_core);

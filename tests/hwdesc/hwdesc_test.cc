@@ -1,13 +1,14 @@
 // Tests of the hardware-description loader: presets, the meta-prototype's
 // Table 1 figures, size parsing, --sram resizing and the JSON round-trip.
 // Malformed files are covered in malformed_test.cc.
+#include "snnplan/hwdesc.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "snnplan/hwdesc.h"
 
 namespace snnplan::hw {
 namespace {
@@ -165,8 +166,8 @@ TEST(ParseSize, UnitsAndBareIntegers) {
 }
 
 TEST(ParseSize, RejectsBadInput) {
-  for (const char* bad : {"", "KiB", "12 parsecs", "128kib", "1.5MiB", "-4KiB", "0KiB",
-                          "0", "0x10", "999999999999999GiB"}) {
+  for (const char* bad : {"", "KiB", "12 parsecs", "128kib", "1.5MiB", "-4KiB", "0KiB", "0", "0x10",
+                          "999999999999999GiB"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ParseSizeBits(bad).ok());
   }
@@ -180,9 +181,9 @@ TEST(ParseSize, JsonSizeAsIntegerOrString) {
   absl::StatusOr<Hardware> hw = LoadFile(kDataDir + "minimal.json");
   ASSERT_TRUE(hw.ok()) << hw.status();
   const Core& core = hw->cores.at(0);
-  EXPECT_EQ(core.memories[0].size_bits, 16);               // bare integer = bits
-  EXPECT_EQ(core.memories[1].size_bits, 2 * 1024 * 8);     // "2KiB"
-  EXPECT_EQ(core.memories[2].size_bits, 64 * 1024 * 8);    // "64KiB"
+  EXPECT_EQ(core.memories[0].size_bits, 16);             // bare integer = bits
+  EXPECT_EQ(core.memories[1].size_bits, 2 * 1024 * 8);   // "2KiB"
+  EXPECT_EQ(core.memories[2].size_bits, 64 * 1024 * 8);  // "64KiB"
   // Defaults for the optional fields.
   EXPECT_EQ(core.memories[0].banks, 1);
   EXPECT_EQ(core.memories[0].access_granularity_bits, 8);
@@ -210,11 +211,11 @@ struct ResizeCase {
 };
 
 TEST(ResizeGlobalBuffer, BanksAndBandwidthFollowSize) {
-  for (const ResizeCase& c : {ResizeCase{"128KiB", 1, 128}, ResizeCase{"256KiB", 2, 256},
-                              ResizeCase{"384KiB", 3, 384}, ResizeCase{"512KiB", 4, 512},
-                              ResizeCase{"1MiB", 8, 1024}, ResizeCase{"2MiB", 16, 1024},
-                              ResizeCase{"64MiB", 512, 1024}, ResizeCase{"100KiB", 1, 128},
-                              ResizeCase{"129KiB", 2, 256}}) {
+  for (const ResizeCase& c :
+       {ResizeCase{"128KiB", 1, 128}, ResizeCase{"256KiB", 2, 256}, ResizeCase{"384KiB", 3, 384},
+        ResizeCase{"512KiB", 4, 512}, ResizeCase{"1MiB", 8, 1024}, ResizeCase{"2MiB", 16, 1024},
+        ResizeCase{"64MiB", 512, 1024}, ResizeCase{"100KiB", 1, 128},
+        ResizeCase{"129KiB", 2, 256}}) {
     SCOPED_TRACE(c.sram);
     Hardware hw = MustPreset("meta-prototype");
     const Hardware original = hw;
@@ -341,9 +342,10 @@ TEST(RoundTrip, MultiCoreNocIsSortedAndKept) {
   nlohmann::json core1 = doc["cores"][0];
   core1["id"] = 3;
   doc["cores"].push_back(core1);
-  doc["noc"] = {{"positions", {{{"core", 3}, {"x", 1}, {"y", 0}}, {{"core", 0}, {"x", 0}, {"y", 0}}}},
-                {"link_bw", 32},
-                {"link_energy", 2.5}};
+  doc["noc"] = {
+      {"positions", {{{"core", 3}, {"x", 1}, {"y", 0}}, {{"core", 0}, {"x", 0}, {"y", 0}}}},
+      {"link_bw", 32},
+      {"link_energy", 2.5}};
   absl::StatusOr<Hardware> two = FromJson(doc, "two cores");
   ASSERT_TRUE(two.ok()) << two.status();
   ASSERT_EQ(two->noc.positions.size(), 2u);
@@ -373,6 +375,17 @@ TEST(RoundTrip, DefaultNocOfCoresOutOfIdOrderIsSortedAndKept) {
   absl::StatusOr<Hardware> back = FromJson(ToJson(*two), "round-trip");
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, *two);
+}
+
+TEST(Lookup, CoreIndexAndPositionById) {
+  Hardware quad = MustPreset("meta-prototype-quad");
+  quad.cores[2].id = 9;  // ids need not be indices
+  quad.noc.positions[2].core = 9;
+  EXPECT_EQ(quad.CoreIndex(9), 2);
+  EXPECT_EQ(quad.CoreIndex(2), -1);
+  ASSERT_NE(quad.PositionOf(9), nullptr);
+  EXPECT_EQ(*quad.PositionOf(9), (NocPosition{9, 0, 1}));
+  EXPECT_EQ(quad.PositionOf(2), nullptr);
 }
 
 // ---------------------------------------------------------------- Describe

@@ -14,18 +14,11 @@ void CheckSerial(const Manifest& m, Violations* out) {
   for (size_t i = 0; i < m.transfers.size(); ++i)
     if (m.transfers[i].end > m.transfers[i].start && m.transfers[i].dir != Dir::kNoc)
       order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    return m.transfers[x].start < m.transfers[y].start;
+  ForEachOverlap(m, std::move(order), [&](const MTransfer& a, const MTransfer& b) {
+    Add(out, "link.overlap",
+        absl::StrCat("transfers ", a.id, " ", Str({a.start, a.end}), " and ", b.id, " ",
+                     Str({b.start, b.end}), " overlap on the DRAM link"));
   });
-  const MTransfer* busy = nullptr;  // the transfer ending last so far
-  for (size_t i : order) {
-    const MTransfer& x = m.transfers[i];
-    if (busy != nullptr && x.start < busy->end)
-      Add(out, "link.overlap",
-          absl::StrCat("transfers ", busy->id, " ", Str({busy->start, busy->end}), " and ", x.id,
-                       " ", Str({x.start, x.end}), " overlap on the DRAM link"));
-    if (busy == nullptr || x.end > busy->end) busy = &x;
-  }
 }
 
 // A load or store cannot beat the link bandwidth.
@@ -47,8 +40,8 @@ void CheckRegions(const Manifest& m, Violations* out) {
   for (size_t i = 0; i < m.regions.size(); ++i) {
     const MRegion& r = m.regions[i];
     if (r.base < 0 || r.bytes < 0)
-      Add(out, "dram.layout", absl::StrCat("region ", r.name, " [", r.base, ", +", r.bytes,
-                                           ") is invalid"));
+      Add(out, "dram.layout",
+          absl::StrCat("region ", r.name, " [", r.base, ", +", r.bytes, ") is invalid"));
     else if (r.bytes > 0)
       order.push_back(i);
   }
@@ -76,8 +69,8 @@ void CheckAddresses(const Manifest& m, Violations* out) {
   auto visit = [&](const MTransfer& x, int64_t piece, int64_t addr, int64_t bytes) {
     if (!InRegion(m, addr, bytes))
       Add(out, "dram.address",
-          absl::StrCat("transfer ", x.id, ": piece ", piece, " at DRAM [", addr, ", ",
-                       addr + bytes, ") lies in no dram_layout region"));
+          absl::StrCat("transfer ", x.id, ": piece ", piece, " at DRAM [", addr, ", ", addr + bytes,
+                       ") lies in no dram_layout region"));
     auto [it, inserted] = address.emplace(piece, std::make_pair(addr, x.id));
     if (!inserted && it->second.first != addr)
       Add(out, "dram.piece_address",
@@ -87,7 +80,8 @@ void CheckAddresses(const Manifest& m, Violations* out) {
   for (const MTransfer& x : m.transfers) {
     if (x.dir == Dir::kLoad || x.dir == Dir::kStore)
       visit(x, x.tensor.piece, x.dram_address, x.bytes);
-    for (const PieceRef& p : x.pieces) visit(x, p.piece, p.dram_address, std::max<int64_t>(0, p.bytes));
+    for (const PieceRef& p : x.pieces)
+      visit(x, p.piece, p.dram_address, std::max<int64_t>(0, p.bytes));
   }
 }
 

@@ -75,22 +75,13 @@ std::map<Link, std::vector<size_t>> CheckRoutes(const Manifest& m, const Index& 
 // Per directed link, intervals sorted by start never overlap (half-open).
 void CheckLinkOverlap(const Manifest& m, const std::map<Link, std::vector<size_t>>& links,
                       Violations* out) {
-  for (const auto& [link, users] : links) {
-    std::vector<size_t> order = users;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return m.transfers[a].start < m.transfers[b].start;
+  for (const auto& [link, users] : links)
+    ForEachOverlap(m, users, [&](const MTransfer& a, const MTransfer& b) {
+      Add(out, "noc.overlap",
+          absl::StrCat("noc transfers ", a.id, " ", Str({a.start, a.end}), " and ", b.id, " ",
+                       Str({b.start, b.end}), " overlap on the link ", XyStr(link.first), " -> ",
+                       XyStr(link.second)));
     });
-    const MTransfer* busy = nullptr;  // the transfer ending last so far
-    for (size_t i : order) {
-      const MTransfer& x = m.transfers[i];
-      if (busy != nullptr && x.start < busy->end)
-        Add(out, "noc.overlap",
-            absl::StrCat("noc transfers ", busy->id, " ", Str({busy->start, busy->end}), " and ",
-                         x.id, " ", Str({x.start, x.end}), " overlap on the link ",
-                         XyStr(link.first), " -> ", XyStr(link.second)));
-      if (busy == nullptr || x.end > busy->end) busy = &x;
-    }
-  }
 }
 
 // A noc transfer cannot beat one link's bandwidth (all links are alike).

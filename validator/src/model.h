@@ -2,6 +2,7 @@
 // full type checks so the checks below never touch raw JSON.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -39,13 +40,13 @@ struct Energy {
 // A tensor piece as named by `holds`, `tensor` or a stream's `pieces`.
 struct PieceRef {
   Kind kind = Kind::kFeature;
-  int operand = 0;                      // index into kOperands
-  std::optional<std::string> layer;     // nullopt: the network input
+  int operand = 0;                   // index into kOperands
+  std::optional<std::string> layer;  // nullopt: the network input
   int64_t sample = 0;
   Span t, rows;
   int64_t piece = 0;
-  int64_t dram_address = -1;            // stream pieces only
-  int64_t bytes = -1;                   // stream pieces only
+  int64_t dram_address = -1;  // stream pieces only
+  int64_t bytes = -1;         // stream pieces only
   // Identity fields other than `piece`, for consistency checks.
   bool SameSlice(const PieceRef& o) const {
     return kind == o.kind && operand == o.operand && layer == o.layer && sample == o.sample &&
@@ -155,9 +156,9 @@ struct CoreInfo {
 
 // Lookups shared by the checks, built once.
 struct Index {
-  std::map<int64_t, size_t> alloc;        // allocation id -> position
-  std::map<std::string, size_t> tile;     // tile id -> position
-  std::map<int64_t, CoreInfo> cores;      // hardware core id -> its memory
+  std::map<int64_t, size_t> alloc;     // allocation id -> position
+  std::map<std::string, size_t> tile;  // tile id -> position
+  std::map<int64_t, CoreInfo> cores;   // hardware core id -> its memory
   // schema_version >= 2: tile cores are checked and messages name cores;
   // version 1 manifests validate exactly as before.
   bool multicore = false;
@@ -179,6 +180,21 @@ inline void Add(Violations* out, const char* check, std::string message) {
 inline std::string Str(const Span& s) { return absl::StrCat("[", s.begin, ",", s.end, ")"); }
 inline std::string XyStr(const Xy& p) { return absl::StrCat("(", p.first, ",", p.second, ")"); }
 std::string Describe(const PieceRef& p);  // "piece 12 (feature of L3 s0 t[0,1) rows[0,2))"
+
+// A resource carrying one transfer at a time (a link): sweeps `users`
+// (indices into m.transfers) by start and calls report(earlier, later) for
+// every transfer starting before the latest end so far (half-open).
+template <typename Report>
+void ForEachOverlap(const Manifest& m, std::vector<size_t> users, Report report) {
+  std::stable_sort(users.begin(), users.end(),
+                   [&](size_t a, size_t b) { return m.transfers[a].start < m.transfers[b].start; });
+  const MTransfer* busy = nullptr;  // the transfer ending last so far
+  for (size_t i : users) {
+    const MTransfer& x = m.transfers[i];
+    if (busy != nullptr && x.start < busy->end) report(*busy, x);
+    if (busy == nullptr || x.end > busy->end) busy = &x;
+  }
+}
 
 // The checks (one file each); each appends in a deterministic order.
 void CheckIdentities(const Manifest& m, Index* index, Violations* out);

@@ -111,6 +111,7 @@ struct AllocationSearch {
 plan::CoreAllocation GreedyAllocation(const hw::Hardware& hw,
                                       const std::vector<int64_t>& layer_cycles);
 plan::CoreAllocation ToAllocation(const Genome& genome, const hw::Hardware& hw);
+// `allocation` must name cores of `hw` (as the planner checks).
 Genome ToGenome(const plan::CoreAllocation& allocation, const hw::Hardware& hw);
 
 // Plans the single-core allocation, derives the greedy one from its layer

@@ -102,6 +102,11 @@ struct Hardware {
   std::vector<Core> cores;
   Offchip offchip;
   Noc noc;
+  // Index into `cores` of the core with this id, or -1.
+  int CoreIndex(int core_id) const;
+  // Mesh position of the core with this id, or nullptr (a loaded
+  // description places every core).
+  const NocPosition* PositionOf(int core_id) const;
   friend bool operator==(const Hardware&, const Hardware&) = default;
 };
 

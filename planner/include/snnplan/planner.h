@@ -88,7 +88,7 @@ struct PlanOptions {
   std::map<std::string, double> layer_density;           // --density-file overrides
   int64_t mapping_budget = 0;                            // --budget per tile search
   int threads = 1;                                       // -j: tile pricing threads
-  int core = 0;                                          // core id the plan runs on
+  int core = 0;  // --core: core id of every layer when Run gets no allocation
 };
 
 // DRAM traffic in bytes, split by operand (W, I, O, S) and direction.
