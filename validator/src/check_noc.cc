@@ -75,13 +75,15 @@ std::map<Link, std::vector<size_t>> CheckRoutes(const Manifest& m, const Index& 
 // Per directed link, intervals sorted by start never overlap (half-open).
 void CheckLinkOverlap(const Manifest& m, const std::map<Link, std::vector<size_t>>& links,
                       Violations* out) {
-  for (const auto& [link, users] : links)
-    ForEachOverlap(m, users, [&](const MTransfer& a, const MTransfer& b) {
+  for (const auto& entry : links) {
+    const Link& link = entry.first;  // clang-14 cannot capture structured bindings
+    ForEachOverlap(m, entry.second, [&](const MTransfer& a, const MTransfer& b) {
       Add(out, "noc.overlap",
           absl::StrCat("noc transfers ", a.id, " ", Str({a.start, a.end}), " and ", b.id, " ",
                        Str({b.start, b.end}), " overlap on the link ", XyStr(link.first), " -> ",
                        XyStr(link.second)));
     });
+  }
 }
 
 // A noc transfer cannot beat one link's bandwidth (all links are alike).
