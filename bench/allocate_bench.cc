@@ -25,7 +25,7 @@ void BM_AllocateSew7StLfQuad(benchmark::State& state) {
     benchmark::DoNotOptimize(r);
   }
   state.counters["allocations"] = static_cast<double>(evaluations);
-  state.counters["ms_per_allocation"] =
+  state.counters["wall_per_allocation"] =
       benchmark::Counter(static_cast<double>(evaluations) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

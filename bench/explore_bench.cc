@@ -34,7 +34,7 @@ void RunExplore(benchmark::State& state, snnplan::explore::Strategy strategy, in
     benchmark::DoNotOptimize(r);
   }
   state.counters["schedules"] = static_cast<double>(evaluated);
-  state.counters["ms_per_schedule"] =
+  state.counters["wall_per_schedule"] =
       benchmark::Counter(static_cast<double>(evaluated) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <map>
+
+#include "absl/container/btree_map.h"
 
 namespace snnplan::plan {
 
@@ -40,7 +41,7 @@ class LinkCalendar {
   int64_t end() const { return busy_.empty() ? 0 : busy_.rbegin()->second; }
 
  private:
-  std::map<int64_t, int64_t> busy_;  // start -> end; disjoint, never adjacent
+  absl::btree_map<int64_t, int64_t> busy_;  // start -> end; disjoint, never adjacent
 };
 
 }  // namespace snnplan::plan

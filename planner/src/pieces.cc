@@ -2,8 +2,8 @@
 // input slices, state slices, feature slices), where they live, and which
 // tiles read them. Readers on another core than a piece's get a copy there.
 #include <algorithm>
-#include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "plan_internal.h"
 
 namespace snnplan::plan {
@@ -48,9 +48,8 @@ class PieceBuilder {
                const std::vector<int>& layer_core)
       : w_(w), g_(g), hw_(hw), layer_core_(layer_core) {}
 
-  std::vector<Piece> Build(std::vector<std::vector<int>>* tile_inputs,
-                           std::vector<int>* tile_output, std::vector<int>* tile_state,
-                           std::vector<int>* layer_weights);
+  std::vector<Piece> Build(std::vector<PieceList>* tile_inputs, std::vector<int>* tile_output,
+                           std::vector<int>* tile_state, std::vector<int>* layer_weights);
 
  private:
   int64_t Bytes(int64_t bits, int core) const {
@@ -65,7 +64,7 @@ class PieceBuilder {
   void AddStatesAndFeatures(std::vector<int>* tile_output, std::vector<int>* tile_state);
   // `piece` as seen from `core`: itself, or its copy there (made once).
   int On(int piece, int core);
-  void AddUses(const std::vector<std::vector<int>>& tile_inputs, const std::vector<int>& tile_state,
+  void AddUses(const std::vector<PieceList>& tile_inputs, const std::vector<int>& tile_state,
                const std::vector<int>& layer_weights);
 
   const ir::Workload& w_;
@@ -73,7 +72,7 @@ class PieceBuilder {
   const hw::Hardware& hw_;
   const std::vector<int>& layer_core_;
   std::vector<Piece> pieces_;
-  std::map<std::pair<int, int>, int> copies_;  // (original, core) -> copy
+  absl::flat_hash_map<std::pair<int, int>, int> copies_;  // (original, core) -> copy
 };
 
 void PieceBuilder::AddWeights(std::vector<int>* layer_weights) {
@@ -140,7 +139,7 @@ int PieceBuilder::On(int piece, int core) {
   return it->second;
 }
 
-void PieceBuilder::AddUses(const std::vector<std::vector<int>>& tile_inputs,
+void PieceBuilder::AddUses(const std::vector<PieceList>& tile_inputs,
                            const std::vector<int>& tile_state,
                            const std::vector<int>& layer_weights) {
   for (size_t pos = 0; pos < g_.order.size(); ++pos) {
@@ -155,9 +154,14 @@ void PieceBuilder::AddUses(const std::vector<std::vector<int>>& tile_inputs,
   }
 }
 
-std::vector<Piece> PieceBuilder::Build(std::vector<std::vector<int>>* tile_inputs,
+std::vector<Piece> PieceBuilder::Build(std::vector<PieceList>* tile_inputs,
                                        std::vector<int>* tile_output, std::vector<int>* tile_state,
                                        std::vector<int>* layer_weights) {
+  // Weights, inputs, one output per tile and at most one state per tile.
+  pieces_.reserve(w_.layers.size() +
+                  g_.input.time_batches.size() * g_.input.bands.size() *
+                      std::max<int64_t>(1, w_.batch) +
+                  2 * g_.tiles.size());
   AddWeights(layer_weights);
   const int input_base = AddInputs();
   const InputTiling& in = g_.input;
@@ -167,7 +171,7 @@ std::vector<Piece> PieceBuilder::Build(std::vector<std::vector<int>>* tile_input
   for (size_t id = 0; id < g_.tiles.size(); ++id) {
     const Tile& t = g_.tiles[id];
     const int core = layer_core_[t.layer];
-    std::vector<int>& ins = (*tile_inputs)[id];
+    PieceList& ins = (*tile_inputs)[id];
     for (int p : t.data_preds) ins.push_back(On((*tile_output)[p], core));
     for (int k : t.net_inputs)
       ins.push_back(On(input_base + t.sample * inputs_per_sample + k, core));
@@ -180,9 +184,8 @@ std::vector<Piece> PieceBuilder::Build(std::vector<std::vector<int>>* tile_input
 
 std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::Hardware& hw,
                                const std::vector<int>& layer_core,
-                               std::vector<std::vector<int>>* tile_inputs,
-                               std::vector<int>* tile_output, std::vector<int>* tile_state,
-                               std::vector<int>* layer_weights) {
+                               std::vector<PieceList>* tile_inputs, std::vector<int>* tile_output,
+                               std::vector<int>* tile_state, std::vector<int>* layer_weights) {
   return PieceBuilder(w, g, hw, layer_core)
       .Build(tile_inputs, tile_output, tile_state, layer_weights);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "snnplan/planner.h"
 
 namespace snnplan::plan {
@@ -65,6 +66,10 @@ struct TileGraph {
 // Builds the fine-grained tile graph and its list-scheduled order.
 absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& s);
 
+// A short list of piece or position ids; inline because a plan holds one per
+// tile and per piece, thousands of them, and most have one to three entries.
+using PieceList = absl::InlinedVector<int, 3>;
+
 // What a piece of data is.
 enum class PieceKind { kWeights, kState, kFeature, kInput };
 
@@ -76,7 +81,7 @@ struct Piece {
   Range t, rows;
   int64_t bytes = 0;       // rounded to the memory granularity
   int producer_tile = -1;  // feature pieces
-  std::vector<int> uses;   // order positions of the tiles reading it
+  PieceList uses;          // order positions of the tiles reading it
   int core = 0;            // index into hardware.cores of the memory holding it
   // A copy for readers on another core: the original piece it is filled
   // from (over the NoC, or from the original's DRAM copy); -1 otherwise.
@@ -119,13 +124,13 @@ struct TransferRecord {
   // the pieces whose DRAM copies they touch.
   std::array<int64_t, 4> stream_read = {};
   std::array<int64_t, 4> stream_write = {};
-  std::vector<int> stream_pieces;
+  absl::InlinedVector<int, 4> stream_pieces;
   int core = 0;  // index into hardware.cores: the on-chip side (NoC: destination)
   // NoC transfers: source core and allocation, XY route (mesh positions from
   // source to destination) and energy (links + both global buffers).
   int from_core = -1;
   int src_allocation = -1;
-  std::vector<std::array<int64_t, 2>> route;
+  absl::InlinedVector<std::array<int64_t, 2>, 3> route;
   cost::EnergyBreakdown noc_energy;
 };
 
@@ -134,8 +139,9 @@ struct TileRecord {
   int64_t start = 0;
   int64_t end = 0;
   cost::EnergyBreakdown energy;
-  std::vector<int> reads;  // allocation ids
-  std::vector<int> writes;
+  // Allocation ids; inline storage because a plan holds thousands of these.
+  absl::InlinedVector<int, 6> reads;
+  absl::InlinedVector<int, 2> writes;
 };
 
 struct DramRegion {
@@ -151,10 +157,10 @@ struct Plan {
   PlanOptions options;
   TileGraph graph;
   std::vector<Piece> pieces;
-  std::vector<std::vector<int>> tile_inputs;  // per tile id: pieces it reads
-  std::vector<int> tile_output, tile_state;   // per tile id (-1: none)
-  std::vector<int> layer_core;                // per layer: index into hardware.cores
-  std::vector<int> layer_weights;             // per layer (-1: none)
+  std::vector<PieceList> tile_inputs;        // per tile id: pieces it reads
+  std::vector<int> tile_output, tile_state;  // per tile id (-1: none)
+  std::vector<int> layer_core;               // per layer: index into hardware.cores
+  std::vector<int> layer_weights;            // per layer (-1: none)
   std::vector<std::shared_ptr<const cost::TileCost>> shape_costs;
   std::vector<TileRecord> tiles;  // execution order
   std::vector<AllocationRecord> allocations;
@@ -173,9 +179,8 @@ cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptio
 // readers on other cores get copies.
 std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::Hardware& hw,
                                const std::vector<int>& layer_core,
-                               std::vector<std::vector<int>>* tile_inputs,
-                               std::vector<int>* tile_output, std::vector<int>* tile_state,
-                               std::vector<int>* layer_weights);
+                               std::vector<PieceList>* tile_inputs, std::vector<int>* tile_output,
+                               std::vector<int>* tile_state, std::vector<int>* layer_weights);
 
 // {total, compute, local, sram, dram} in pJ, as summaries and tiles print it.
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e);

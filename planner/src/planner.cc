@@ -206,8 +206,11 @@ int PieceBlock(const Plan& plan, int piece) {
   return 0;
 }
 
+// Bytes per Cause, turned into the summary's named map once at the end.
+using CauseBytes = std::array<int64_t, static_cast<int>(Cause::kStream) + 1>;
+
 // DRAM bytes and energy of a load or store; NoC energy and bytes.
-void AccountTransfer(const Plan& plan, const TransferRecord& t, Summary& s) {
+void AccountTransfer(const Plan& plan, const TransferRecord& t, Summary& s, CauseBytes& by_cause) {
   const int o = static_cast<int>(t.operand);
   if (t.direction == Direction::kNoc) {
     s.energy += t.noc_energy;
@@ -231,18 +234,18 @@ void AccountTransfer(const Plan& plan, const TransferRecord& t, Summary& s) {
   }
   s.energy += e;
   s.energy_by_operand[o] += e;
-  s.dram_bytes_by_cause[CauseName(t.cause)] += t.bytes;
+  by_cause[static_cast<int>(t.cause)] += t.bytes;
   s.dram_bytes_by_block[plan.piece_block[t.piece]] += t.bytes;
 }
 
-void AccountStream(const Plan& plan, const TransferRecord& t, Summary& s) {
+void AccountStream(const Plan& plan, const TransferRecord& t, Summary& s, CauseBytes& by_cause) {
   int64_t total = 0;
   for (int o = 0; o < 4; ++o) {
     s.dram.read[o] += t.stream_read[o];
     s.dram.write[o] += t.stream_write[o];
     total += t.stream_read[o] + t.stream_write[o];
   }
-  s.dram_bytes_by_cause[CauseName(t.cause)] += total;
+  by_cause[static_cast<int>(t.cause)] += total;
   const int layer = plan.graph.tiles[plan.tiles[t.tile].tile].layer;
   s.dram_bytes_by_block[plan.workload->layers[layer].block] += total;
   // its energy is in the tile's cost (DRAM level of the mapping)
@@ -285,13 +288,18 @@ void Account(Plan& plan) {
     ++use.tiles;
     use.busy_cycles += r.end - r.start;
   }
+  CauseBytes by_cause = {};
+  std::array<bool, by_cause.size()> seen = {};
   for (const TransferRecord& t : plan.transfers) {
     s.latency_cycles = std::max(s.latency_cycles, t.end);
+    seen[static_cast<int>(t.cause)] |= t.direction != Direction::kNoc;
     if (t.direction == Direction::kStream)
-      AccountStream(plan, t, s);
+      AccountStream(plan, t, s, by_cause);
     else
-      AccountTransfer(plan, t, s);
+      AccountTransfer(plan, t, s, by_cause);
   }
+  for (size_t c = 0; c < by_cause.size(); ++c)
+    if (seen[c]) s.dram_bytes_by_cause[CauseName(static_cast<Cause>(c))] = by_cause[c];
   int64_t busiest = 0;
   for (const Summary::CoreUse& use : s.cores) busiest = std::max(busiest, use.busy_cycles);
   s.stall_cycles = s.latency_cycles - busiest;

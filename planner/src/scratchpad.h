@@ -3,8 +3,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
+
+#include "absl/container/btree_map.h"
 
 namespace snnplan::plan {
 
@@ -25,9 +26,9 @@ class Scratchpad {
  private:
   void SplitAt(int64_t at);
   int64_t capacity_;
-  std::map<int64_t, int64_t> holes_;  // offset -> size
+  absl::btree_map<int64_t, int64_t> holes_;  // offset -> size
   // Segments start -> (end, free_at) covering [0, capacity).
-  std::map<int64_t, std::pair<int64_t, int64_t>> free_at_;
+  absl::btree_map<int64_t, std::pair<int64_t, int64_t>> free_at_;
 };
 
 }  // namespace snnplan::plan

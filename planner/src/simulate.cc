@@ -66,6 +66,14 @@ struct PieceState {
   int64_t region_offset = 0;
 };
 
+// A piece on chip with what eviction compares, kept together so the victim
+// scan reads one compact array.
+struct LivePiece {
+  int piece = 0;
+  int depth = 0;
+  int64_t bytes = 0;
+};
+
 // One core's global buffer and compute timeline.
 struct CoreState {
   explicit CoreState(const hw::Core& core)
@@ -74,7 +82,7 @@ struct CoreState {
   Scratchpad pad;
   // Pieces on chip, unordered (eviction ties break by piece id, so order
   // never matters); live_slot below gives each one's position.
-  std::vector<int> live;
+  std::vector<LivePiece> live;
   int64_t free_at = 0;
 };
 
@@ -114,7 +122,7 @@ class Simulator {
   int64_t LoadIfNeeded(int piece);
   int64_t Load(int piece, int from_piece);
   int64_t NocCopy(int copy);
-  std::vector<std::array<int64_t, 2>> Route(int from_core, int to_core) const;
+  absl::InlinedVector<std::array<int64_t, 2>, 3> Route(int from_core, int to_core) const;
   void Consume(int piece, int64_t end);
   absl::Status RunTile(size_t position);
   void Finish();
@@ -123,11 +131,12 @@ class Simulator {
   const ir::Workload& w_;
   std::vector<CoreState> cores_;
   std::vector<PieceState> st_;
-  std::vector<int64_t> pinned_at_;  // order position of the tile that needs it
-  std::vector<int> live_slot_;      // index in its core's live list (-1: off chip)
+  std::vector<int64_t> pinned_at_;   // order position of the tile that needs it
+  std::vector<int> live_slot_;       // index in its core's live list (-1: off chip)
+  std::vector<int> remaining_uses_;  // readers still to run, per piece
   // Per-tile scratch, reused to avoid allocations in the hot loop.
   std::vector<int> needed_, allocation_before_, read_;
-  const std::vector<std::vector<int>>& tile_inputs_ = plan_.tile_inputs;
+  const std::vector<PieceList>& tile_inputs_ = plan_.tile_inputs;
   const std::vector<int>& tile_output_ = plan_.tile_output;
   const std::vector<int>& tile_state_ = plan_.tile_state;
   const std::vector<int>& layer_weights_ = plan_.layer_weights;
@@ -155,7 +164,7 @@ int64_t Simulator::Store(int piece, Cause cause, int64_t not_before) {
                     : feature && w_.layers[p.layer].network_output && p.uses.empty()
                         ? kRegionOutput
                         : kRegionFeatures);
-  TransferRecord t;
+  TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kStore;
   t.piece = piece;
   t.operand = p.operand;
@@ -167,7 +176,6 @@ int64_t Simulator::Store(int piece, Cause cause, int64_t not_before) {
   t.end = t.start + cycles;
   t.cause = cause;
   dram_link_.Reserve(t.start, cycles);
-  plan_.transfers.push_back(t);
   s.in_dram = true;
   s.dirty = false;
   s.dram_ready_at = t.end;
@@ -186,7 +194,7 @@ void Simulator::Free(int piece, int64_t at) {
   // Swap-remove from the core's live list.
   const int slot = live_slot_[piece];
   core.live[slot] = core.live.back();
-  live_slot_[core.live[slot]] = slot;
+  live_slot_[core.live[slot].piece] = slot;
   core.live.pop_back();
   live_slot_[piece] = -1;
 }
@@ -199,31 +207,30 @@ void Simulator::Evict(int piece) {
 }
 
 int Simulator::PickVictim(const CoreState& core, size_t position) const {
-  int best = -1;
-  auto better = [&](int a, int b) {  // true if a should go before b
-    const Piece& pa = plan_.pieces[a];
-    const Piece& pb = plan_.pieces[b];
+  const LivePiece* best = nullptr;
+  auto better = [&](const LivePiece& a, const LivePiece& b) {  // a goes before b
     if (plan_.options.eviction == Eviction::kBelady) {
       auto next = [&](int id) {
         const Piece& p = plan_.pieces[id];
         auto it = std::lower_bound(p.uses.begin(), p.uses.end(), static_cast<int>(position));
         return it == p.uses.end() ? std::numeric_limits<int>::max() : *it;
       };
-      if (next(a) != next(b)) return next(a) > next(b);
-      return a < b;
+      const int na = next(a.piece), nb = next(b.piece);
+      if (na != nb) return na > nb;
+      return a.piece < b.piece;
     }
     // remaining uses / bytes, compared exactly: ra * bb < rb * ba
-    const __int128 ra = static_cast<__int128>(pa.uses.size() - st_[a].used) * pb.bytes;
-    const __int128 rb = static_cast<__int128>(pb.uses.size() - st_[b].used) * pa.bytes;
+    const __int128 ra = static_cast<__int128>(remaining_uses_[a.piece]) * b.bytes;
+    const __int128 rb = static_cast<__int128>(remaining_uses_[b.piece]) * a.bytes;
     if (ra != rb) return ra < rb;
-    if (Depth(a) != Depth(b)) return Depth(a) > Depth(b);
-    return a < b;
+    if (a.depth != b.depth) return a.depth > b.depth;
+    return a.piece < b.piece;
   };
-  for (int p : core.live) {
-    if (Pinned(p)) continue;
-    if (best < 0 || better(p, best)) best = p;
+  for (const LivePiece& p : core.live) {
+    if (Pinned(p.piece)) continue;
+    if (!best || better(p, *best)) best = &p;
   }
-  return best;
+  return best ? best->piece : -1;
 }
 
 // Finds room for `piece` on its core, evicting unpinned pieces there in
@@ -240,7 +247,7 @@ bool Simulator::Place(int piece) {
       st_[piece].on_chip = true;
       plan_.allocations.push_back(a);
       live_slot_[piece] = static_cast<int>(core.live.size());
-      core.live.push_back(piece);
+      core.live.push_back({piece, Depth(piece), bytes});
       return true;
     }
     int victim = PickVictim(core, position_);
@@ -256,7 +263,7 @@ int64_t Simulator::Load(int piece, int from_piece) {
   const Piece& p = plan_.pieces[piece];
   AllocationRecord& a = plan_.allocations[s.allocation];
   const int64_t bytes = plan_.pieces[from_piece].bytes;
-  TransferRecord t;
+  TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kLoad;
   t.piece = piece;
   t.operand = p.operand;
@@ -270,21 +277,20 @@ int64_t Simulator::Load(int piece, int from_piece) {
   t.cause = !s.seen ? (p.kind == PieceKind::kState ? Cause::kStateInit : Cause::kFirstUse)
                     : Cause::kReload;
   a.allocated_at = t.start;
-  plan_.transfers.push_back(t);
   s.ready_at = t.end;
   s.seen = true;
   return t.end;
 }
 
 // XY routing: along x to the destination column, then along y.
-std::vector<std::array<int64_t, 2>> Simulator::Route(int from_core, int to_core) const {
+absl::InlinedVector<std::array<int64_t, 2>, 3> Simulator::Route(int from_core, int to_core) const {
   auto position = [&](int core) {
     const hw::NocPosition* p = plan_.hardware.PositionOf(plan_.hardware.cores[core].id);
     return p ? std::array<int64_t, 2>{p->x, p->y} : std::array<int64_t, 2>{0, 0};
   };
   std::array<int64_t, 2> at = position(from_core);
   const std::array<int64_t, 2> to = position(to_core);
-  std::vector<std::array<int64_t, 2>> route = {at};
+  absl::InlinedVector<std::array<int64_t, 2>, 3> route = {at};
   for (int axis = 0; axis < 2; ++axis)
     while (at[axis] != to[axis]) {
       at[axis] += at[axis] < to[axis] ? 1 : -1;
@@ -301,7 +307,7 @@ int64_t Simulator::NocCopy(int copy) {
   PieceState& s = st_[src];
   PieceState& c = st_[copy];
   AllocationRecord& a = plan_.allocations[c.allocation];
-  TransferRecord t;
+  TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kNoc;
   t.piece = copy;
   t.operand = p.operand;
@@ -314,7 +320,7 @@ int64_t Simulator::NocCopy(int copy) {
   const hw::Noc& noc = plan_.hardware.noc;
   const int64_t bits = t.bytes * 8;
   const int64_t cycles = (bits + noc.link_bw_bits_per_cycle - 1) / noc.link_bw_bits_per_cycle;
-  std::vector<LinkCalendar*> links;
+  absl::InlinedVector<LinkCalendar*, 4> links;
   for (size_t i = 1; i < t.route.size(); ++i)
     links.push_back(
         &noc_links_[{t.route[i - 1][0], t.route[i - 1][1], t.route[i][0], t.route[i][1]}]);
@@ -340,8 +346,7 @@ int64_t Simulator::NocCopy(int copy) {
   t.cause = c.seen ? Cause::kReload : Cause::kFirstUse;
   a.allocated_at = t.start;
   s.last_read_end = std::max(s.last_read_end, t.end);
-  plan_.transfers.push_back(std::move(t));
-  c.ready_at = plan_.transfers.back().end;
+  c.ready_at = t.end;
   c.seen = true;
   return c.ready_at;
 }
@@ -393,6 +398,7 @@ absl::Status Simulator::PrepareTile(size_t position, int core, const std::vector
 void Simulator::Consume(int piece, int64_t end) {
   PieceState& s = st_[piece];
   ++s.used;
+  --remaining_uses_[piece];
   s.last_read_end = std::max(s.last_read_end, end);
   const Piece& p = plan_.pieces[piece];
   if (p.source >= 0) Consume(p.source, end);  // the original counts its copies' readers
@@ -412,7 +418,7 @@ absl::Status Simulator::RunTile(size_t position) {
   CoreState& cs = cores_[core];
   const cost::TileCost& c = *plan_.shape_costs[tile.shape];
   const int wp = layer_weights_[tile.layer], sp = tile_state_[id], op = tile_output_[id];
-  const std::vector<int>& ins = tile_inputs_[id];
+  const PieceList& ins = tile_inputs_[id];
   const bool stream_w = Streams(c, ir::Operand::kW), stream_i = Streams(c, ir::Operand::kI);
   const bool stream_o = Streams(c, ir::Operand::kO), stream_s = Streams(c, ir::Operand::kS);
 
@@ -454,7 +460,7 @@ absl::Status Simulator::RunTile(size_t position) {
   }
   const int64_t end = start + duration;
 
-  TileRecord rec;
+  TileRecord& rec = plan_.tiles.emplace_back();
   rec.tile = id;
   rec.start = start;
   rec.end = end;
@@ -478,7 +484,7 @@ absl::Status Simulator::RunTile(size_t position) {
     rec.writes.push_back(s.allocation);
   }
   if (streams) {
-    TransferRecord t;
+    TransferRecord& t = plan_.transfers.emplace_back();
     t.direction = Direction::kStream;
     t.piece = -1;
     t.core = core;
@@ -511,9 +517,7 @@ absl::Status Simulator::RunTile(size_t position) {
       st_[op].seen = true;
       st_[op].dram_ready_at = end;
     }
-    plan_.transfers.push_back(t);
   }
-  plan_.tiles.push_back(rec);
   cs.free_at = end;
 
   // Consume uses; free what nobody reads again.
@@ -535,7 +539,8 @@ void Simulator::Finish() {
   for (const CoreState& c : cores_) end = std::max(end, c.free_at);
   for (const auto& [link, calendar] : noc_links_) end = std::max(end, calendar.end());
   for (CoreState& c : cores_) {
-    std::vector<int> live = c.live;
+    std::vector<int> live;
+    for (const LivePiece& l : c.live) live.push_back(l.piece);
     std::sort(live.begin(), live.end());  // allocation records in piece order
     for (int p : live) Free(p, end);
   }
@@ -557,6 +562,9 @@ absl::Status Simulator::Run() {
   st_.assign(plan_.pieces.size(), {});
   pinned_at_.assign(plan_.pieces.size(), -1);
   live_slot_.assign(plan_.pieces.size(), -1);
+  remaining_uses_.resize(plan_.pieces.size());
+  for (size_t p = 0; p < plan_.pieces.size(); ++p)
+    remaining_uses_[p] = static_cast<int>(plan_.pieces[p].uses.size());
   plan_.tiles.reserve(plan_.graph.order.size());
   plan_.allocations.reserve(2 * plan_.graph.order.size());
   plan_.transfers.reserve(2 * plan_.graph.order.size());
