@@ -59,10 +59,15 @@ void PrintPoint(const char* label, const explore::Individual& ind, const ir::Wor
 }
 
 void PrintReport(const explore::AllocationSearch& r, const ir::Workload& w, const hw::Hardware& hw,
-                 double seconds) {
+                 const explore::GaOptions& ga, double seconds) {
+  const int64_t budget = ga.budget;
+  const int generations = ga.generations;
   std::cout << absl::StrFormat(
       "allocate: %d layers on %d cores; %d allocations evaluated in %.1f s\n", w.layers.size(),
       hw.cores.size(), r.ga.evaluations, seconds);
+  if (budget > 0 && r.ga.generations < generations)
+    std::cout << absl::StrFormat("budget of %d evaluations reached after generation %d of %d\n",
+                                 budget, r.ga.generations, generations);
   if (r.single_core_index >= 0)
     PrintPoint("single core", r.ga.evaluated[r.single_core_index], w, hw);
   if (r.greedy_index >= 0) PrintPoint("greedy", r.ga.evaluated[r.greedy_index], w, hw);
@@ -134,7 +139,7 @@ int RunAllocate(AllocateFlags& f) {
   if (!r.ok()) return ReportError(r.status());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PrintReport(*r, planner.workload(), planner.hardware(), seconds);
+  PrintReport(*r, planner.workload(), planner.hardware(), f.ga, seconds);
   if (absl::Status s = WriteOutputs(f, *r, planner, schedule); !s.ok()) return ReportError(s);
   return kExitOk;
 }
@@ -154,6 +159,10 @@ void RegisterAllocateCommand(CLI::App& app, Runner* run) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   cmd->add_option("--seed", f->ga.seed, "Random seed (same seed, same result)")
+      ->capture_default_str();
+  cmd->add_option("--budget", f->ga.budget,
+                  "Most allocations evaluated (0 = population x (generations + 1) at most)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV");
   cmd->add_option("--pareto", f->pareto_svg, "Write the Pareto front as an SVG plot");

@@ -71,14 +71,19 @@ absl::Status ValidateOptions(int genes, int values_per_gene, const GaOptions& o)
     return bad("mutation_rate must be in [0, 1] (got ", o.mutation_rate, "; 0 = 1 / genes)");
   if (!(o.crossover_rate >= 0 && o.crossover_rate <= 1))
     return bad("crossover_rate must be in [0, 1] (got ", o.crossover_rate, ")");
+  if (o.budget < 0) return bad("budget must be at least 0 (got ", o.budget, "; 0 = no cap)");
   return absl::OkStatus();
 }
 
 absl::Status ValidateSeeds(int genes, int values_per_gene, const std::vector<Genome>& seeds,
-                           int population) {
+                           int population, int64_t budget) {
   if (static_cast<int64_t>(seeds.size()) > population)
     return absl::InvalidArgumentError(absl::StrCat(seeds.size(), " seeds do not fit in population ",
                                                    population, " (seeds must be <= population)"));
+  if (budget > 0 && budget < static_cast<int64_t>(seeds.size()))
+    return absl::InvalidArgumentError(absl::StrCat("budget ", budget, " is smaller than the ",
+                                                   seeds.size(),
+                                                   " seeds, which are always evaluated"));
   for (size_t s = 0; s < seeds.size(); ++s) {
     if (static_cast<int64_t>(seeds[s].size()) != genes)
       return absl::InvalidArgumentError(
@@ -258,10 +263,13 @@ class Nsga2 {
   GaResult Run(const std::vector<Genome>& seeds, const GaProgress& progress) {
     Population population = Initial(seeds);
     if (progress) progress(0, options_.generations);
-    for (int g = 1; g <= options_.generations; ++g) {
+    for (int g = 1; g <= options_.generations && BudgetLeft(); ++g) {
       population = NextGeneration(population, g);
+      result_.generations = g;
       if (progress) progress(g, options_.generations);
     }
+    if (progress && result_.generations < options_.generations)
+      progress(options_.generations, options_.generations);  // ended by the budget
     result_.population = population.members;
     result_.pareto = ArchiveFront(result_.evaluated);
     result_.min_energy = MinEnergy(result_.evaluated, result_.pareto);
@@ -284,6 +292,13 @@ class Nsga2 {
     return it->second;
   }
 
+  // True while another distinct genome may be queued for evaluation.
+  bool BudgetLeft() const {
+    return options_.budget == 0 ||
+           static_cast<int64_t>(result_.evaluated.size()) < options_.budget;
+  }
+  bool Known(const Genome& genome) const { return index_.count(genome) > 0; }
+
   // Seeds first, then distinct random genomes up to the population size.
   Population Initial(const std::vector<Genome>& seeds) {
     std::vector<int> members;
@@ -297,7 +312,7 @@ class Nsga2 {
          members.size() < size && draws < int64_t{kDrawsPerSlot} * options_.population; ++draws) {
       Genome genome(genes_);
       for (int& v : genome) v = rng_.BelowInt(values_);
-      add(Intern(genome, 0, -1));
+      if (Known(genome) || BudgetLeft()) add(Intern(genome, 0, -1));
     }
     EvaluatePending();
     return Survive(result_.evaluated, members, size);
@@ -322,6 +337,7 @@ class Nsga2 {
     std::vector<int> candidates = parents.members;
     std::set<int> present(candidates.begin(), candidates.end());
     for (const Genome& genome : offspring) {
+      if (!Known(genome) && !BudgetLeft()) continue;  // over budget: dropped unevaluated
       const int i = Intern(genome, generation, -1);
       if (present.insert(i).second) candidates.push_back(i);
     }
@@ -403,7 +419,9 @@ absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vec
                                   const AllocationEvaluator& evaluate, const GaOptions& options,
                                   const GaProgress& progress) {
   if (absl::Status s = ValidateOptions(genes, values_per_gene, options); !s.ok()) return s;
-  if (absl::Status s = ValidateSeeds(genes, values_per_gene, seeds, options.population); !s.ok())
+  if (absl::Status s =
+          ValidateSeeds(genes, values_per_gene, seeds, options.population, options.budget);
+      !s.ok())
     return s;
   if (!evaluate) return absl::InvalidArgumentError("evaluate must be set");
   return Nsga2(genes, values_per_gene, evaluate, options).Run(seeds, progress);

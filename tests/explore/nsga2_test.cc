@@ -342,6 +342,59 @@ TEST(Nsga2, BudgetHoldsAndDuplicatesAreNotReevaluated) {
             1);
 }
 
+// --budget: exactly `budget` distinct genomes are evaluated when the
+// generations would evaluate more, the run stops after the generation that
+// reached it, the seeds are among them, and the cut does not depend on threads.
+TEST(Nsga2, ExplicitBudgetCapsEvaluationsExactlyWhateverTheThreads) {
+  GaOptions o = Generous();
+  o.population = 8;
+  o.generations = 20;
+  o.budget = 21;  // not a multiple of the population: the cut falls inside a generation
+  const std::vector<Genome> seeds = {Genome(kGenes, 1), Genome(kGenes, 2)};
+  auto r1 = RunNsga2(kGenes, kValues, seeds, Constrained, o);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_EQ(r1->evaluations, 21);
+  EXPECT_EQ(r1->evaluated.size(), 21u);
+  EXPECT_LT(r1->generations, o.generations);
+  EXPECT_GE(r1->generations, 1);
+  EXPECT_TRUE(r1->evaluated[0].seeded && r1->evaluated[1].seeded);
+  // Nothing evaluated in a generation after the one that reached the budget.
+  for (const Individual& i : r1->evaluated) EXPECT_LE(i.generation, r1->generations);
+  o.threads = 2;
+  auto r2 = RunNsga2(kGenes, kValues, seeds, Constrained, o);
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(Fingerprint(*r1), Fingerprint(*r2));
+}
+
+// A budget the generations never reach changes nothing.
+TEST(Nsga2, UnreachedBudgetGivesTheUncappedRun) {
+  GaOptions o = Generous();
+  o.generations = 3;
+  auto uncapped = RunNsga2(kGenes, kValues, {}, Balance, o);
+  ASSERT_TRUE(uncapped.ok()) << uncapped.status();
+  EXPECT_EQ(uncapped->generations, 3);
+  o.budget = uncapped->evaluations + 1;
+  auto capped = RunNsga2(kGenes, kValues, {}, Balance, o);
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  EXPECT_EQ(Fingerprint(*uncapped), Fingerprint(*capped));
+  EXPECT_EQ(capped->generations, 3);
+}
+
+TEST(Nsga2, BudgetBelowTheSeedsOrNegativeIsRejected) {
+  GaOptions o;
+  o.budget = 1;
+  auto r = RunNsga2(kGenes, kValues, {Genome(kGenes, 0), Genome(kGenes, 1)}, Balance, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("budget 1 is smaller than the 2 seeds"), std::string::npos)
+      << r.status();
+  o.budget = -1;
+  r = RunNsga2(kGenes, kValues, {}, Balance, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("budget must be at least 0"), std::string::npos)
+      << r.status();
+}
+
 TEST(Nsga2, TinySpaceIsEvaluatedOnceWhateverTheGenerations) {
   int64_t calls = 0;
   auto counting = [&](const Genome& g) {

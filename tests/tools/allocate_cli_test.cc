@@ -64,6 +64,20 @@ TEST_F(AllocateCli, SameSeedSameResultOnOneOrTwoThreads) {
   EXPECT_EQ(without_time(r1.out), without_time(r2.out));
 }
 
+// --budget caps the plans evaluated: the CSV has exactly that many rows and
+// the report says where the search stopped.
+TEST_F(AllocateCli, BudgetCapsTheAllocationsEvaluated) {
+  const std::string csv = (dir_ / "budget.csv").string();
+  CliResult r = Allocate("2", {"--csv", csv, "--budget", "11"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadCsv(ReadAll(csv)).size(), 11u);
+  EXPECT_THAT(r.out, HasSubstr("11 allocations evaluated"));
+  EXPECT_THAT(r.out, HasSubstr("budget of 11 evaluations reached after generation 1 of 4"));
+  CliResult bad = Allocate("1", {"--budget", "1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("budget 1 is smaller than the 2 seeds"));
+}
+
 // The single-core plan and the greedy split are seeded, and the front is an
 // archive of everything evaluated, so each seed is on or under the front.
 TEST_F(AllocateCli, FrontWeaklyDominatesBothSeeds) {

@@ -33,6 +33,11 @@ struct GaOptions {
   int threads = 1;              // -j: evaluation threads; results do not depend on it
   double mutation_rate = 0;     // per-gene mutation probability; 0 = 1 / number of genes
   double crossover_rate = 0.9;  // probability that two parents are crossed (uniform crossover)
+  // --budget: most evaluations (distinct genomes); 0 = no cap. The seeds are
+  // always evaluated (so it must be 0 or at least their number); the run ends
+  // after the generation that reaches it, whose extra offspring are dropped
+  // unevaluated in draw order, so the cut does not depend on threads.
+  int64_t budget = 0;
 };
 
 struct Individual {
@@ -53,6 +58,8 @@ struct GaResult {
   int min_energy = -1;      // index into `evaluated` of the front's minimum-energy point
                             // (ties: lower latency, then lower index); -1 when the front is empty
   int64_t evaluations = 0;  // evaluator calls (distinct genomes; duplicates are cached)
+  int generations = 0;      // generations run after the initial population (fewer than
+                            // options.generations when the budget ran out)
   // Indices into `evaluated`: the last generation's survivors in survival
   // order (rank, then crowding). Elitism keeps each objective's best value
   // found so far in it (population >= 4), but a point in the middle of an
@@ -73,8 +80,9 @@ using GaProgress = std::function<void(int generation, int generations)>;
 // first (e.g. the single-core plan and a greedy allocation); the rest of the
 // initial population is random. Returns InvalidArgument, naming the field, on
 // bad options or seeds: genes or values_per_gene < 1, population < 2,
-// generations < 0, threads < 1, rates outside [0, 1], a seed of the wrong
-// length or with a value out of range, or more seeds than population.
+// generations < 0, threads < 1, rates outside [0, 1], budget < 0, a seed of
+// the wrong length or with a value out of range, more seeds than population,
+// or a budget smaller than the number of seeds.
 absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vector<Genome>& seeds,
                                   const AllocationEvaluator& evaluate, const GaOptions& options,
                                   const GaProgress& progress = nullptr);
