@@ -45,15 +45,14 @@ absl::StatusOr<TileSpec> ParseTileSpec(const std::string& text) {
   if (text.empty()) return spec;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     std::vector<std::string> kv = absl::StrSplit(part, '=');
-    std::optional<ir::Dim> d =
-        kv.size() == 2 ? ir::ParseDim(kv[0]) : std::nullopt;
+    std::optional<ir::Dim> d = kv.size() == 2 ? ir::ParseDim(kv[0]) : std::nullopt;
     int64_t v = 0;
     if (!d || !absl::SimpleAtoi(kv[1], &v) || v < 1)
       return absl::InvalidArgumentError(
           absl::StrCat("--tile ", text, ": expected DIM=N,... (e.g. T=4,OY=8)"));
     if (*d == ir::Dim::kC || *d == ir::Dim::kFY || *d == ir::Dim::kFX)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tile ", text, ": the reduction dims C, FY, FX cannot be tiled"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tile ", text, ": the reduction dims C, FY, FX cannot be tiled"));
     spec[*d] = v;
   }
   return spec;
@@ -69,8 +68,7 @@ absl::StatusOr<std::map<std::string, double>> LoadDensities(const std::string& p
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": expected a JSON object, layer name -> density"));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_number() || it.value().get<double>() < 0 ||
-        it.value().get<double>() > 1)
+    if (!it.value().is_number() || it.value().get<double>() < 0 || it.value().get<double>() > 1)
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", it.key(), ": density must be in [0, 1]"));
     out[it.key()] = it.value().get<double>();
@@ -80,29 +78,36 @@ absl::StatusOr<std::map<std::string, double>> LoadDensities(const std::string& p
 
 absl::StatusOr<cost::CostOptions> ParseOptions(const CostFlags& f) {
   cost::CostOptions o;
-  if (f.objective == "energy") o.objective = cost::Objective::kEnergy;
-  else if (f.objective == "latency") o.objective = cost::Objective::kLatency;
-  else if (f.objective == "edp") o.objective = cost::Objective::kEdp;
-  else return absl::InvalidArgumentError("--objective: energy, latency or edp");
-  if (f.state_io == "zero") o.state_io = cost::StateIo::kZero;
-  else if (f.state_io == "dram") o.state_io = cost::StateIo::kDram;
-  else return absl::InvalidArgumentError("--state-io: zero or dram");
+  if (f.objective == "energy")
+    o.objective = cost::Objective::kEnergy;
+  else if (f.objective == "latency")
+    o.objective = cost::Objective::kLatency;
+  else if (f.objective == "edp")
+    o.objective = cost::Objective::kEdp;
+  else
+    return absl::InvalidArgumentError("--objective: energy, latency or edp");
+  if (f.state_io == "zero")
+    o.state_io = cost::StateIo::kZero;
+  else if (f.state_io == "dram")
+    o.state_io = cost::StateIo::kDram;
+  else
+    return absl::InvalidArgumentError("--state-io: zero or dram");
   o.mapping_budget = f.budget;
   return o;
 }
 
 // Rows (or columns) of the input that output rows [o0, o0 + n) read; the
 // padding outside the input is free.
-int64_t InputExtent(int64_t o0, int64_t n, int64_t stride, int64_t pad,
-                    int64_t k, int64_t dilation, int64_t in) {
+int64_t InputExtent(int64_t o0, int64_t n, int64_t stride, int64_t pad, int64_t k, int64_t dilation,
+                    int64_t in) {
   int64_t first = std::max<int64_t>(0, o0 * stride - pad);
   int64_t last = std::min(in - 1, (o0 + n - 1) * stride - pad + (k - 1) * dilation);
   return std::max<int64_t>(1, last - first + 1);
 }
 
 // All tiles of `layer` on the grid of `spec` (remainders at the ends).
-std::vector<cost::TileShape> LayerTiles(const ir::Layer& layer,
-                                        const TileSpec& spec, double density) {
+std::vector<cost::TileShape> LayerTiles(const ir::Layer& layer, const TileSpec& spec,
+                                        double density) {
   std::vector<cost::TileShape> tiles = {cost::WholeLayerTile(layer)};
   tiles[0].density = density;
   for (const auto& [dim, size] : spec) {
@@ -118,11 +123,11 @@ std::vector<cost::TileShape> LayerTiles(const ir::Layer& layer,
           s.starts_at_first_timestep = o0 == 0;
           s.ends_at_last_timestep = o0 + n == full;
         } else if (dim == ir::Dim::kOY) {
-          s.in_y = InputExtent(o0, n, w.stride_y, w.pad_top, layer.dims.FY,
-                               w.dilation_y, layer.in_y);
+          s.in_y =
+              InputExtent(o0, n, w.stride_y, w.pad_top, layer.dims.FY, w.dilation_y, layer.in_y);
         } else if (dim == ir::Dim::kOX) {
-          s.in_x = InputExtent(o0, n, w.stride_x, w.pad_left, layer.dims.FX,
-                               w.dilation_x, layer.in_x);
+          s.in_x =
+              InputExtent(o0, n, w.stride_x, w.pad_left, layer.dims.FX, w.dilation_x, layer.in_x);
         }
         next.push_back(s);
       }
@@ -149,8 +154,7 @@ double DramBytes(const cost::TileCost& c) {
   return bits / 8;
 }
 
-absl::StatusOr<LayerResult> PriceLayer(cost::CostModel& model,
-                                       const ir::Layer& layer,
+absl::StatusOr<LayerResult> PriceLayer(cost::CostModel& model, const ir::Layer& layer,
                                        const TileSpec& spec, double density) {
   LayerResult r;
   r.name = layer.name;
@@ -172,8 +176,11 @@ absl::StatusOr<LayerResult> PriceLayer(cost::CostModel& model,
 }
 
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
-  return {{"total", e.total_pj()}, {"compute", e.compute_pj}, {"local", e.local_pj},
-          {"sram", e.sram_pj}, {"dram", e.dram_pj}};
+  return {{"total", e.total_pj()},
+          {"compute", e.compute_pj},
+          {"local", e.local_pj},
+          {"sram", e.sram_pj},
+          {"dram", e.dram_pj}};
 }
 
 nlohmann::json ReportJson(const CostFlags& f, const cost::CostModel& model,
@@ -201,15 +208,16 @@ nlohmann::json ReportJson(const CostFlags& f, const cost::CostModel& model,
           {"global_buffer_bits", model.core().global_buffer().size_bits},
           {"objective", f.objective},
           {"state_io", f.state_io},
-          {"density", f.density_file.empty() ? nlohmann::json(f.density)
-                                             : nlohmann::json(f.density_file)},
+          {"density",
+           f.density_file.empty() ? nlohmann::json(f.density) : nlohmann::json(f.density_file)},
           {"tile", f.tile},
           {"budget", f.budget},
           {"unique_tiles", model.cache_misses()},
           {"layers", layers},
-          {"total", {{"energy_pj", EnergyJson(total)},
-                     {"dram_bytes", dram_bytes},
-                     {"latency_cycles", latency}}}};
+          {"total",
+           {{"energy_pj", EnergyJson(total)},
+            {"dram_bytes", dram_bytes},
+            {"latency_cycles", latency}}}};
 }
 
 void PrintText(const cost::CostModel& model, const std::vector<LayerResult>& results,
@@ -218,14 +226,14 @@ void PrintText(const cost::CostModel& model, const std::vector<LayerResult>& res
   double dram_bytes = 0;
   int64_t latency = 0;
   for (const LayerResult& r : results) {
-    std::cout << absl::StrFormat("layer %s (%s, density %g): %d tile(s); first tile:\n",
-                                 r.name, r.op, r.density, r.tiles);
+    std::cout << absl::StrFormat("layer %s (%s, density %g): %d tile(s); first tile:\n", r.name,
+                                 r.op, r.density, r.tiles);
     std::cout << cost::Describe(*r.first, model.core());
     std::cout << absl::StrFormat(
         "  layer total: %.3f pJ (compute %.3f, local %.3f, sram %.3f, dram %.3f), "
         "DRAM %.0f bytes, %d cycles\n\n",
-        r.energy.total_pj(), r.energy.compute_pj, r.energy.local_pj,
-        r.energy.sram_pj, r.energy.dram_pj, r.dram_bytes, r.latency_cycles);
+        r.energy.total_pj(), r.energy.compute_pj, r.energy.local_pj, r.energy.sram_pj,
+        r.energy.dram_pj, r.dram_bytes, r.latency_cycles);
     total += r.energy;
     dram_bytes += r.dram_bytes;
     latency += r.latency_cycles;
@@ -233,8 +241,8 @@ void PrintText(const cost::CostModel& model, const std::vector<LayerResult>& res
   std::cout << absl::StrFormat(
       "total: %.3f pJ (compute %.3f, local %.3f, sram %.3f, dram %.3f), DRAM %.0f "
       "bytes, %d cycles\n",
-      total.total_pj(), total.compute_pj, total.local_pj, total.sram_pj,
-      total.dram_pj, dram_bytes, latency);
+      total.total_pj(), total.compute_pj, total.local_pj, total.sram_pj, total.dram_pj, dram_bytes,
+      latency);
   std::cout << absl::StrFormat("search: %d unique tiles priced, %d cache hits, %.3f s\n",
                                model.cache_misses(), model.cache_hits(), seconds);
 }
@@ -244,8 +252,7 @@ absl::StatusOr<hw::Hardware> LoadHardware(const CostFlags& f) {
   if (!h.ok() || f.sram.empty()) return h;
   absl::StatusOr<int64_t> bytes = hw::ParseSizeBytes(f.sram);
   if (!bytes.ok())
-    return absl::InvalidArgumentError(
-        absl::StrCat("--sram ", bytes.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--sram ", bytes.status().message()));
   if (absl::Status s = hw::ResizeGlobalBuffer(*h, *bytes); !s.ok()) return s;
   return h;
 }
@@ -268,17 +275,15 @@ int RunCost(CostFlags& f) {
   for (const ir::Layer& layer : workload->layers) {
     if (!f.layer.empty() && layer.name != f.layer) continue;
     double density = f.density;
-    if (auto it = densities->find(layer.name); it != densities->end())
-      density = it->second;
+    if (auto it = densities->find(layer.name); it != densities->end()) density = it->second;
     auto r = PriceLayer(model, layer, *spec, density);
     if (!r.ok()) return ReportError(r.status());
     results.push_back(*std::move(r));
   }
   if (!f.layer.empty() && results.empty())
-    return ReportError(absl::NotFoundError(
-        absl::StrCat("--layer ", f.layer, ": no such layer in ", f.model)));
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start).count();
+    return ReportError(
+        absl::NotFoundError(absl::StrCat("--layer ", f.layer, ": no such layer in ", f.model)));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (f.json.empty() || f.json != "-") PrintText(model, results, seconds);
   if (f.json.empty()) return kExitOk;
   std::string doc = ReportJson(f, model, results).dump(2) + "\n";
@@ -308,13 +313,11 @@ void RegisterCostCommand(CLI::App& app, Runner* run) {
                   "zero: states start at 0 and are discarded (default); dram: read "
                   "before the first and written after the last timestep (STEMS)")
       ->check(CLI::IsMember({"zero", "dram"}));
-  cmd->add_option("--density", f->density,
-                  "Spike activity density for SOP layers (default 1.0)")
+  cmd->add_option("--density", f->density, "Spike activity density for SOP layers (default 1.0)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--density-file", f->density_file,
                   "JSON object: layer name -> density (others use --density)");
-  cmd->add_option("--mapping-budget", f->budget,
-                  "Most mappings evaluated per tile (0 = no limit)")
+  cmd->add_option("--mapping-budget", f->budget, "Most mappings evaluated per tile (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", f->json, "Write the JSON report to this file ('-' = stdout)");
   AddImportOptions(cmd, &f->import);

@@ -21,8 +21,7 @@ int RunImport(ImportCmdFlags& flags) {
   if (!flags.json_out.empty()) {
     // Written atomically: a failure never leaves a partial file behind.
     std::string text = importer::ToJson(*w).dump(2) + "\n";
-    if (absl::Status s = WriteFileAtomically(flags.json_out, text); !s.ok())
-      return ReportError(s);
+    if (absl::Status s = WriteFileAtomically(flags.json_out, text); !s.ok()) return ReportError(s);
   }
   std::cout << importer::DescribeTable(*w);
   return kExitOk;

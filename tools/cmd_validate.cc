@@ -36,7 +36,8 @@ absl::StatusOr<std::optional<hw::Hardware>> GivenHardware(const ValidateFlags& f
   absl::StatusOr<hw::Hardware> h = hw::FromJson(doc["hardware"], "manifest hardware");
   if (!h.ok()) return h.status();
   absl::StatusOr<int64_t> bytes = hw::ParseSizeBytes(f.sram);
-  if (!bytes.ok()) return absl::InvalidArgumentError(absl::StrCat("--sram ", bytes.status().message()));
+  if (!bytes.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--sram ", bytes.status().message()));
   if (absl::Status s = hw::ResizeGlobalBuffer(*h, *bytes); !s.ok()) return s;
   return std::optional<hw::Hardware>(*std::move(h));
 }
@@ -82,8 +83,9 @@ void RegisterValidateCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--hw", f->hardware,
                   "Hardware preset or JSON file the manifest must target (default: the "
                   "manifest's embedded hardware)");
-  cmd->add_option("--sram", f->sram, "Global buffer size, e.g. 128KiB (resizes --hw, or the "
-                                     "embedded hardware)");
+  cmd->add_option("--sram", f->sram,
+                  "Global buffer size, e.g. 128KiB (resizes --hw, or the "
+                  "embedded hardware)");
   AddImportOptions(cmd, &f->import);
   cmd->callback([run, f] { *run = [f] { return RunValidate(*f); }; });
 }

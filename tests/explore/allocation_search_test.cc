@@ -18,8 +18,7 @@ TEST(GreedyAllocation, BalancedRunsFollowTheMeshSnake) {
   EXPECT_EQ(GreedyAllocation(quad, {10, 10, 20, 5, 5, 10}).layer_core,
             (std::vector<int>{0, 0, 1, 3, 3, 3}));
   // A dominant layer bounds the split: the rest share one core.
-  EXPECT_EQ(GreedyAllocation(quad, {30, 10, 10, 10}).layer_core,
-            (std::vector<int>{0, 1, 1, 1}));
+  EXPECT_EQ(GreedyAllocation(quad, {30, 10, 10, 10}).layer_core, (std::vector<int>{0, 1, 1, 1}));
   // One core: everything on it.
   EXPECT_EQ(GreedyAllocation(MetaPrototypeMesh(1, 1, 1024), {5, 7}).layer_core,
             (std::vector<int>{0, 0}));

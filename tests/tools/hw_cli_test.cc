@@ -55,9 +55,9 @@ TEST_F(HwCli, UsageErrorsExitTwo) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_TRUE(unknown.out.empty()) << unknown.out;
   EXPECT_FALSE(unknown.err.empty());
-  EXPECT_EQ(Run({}).exit_code, 2);                         // no subcommand
-  EXPECT_EQ(Run({"hw"}).exit_code, 2);                     // no hw subcommand
-  EXPECT_EQ(Run({"hw", "show"}).exit_code, 2);             // no hardware given
+  EXPECT_EQ(Run({}).exit_code, 2);              // no subcommand
+  EXPECT_EQ(Run({"hw"}).exit_code, 2);          // no hw subcommand
+  EXPECT_EQ(Run({"hw", "show"}).exit_code, 2);  // no hardware given
   EXPECT_EQ(Run({"hw", "show", "meta-prototype", "--bogus"}).exit_code, 2);
 }
 
@@ -89,8 +89,8 @@ TEST_F(HwCli, Sram128KiBJsonHasTable1Figures) {
   EXPECT_EQ(gb["w_bw"].get<int64_t>(), 128);
   EXPECT_EQ(gb["r_cost"].get<double>(), 130.0);
   EXPECT_EQ(gb["w_cost"].get<double>(), 170.0);
-  EXPECT_EQ(core["dataflows"], nlohmann::json::parse(
-                                   R"({"D1": ["K", 32], "D2": ["C", 2], "D3": ["OX", 16]})"));
+  EXPECT_EQ(core["dataflows"],
+            nlohmann::json::parse(R"({"D1": ["K", 32], "D2": ["C", 2], "D3": ["OX", 16]})"));
 }
 
 TEST_F(HwCli, SramBandwidthScalesAndCaps) {

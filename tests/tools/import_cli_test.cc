@@ -73,15 +73,14 @@ TEST_F(ImportCli, BadFilesExitTwoWithoutOutput) {
     const char* file;
     const char* needle;
   };
-  for (const Case& c : std::vector<Case>{
-           {"empty.onnx", "empty file"},
-           {"truncated.onnx", "parse error"},
-           {"random_bytes.onnx", "parse error"},
-           {"unknown_op_lstm.onnx", "unsupported op LSTM"},
-           {"unknown_op_pythonop.onnx", "PythonOp"},
-           {"custom_domain_heaviside.onnx", "snn::Heaviside"},
-           {"dynamic_batch_snntorch_step.onnx", "'batch'"},
-           {"dynamic_batch_time_sj_loop.onnx", "'T'"}}) {
+  for (const Case& c : std::vector<Case>{{"empty.onnx", "empty file"},
+                                         {"truncated.onnx", "parse error"},
+                                         {"random_bytes.onnx", "parse error"},
+                                         {"unknown_op_lstm.onnx", "unsupported op LSTM"},
+                                         {"unknown_op_pythonop.onnx", "PythonOp"},
+                                         {"custom_domain_heaviside.onnx", "snn::Heaviside"},
+                                         {"dynamic_batch_snntorch_step.onnx", "'batch'"},
+                                         {"dynamic_batch_time_sj_loop.onnx", "'T'"}}) {
     SCOPED_TRACE(c.file);
     fs::path json = dir_ / "ir.json";
     Result r = Run({"import", kModels + "bad/" + c.file, "--json", json.string()});

@@ -19,8 +19,8 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-const std::string kModel = std::string(SNNPLAN_SOURCE_DIR) +
-                           "/models/snntorch_nmnist_unrolled_T4_op13.onnx";
+const std::string kModel =
+    std::string(SNNPLAN_SOURCE_DIR) + "/models/snntorch_nmnist_unrolled_T4_op13.onnx";
 
 using snnplan::testing::ReadAll;
 using Result = snnplan::testing::CliResult;
