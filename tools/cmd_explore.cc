@@ -106,7 +106,8 @@ void PrintBest(const explore::ExploreResult& r, const std::string& size, bool se
 }
 
 absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreResult& r,
-                                 plan::Planner& planner, const std::string& size, bool several) {
+                                 plan::Planner& planner, const plan::CoreAllocation& allocation,
+                                 const std::string& size, bool several) {
   if (!f.heatmap.empty() && f.strategy == "grid") {
     absl::Status s = WriteFileAtomically(
         PerSize(f.heatmap, size, several),
@@ -120,7 +121,7 @@ absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreRe
     if (!s.ok()) return s;
   }
   if (!f.best_manifest.empty() && r.best >= 0) {
-    auto p = planner.Run(r.evaluations[r.best].schedule);
+    auto p = planner.Run(r.evaluations[r.best].schedule, allocation);
     if (!p.ok()) return p.status();
     AtomicFileWriter out(PerSize(f.best_manifest, size, several));
     if (absl::Status s = out.status(); !s.ok()) return s;
@@ -147,15 +148,23 @@ int RunExplore(ExploreFlags& f) {
   for (const std::string& size : sizes) {
     absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, size);
     if (!hw.ok()) return ReportError(hw.status());
-    const int64_t sram_bytes = hw->cores.front().global_buffer().size_bits / 8;
+    absl::StatusOr<plan::CoreAllocation> allocation = LoadAllocation(f.plan, *w, *hw);
+    if (!allocation.ok()) return ReportError(allocation.status());
+    // The buffer of the --core the plans use (an unknown core fails in Explore).
+    const int core = std::max(0, hw->CoreIndex(options->core));
+    const int64_t sram_bytes = hw->cores[core].global_buffer().size_bits / 8;
     const std::string label = size.empty() ? absl::StrCat(sram_bytes, "B") : size;
     plan::Planner planner(*w, *hw, *options);
-    auto r = explore::Explore(planner, MakeExploreOptions(f), MakeProgress());
+    explore::ExploreOptions eo = MakeExploreOptions(f);
+    eo.allocation = *std::move(allocation);
+    auto r = explore::Explore(planner, eo, MakeProgress());
     if (!r.ok()) return ReportError(r.status());
     for (const explore::Evaluation& e : r->evaluations)
       csv += explore::CsvRow(e, sram_bytes, options->density, options->state_io);
     PrintBest(*r, label, f.strategy == "search");
-    if (absl::Status s = WriteExploreOutputs(f, *r, planner, label, sizes.size() > 1); !s.ok())
+    if (absl::Status s =
+            WriteExploreOutputs(f, *r, planner, eo.allocation, label, sizes.size() > 1);
+        !s.ok())
       return ReportError(s);
   }
   if (!f.csv.empty())
@@ -193,6 +202,10 @@ int RunAblate(AblateFlags& f) {
     if (!w.ok()) return ReportError(w.status());
     int64_t state_bits = 0;
     for (const ir::Layer& l : w->layers) state_bits += l.NeuronStates() * l.precision.state_bits;
+    // By layer name, so the same file fits every variant.
+    absl::StatusOr<plan::CoreAllocation> allocation = LoadAllocation(f.plan, *w, *hw);
+    if (!allocation.ok()) return ReportError(allocation.status());
+    eo.allocation = *std::move(allocation);
     plan::Planner planner(*w, *hw, *options);
     auto r = explore::Explore(planner, eo, MakeProgress());
     if (!r.ok()) return ReportError(r.status());
@@ -221,6 +234,7 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   auto f = std::make_shared<ExploreFlags>();
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/false, /*mapping_objective=*/false);
+  AddAllocationOption(cmd, &f->plan);
   cmd->get_option("--sram")->description("Global buffer size(s), comma-separated (128KiB,256KiB)");
   cmd->add_option("--strategy", f->strategy,
                   "grid: the paper's (N+1)^2 grid; exhaustive: {st,tb}x{lbl,lf} per block (4^N); "
@@ -249,6 +263,7 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   auto af = std::make_shared<AblateFlags>();
   ab->add_option("model", af->model, "ONNX model file")->required();
   AddPlanOptions(ab, &af->plan, /*schedule=*/false, /*mapping_objective=*/true);
+  AddAllocationOption(ab, &af->plan);
   ab->add_option("--csv", af->csv, "One row per variant");
   ab->callback([run, af] { *run = [af] { return RunAblate(*af); }; });
 }

@@ -76,8 +76,7 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
   auto f = std::make_shared<PlanCommandFlags>();
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
-  cmd->add_option("--allocation", f->plan.allocation,
-                  "JSON layer name -> core id (multi-core hardware; default: all on --core)");
+  AddAllocationOption(cmd, &f->plan);
   cmd->add_option("-o,--output", f->output, "Write the manifest JSON here");
   cmd->add_option("--summary-json", f->summary_json, "Write the summary object here");
   cmd->add_flag("--summary-only", f->summary_only,

@@ -26,6 +26,11 @@ absl::StatusOr<PlanInputs> LoadPlanInputs(const std::string& model, PlanFlags& f
   return PlanInputs{*std::move(w), *std::move(hw), *std::move(schedule), *options};
 }
 
+void AddAllocationOption(CLI::App* cmd, PlanFlags* f) {
+  cmd->add_option("--allocation", f->allocation,
+                  "JSON layer name -> core id (multi-core hardware; default: all on --core)");
+}
+
 absl::StatusOr<plan::CoreAllocation> LoadAllocation(const PlanFlags& f, const ir::Workload& w,
                                                     const hw::Hardware& hw) {
   if (f.allocation.empty()) return plan::CoreAllocation{};

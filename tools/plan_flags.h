@@ -22,7 +22,7 @@ struct PlanFlags {
   int64_t budget = 0;
   int threads = 1;
   int core = 0;            // --core: the core every layer runs on without --allocation
-  std::string allocation;  // --allocation: JSON layer name -> core id (plan only)
+  std::string allocation;  // --allocation: JSON layer name -> core id (not allocate)
   ImportFlags import;
 };
 
@@ -42,6 +42,8 @@ struct PlanInputs {
 };
 absl::StatusOr<PlanInputs> LoadPlanInputs(const std::string& model, PlanFlags& f);
 
+// Registers --allocation (plan, explore, ablate: not allocate, which searches).
+void AddAllocationOption(CLI::App* cmd, PlanFlags* f);
 // The --allocation file, or the empty allocation (every layer on --core).
 absl::StatusOr<plan::CoreAllocation> LoadAllocation(const PlanFlags& f, const ir::Workload& w,
                                                     const hw::Hardware& hw);

@@ -74,12 +74,15 @@ std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks) {
 
 namespace internal {
 
-Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::MemoryLevel& gb,
-                             cost::StateIo state_io) {
-  const int64_t g = gb.access_granularity_bits;
+Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
+                             const std::vector<int>& layer_core, cost::StateIo state_io) {
   int64_t weights = 0, read = 0, write = 0;  // weights are loaded once for all samples
   bool input_counted = false;
-  for (const ir::Layer& l : w.layers) {
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const ir::Layer& l = w.layers[i];
+    // Pieces are word-rounded in the memory that holds them: the layer's core
+    // (the network input lives on its first reader's core).
+    const int64_t g = hw.cores[layer_core[i]].global_buffer().access_granularity_bits;
     weights += plan::GranuleBytes(l.WeightsUsed() * l.precision.weight_bits, g);
     const bool reads_input =
         std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
@@ -102,9 +105,9 @@ Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::MemoryLevel& gb,
 
 }  // namespace internal
 
-int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
-                            cost::StateIo state_io) {
-  const internal::Compulsory c = internal::CompulsoryTraffic(w, gb, state_io);
+int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
+                            const std::vector<int>& layer_core, cost::StateIo state_io) {
+  const internal::Compulsory c = internal::CompulsoryTraffic(w, hw, layer_core, state_io);
   return c.read_bytes + c.write_bytes;
 }
 
@@ -124,18 +127,19 @@ double ObjectiveValue(const plan::Summary& s, Objective objective) {
 
 namespace {
 
-Evaluation Evaluate(plan::Planner& planner, const plan::Schedule& s, Objective objective) {
+Evaluation Evaluate(plan::Planner& planner, const plan::Schedule& s,
+                    const ExploreOptions& options) {
   Evaluation e;
   e.schedule = s;
   e.spec = plan::FormatSchedule(s);
-  auto result = planner.Run(s);
+  auto result = planner.Run(s, options.allocation);
   if (!result.ok()) {
     e.error = std::string(result.status().message());
     return e;
   }
   e.feasible = true;
   e.summary = plan::GetSummary(**result);
-  e.objective = ObjectiveValue(e.summary, objective);
+  e.objective = ObjectiveValue(e.summary, options.objective);
   return e;
 }
 
@@ -151,7 +155,7 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
   std::mutex progress_mu;
   auto worker = [&] {
     for (size_t i = next++; i < schedules.size(); i = next++) {
-      out[i] = Evaluate(planner, schedules[i], options.objective);
+      out[i] = Evaluate(planner, schedules[i], options);
       const size_t d = ++done;
       if (progress) {
         std::lock_guard<std::mutex> lock(progress_mu);
@@ -180,6 +184,9 @@ int BestIndex(const std::vector<Evaluation>& evaluations, int best, size_t from)
 absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
                                       const Progress& progress) {
   const ir::Workload& w = planner.workload();
+  // A bad allocation fails here, once, rather than every schedule.
+  absl::StatusOr<std::vector<int>> layer_core = planner.LayerCores(options.allocation);
+  if (!layer_core.ok()) return layer_core.status();
   ExploreResult result;
   result.num_blocks = w.num_blocks;
   std::vector<plan::Schedule> schedules;
@@ -213,9 +220,9 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
   }
   plan::Schedule baseline;
   baseline.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});
-  result.baseline = Evaluate(planner, baseline, options.objective);
-  result.compulsory_dram_bytes = CompulsoryDramBytes(
-      w, planner.hardware().cores.front().global_buffer(), planner.options().state_io);
+  result.baseline = Evaluate(planner, baseline, options);
+  result.compulsory_dram_bytes =
+      CompulsoryDramBytes(w, planner.hardware(), *layer_core, planner.options().state_io);
   return result;
 }
 

@@ -294,8 +294,7 @@ class Nsga2 {
 
   // True while another distinct genome may be queued for evaluation.
   bool BudgetLeft() const {
-    return options_.budget == 0 ||
-           static_cast<int64_t>(result_.evaluated.size()) < options_.budget;
+    return options_.budget == 0 || static_cast<int64_t>(result_.evaluated.size()) < options_.budget;
   }
   bool Known(const Genome& genome) const { return index_.count(genome) > 0; }
 

@@ -26,6 +26,10 @@ namespace {
 
 int64_t WeightBytes(const ir::Layer& l) { return l.WeightsUsed() * l.precision.weight_bits / 8; }
 
+int64_t BufferBytes(const hw::Hardware& hw, int core) {
+  return hw.cores[core].global_buffer().size_bits / 8;
+}
+
 // Reload bytes saturate here instead of overflowing on absurd sizes (a
 // smaller bound is still a valid one); 40 blocks' worth still fit int64.
 constexpr int64_t kReloadCap = std::numeric_limits<int64_t>::max() / 64;
@@ -127,21 +131,22 @@ std::vector<plan::BlockSchedule> SearchChoices(int64_t timesteps) {
   return out;
 }
 
-int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
-                          const plan::Schedule& s) {
+int64_t WeightReloadBytes(const ir::Workload& w, const hw::Hardware& hw,
+                          const std::vector<int>& layer_core, const plan::Schedule& s) {
   const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
   const int64_t samples = std::max<int64_t>(1, w.batch);
   int64_t total = 0;
   for (size_t l = 0; l < w.layers.size(); ++l)
-    total = CappedSum(total, LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8));
+    total = CappedSum(total,
+                      LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
   return total;
 }
 
-DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel& gb,
-                                   cost::StateIo state_io,
+DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::Hardware& hw,
+                                   const std::vector<int>& layer_core, cost::StateIo state_io,
                                    const std::vector<plan::BlockSchedule>& choices) {
   DramLowerBound b;
-  const internal::Compulsory c = internal::CompulsoryTraffic(w, gb, state_io);
+  const internal::Compulsory c = internal::CompulsoryTraffic(w, hw, layer_core, state_io);
   b.compulsory_read_bytes = c.read_bytes;
   b.compulsory_write_bytes = c.write_bytes;
   b.reload_bytes.assign(w.num_blocks, std::vector<int64_t>(choices.size(), 0));
@@ -153,30 +158,34 @@ DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel&
     for (size_t l = 0; l < w.layers.size(); ++l)
       b.reload_bytes[w.layers[l].block][i] =
           CappedSum(b.reload_bytes[w.layers[l].block][i],
-                    LayerReloads(w.layers[l], tiles[l], samples, gb.size_bits / 8));
+                    LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
   }
   return b;
 }
 
 double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double compute_pj,
-                           const ir::Workload& w, const hw::Hardware& hw, Objective objective) {
+                           const ir::Workload& w, const hw::Hardware& hw,
+                           const std::vector<int>& layer_core, Objective objective) {
   const double read =
       static_cast<double>(b.compulsory_read_bytes) + static_cast<double>(reload_bytes);
   const double write = static_cast<double>(b.compulsory_write_bytes);
   const double energy_pj = compute_pj + (read * 8 * hw.offchip.read_energy_fj_per_bit +
                                          write * 8 * hw.offchip.write_energy_fj_per_bit) /
                                             1000.0;
-  // One core runs tiles back to back (each at least its ops over all PEs,
-  // unless sparsity skips work) and one DRAM link carries every transfer.
-  const hw::Core& core = hw.cores.front();
-  double compute_cycles = 0;
-  if (!core.operational_array.sparse_speedup) {
-    const double pes = static_cast<double>(std::max<int64_t>(1, core.operational_array.TotalPes()));
-    for (const ir::Layer& l : w.layers)
-      compute_cycles +=
-          std::floor(static_cast<double>(l.OpsPerStep()) * static_cast<double>(l.dims.T) / pes);
-    compute_cycles *= static_cast<double>(std::max<int64_t>(1, w.batch));
+  // Each core runs its tiles back to back (each at least its ops over the
+  // core's PEs, unless sparsity skips work) and one DRAM link carries every
+  // transfer.
+  std::vector<double> core_cycles(hw.cores.size(), 0);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const hw::OperationalArray& array = hw.cores[layer_core[i]].operational_array;
+    if (array.sparse_speedup) continue;
+    const double pes = static_cast<double>(std::max<int64_t>(1, array.TotalPes()));
+    const ir::Layer& l = w.layers[i];
+    core_cycles[layer_core[i]] +=
+        std::floor(static_cast<double>(l.OpsPerStep()) * static_cast<double>(l.dims.T) / pes);
   }
+  const double compute_cycles = *std::max_element(core_cycles.begin(), core_cycles.end()) *
+                                static_cast<double>(std::max<int64_t>(1, w.batch));
   const double bw = static_cast<double>(std::max<int64_t>(1, hw.offchip.bw_bits_per_cycle));
   const double link_cycles = std::floor((read + write) * 8 / bw);
   const double latency = std::max(compute_cycles, link_cycles);
@@ -199,12 +208,14 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
                        const Progress& progress, ExploreResult* result) {
   const ir::Workload& w = planner.workload();
   const hw::Hardware& hw = planner.hardware();
-  const hw::MemoryLevel& gb = hw.cores.front().global_buffer();
+  absl::StatusOr<std::vector<int>> layer_core = planner.LayerCores(options.allocation);
+  if (!layer_core.ok()) return layer_core.status();
   if (w.num_blocks > 40)
     return absl::InvalidArgumentError(
         absl::StrCat("search over ", w.num_blocks, " blocks is not supported (at most 40)"));
   const std::vector<plan::BlockSchedule> choices = SearchChoices(w.timesteps);
-  const DramLowerBound bound = BuildDramLowerBound(w, gb, planner.options().state_io, choices);
+  const DramLowerBound bound =
+      BuildDramLowerBound(w, hw, *layer_core, planner.options().state_io, choices);
   result->space_size = std::pow(static_cast<double>(choices.size()), w.num_blocks);
   const size_t budget =
       options.budget > 0 ? static_cast<size_t>(options.budget) : std::numeric_limits<size_t>::max();
@@ -230,7 +241,7 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
                             : result->evaluations[result->best].objective;
   };
   auto lower = [&](int64_t reloads) {
-    return ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, options.objective);
+    return ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, *layer_core, options.objective);
   };
 
   // Seeds: the paper's grid, so the search is never worse than it.

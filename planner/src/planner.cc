@@ -311,8 +311,8 @@ void Account(Plan& plan) {
 }
 
 // Core index per layer: the allocation's, or every layer on options.core.
-absl::StatusOr<std::vector<int>> LayerCores(const ir::Workload& w, const hw::Hardware& hw,
-                                            const CoreAllocation& allocation, int default_core) {
+absl::StatusOr<std::vector<int>> CoresOfLayers(const ir::Workload& w, const hw::Hardware& hw,
+                                               const CoreAllocation& allocation, int default_core) {
   if (!allocation.layer_core.empty() && allocation.layer_core.size() != w.layers.size())
     return absl::InvalidArgumentError(absl::StrCat("allocation lists ",
                                                    allocation.layer_core.size(),
@@ -330,6 +330,10 @@ absl::StatusOr<std::vector<int>> LayerCores(const ir::Workload& w, const hw::Har
 
 }  // namespace
 
+absl::StatusOr<std::vector<int>> Planner::LayerCores(const CoreAllocation& allocation) const {
+  return CoresOfLayers(*impl_->workload, impl_->hardware, allocation, impl_->options.core);
+}
+
 absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedule,
                                                          const CoreAllocation& allocation) {
   auto plan = std::make_shared<Plan>();
@@ -337,8 +341,7 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   plan->hardware = impl_->hardware;
   plan->schedule = schedule;
   plan->options = impl_->options;
-  absl::StatusOr<std::vector<int>> cores =
-      LayerCores(*impl_->workload, impl_->hardware, allocation, impl_->options.core);
+  absl::StatusOr<std::vector<int>> cores = LayerCores(allocation);
   if (!cores.ok()) return cores.status();
   plan->layer_core = *std::move(cores);
   absl::StatusOr<TileGraph> graph = BuildTileGraph(*impl_->workload, schedule);

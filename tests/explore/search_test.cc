@@ -69,24 +69,27 @@ TEST(SearchChoices, PowersOfTwoDividingTAndWholeT) {
 
 // Every schedule's simulated objective is at least its bound, for every
 // objective: the property the optimality proof rests on.
-void ExpectBoundHolds(plan::Planner& planner, const std::vector<plan::Schedule>& schedules) {
+void ExpectBoundHolds(plan::Planner& planner, const std::vector<plan::Schedule>& schedules,
+                      const plan::CoreAllocation& allocation = {}) {
   const ir::Workload& w = planner.workload();
-  const hw::MemoryLevel& gb = planner.hardware().cores.front().global_buffer();
+  const hw::Hardware& hw = planner.hardware();
+  absl::StatusOr<std::vector<int>> cores = planner.LayerCores(allocation);
+  ASSERT_TRUE(cores.ok()) << cores.status();
   const DramLowerBound bound =
-      BuildDramLowerBound(w, gb, planner.options().state_io, SearchChoices(w.timesteps));
+      BuildDramLowerBound(w, hw, *cores, planner.options().state_io, SearchChoices(w.timesteps));
   double compute_pj = -1;
   int feasible = 0;
   for (const plan::Schedule& s : schedules) {
-    auto p = planner.Run(s);
+    auto p = planner.Run(s, allocation);
     if (!p.ok()) continue;
     ++feasible;
     const plan::Summary& sum = plan::GetSummary(**p);
     // Compute energy does not depend on the schedule (the bound uses it).
     if (compute_pj < 0) compute_pj = sum.energy.compute_pj;
     EXPECT_NEAR(sum.energy.compute_pj, compute_pj, 1e-9 * compute_pj) << plan::FormatSchedule(s);
-    const int64_t reloads = WeightReloadBytes(w, gb, s);
+    const int64_t reloads = WeightReloadBytes(w, hw, *cores, s);
     for (Objective o : kObjectives)
-      EXPECT_LE(ObjectiveLowerBound(bound, reloads, compute_pj, w, planner.hardware(), o),
+      EXPECT_LE(ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, *cores, o),
                 ObjectiveValue(sum, o) * (1 + 1e-12))
           << plan::FormatSchedule(s) << " objective " << static_cast<int>(o);
   }
@@ -113,12 +116,45 @@ TEST(SearchBound, HoldsOnEverySmallScheduleWithStatesInDram) {
 TEST(SearchBound, CountsForcedWeightReloads) {
   const ir::Workload w = ThreeBlocks();
   hw::Hardware h = testing::MetaPrototype(2048);
-  const hw::MemoryLevel& gb = h.cores.front().global_buffer();
+  const std::vector<int> cores(w.layers.size(), 0);
   plan::Schedule st{{{1, false, 1}, {1, false, 1}, {1, false, 1}}, {}};
   plan::Schedule tb{{{1, false, 1}, {1, false, 1}, {0, false, 1}}, {}};
   // b2: 32*16*9 weights x 4 bits = 2,304 bytes; 4 tiles -> 3 x (2304 - 2048).
-  EXPECT_EQ(WeightReloadBytes(w, gb, st), 3 * (2304 - 2048));
-  EXPECT_EQ(WeightReloadBytes(w, gb, tb), 0);
+  EXPECT_EQ(WeightReloadBytes(w, h, cores, st), 3 * (2304 - 2048));
+  EXPECT_EQ(WeightReloadBytes(w, h, cores, tb), 0);
+}
+
+// Two cores unlike each other: core 0 has a 2 KiB buffer, core 1 a 64 KiB
+// one where everything fits (so only compulsory traffic is forced there).
+hw::Hardware SmallAndLargeCore() {
+  hw::Hardware h = testing::MetaPrototypeMesh(2, 2, 2048);
+  h.cores[1].memories.back().size_bits = int64_t{64} * 1024 * 8;  // the global buffer
+  return h;
+}
+
+// The reload term follows each layer's own core: on core 1, b2's 2,304
+// bytes of weights fit, so nothing is forced (the first core's 2 KiB would
+// force 3 x 256 bytes: more than the plans on core 1 move, an invalid bound).
+TEST(SearchBound, CountsReloadsAgainstEachLayersOwnCore) {
+  const ir::Workload w = ThreeBlocks();
+  const hw::Hardware h = SmallAndLargeCore();
+  plan::Schedule st{{{1, false, 1}, {1, false, 1}, {1, false, 1}}, {}};
+  EXPECT_EQ(WeightReloadBytes(w, h, std::vector<int>(w.layers.size(), 1), st), 0);
+  EXPECT_EQ(WeightReloadBytes(w, h, std::vector<int>(w.layers.size(), 0), st), 3 * (2304 - 2048));
+}
+
+TEST(SearchBound, HoldsOnEverySmallScheduleOnTheSecondCore) {
+  plan::PlanOptions o;
+  o.core = 1;
+  plan::Planner planner(ThreeBlocks(), SmallAndLargeCore(), o);
+  ExpectBoundHolds(planner, AllSearchSchedules(3, 4));
+}
+
+TEST(SearchBound, HoldsOnEverySmallScheduleSplitOverTwoCores) {
+  plan::Planner planner(ThreeBlocks(), SmallAndLargeCore(), plan::PlanOptions{});
+  plan::CoreAllocation split;
+  for (const ir::Layer& l : planner.workload().layers) split.layer_core.push_back(l.block % 2);
+  ExpectBoundHolds(planner, AllSearchSchedules(3, 4), split);
 }
 
 TEST(SearchBound, HoldsOnSew7Samples) {
@@ -145,11 +181,11 @@ struct BruteForce {
   std::string spec;
 };
 
-BruteForce Brute(plan::Planner& planner, Objective o) {
+BruteForce Brute(plan::Planner& planner, Objective o, const plan::CoreAllocation& allocation = {}) {
   BruteForce out;
   for (const plan::Schedule& s :
        AllSearchSchedules(planner.workload().num_blocks, planner.workload().timesteps)) {
-    auto p = planner.Run(s);
+    auto p = planner.Run(s, allocation);
     if (!p.ok()) continue;
     const double v = ObjectiveValue(plan::GetSummary(**p), o);
     if (v < out.best) out = {v, plan::FormatSchedule(s)};
@@ -178,6 +214,42 @@ TEST(Search, ProvesTheBruteForceOptimum) {
       for (const Evaluation& e : r->evaluations) EXPECT_TRUE(specs.insert(e.spec).second) << e.spec;
       EXPECT_LE(r->evaluations.size(), 216u);
     }
+}
+
+// With an allocation, every schedule is planned under it and the proof
+// still matches brute force over the same allocation.
+TEST(Search, ProvesTheBruteForceOptimumUnderAnAllocation) {
+  plan::Planner planner(ThreeBlocks(), SmallAndLargeCore(), plan::PlanOptions{});
+  plan::CoreAllocation split;
+  for (const ir::Layer& l : planner.workload().layers) split.layer_core.push_back(l.block % 2);
+  for (Objective o : kObjectives) {
+    SCOPED_TRACE(static_cast<int>(o));
+    const BruteForce brute = Brute(planner, o, split);
+    ExploreOptions opts;
+    opts.strategy = Strategy::kSearch;
+    opts.objective = o;
+    opts.allocation = split;
+    auto r = Explore(planner, opts);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_GE(r->best, 0);
+    EXPECT_TRUE(r->proven_optimal);
+    EXPECT_DOUBLE_EQ(r->evaluations[r->best].objective, brute.best);
+    // The rows are the allocation's plans, not the single-core ones.
+    auto p = planner.Run(r->evaluations[r->best].schedule, split);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_DOUBLE_EQ(ObjectiveValue(plan::GetSummary(**p), o), brute.best);
+    EXPECT_GT(plan::GetSummary(**p).cores[1].tiles, 0);
+  }
+}
+
+TEST(Search, BadAllocationIsRejectedBeforeAnyPlan) {
+  plan::Planner planner(ThreeBlocks(), SmallAndLargeCore(), plan::PlanOptions{});
+  ExploreOptions opts;
+  opts.allocation.layer_core.assign(planner.workload().layers.size(), 7);
+  auto r = Explore(planner, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("core 7 is not a core of hardware"), std::string::npos)
+      << r.status();
 }
 
 TEST(Search, NoWorseThanExhaustiveNoWorseThanGrid) {

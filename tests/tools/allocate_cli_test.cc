@@ -126,6 +126,47 @@ TEST_F(AllocateCli, BestManifestIsTheMinimumEnergyFrontPointAndReplays) {
   EXPECT_EQ(nlohmann::json::parse(ReadAll(replay))["summary"], m["summary"]);
 }
 
+// explore and ablate plan every schedule under --allocation: the best
+// manifest carries it, validates, and matches `plan` of the best schedule
+// with the same allocation; cross-core features cost NoC energy.
+TEST_F(AllocateCli, ExploreAndAblatePlanUnderTheAllocation) {
+  const std::string alloc = (dir_ / "alloc.json").string(), best = (dir_ / "best.json").string();
+  std::ofstream(alloc) << R"({"/net/conv1/Conv": 0, "/net/pool/MaxPool": 0,
+                              "/net/conv2/Conv": 1, "/net/fc/Gemm": 3})";
+  const std::vector<std::string> model = {kNmnist, "--timesteps", "4", "--hw",
+                                          "meta-prototype-quad"};
+  auto with = [&](std::vector<std::string> head, const std::vector<std::string>& tail) {
+    head.insert(head.end(), model.begin(), model.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  CliResult r = Run(with({"explore"}, {"--allocation", alloc, "--best-manifest", best}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json m = nlohmann::json::parse(ReadAll(best));
+  EXPECT_EQ(m["allocation"]["/net/fc/Gemm"], 3);
+  EXPECT_GT(m["summary"]["energy_pj"]["noc"].get<double>(), 0);
+  CliResult v = Run({"validate", best, "--model", kNmnist, "--timesteps", "4"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+
+  const size_t at = r.out.find("best: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string spec = r.out.substr(at + 6, r.out.find('\n', at) - at - 6);
+  const std::string replay = (dir_ / "replay.json").string();
+  CliResult p = Run(with({"plan"}, {"--schedule", spec, "--allocation", alloc, "-o", replay}));
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadAll(replay))["summary"], m["summary"]);
+
+  CliResult a = Run(with({"ablate"}, {"--allocation", alloc}));
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_THAT(a.out, HasSubstr("X=0"));
+  std::ofstream(alloc) << R"({"/net/conv1/Conv": 8})";
+  for (const char* command : {"explore", "ablate"}) {
+    CliResult bad = Run(with({command}, {"--allocation", alloc}));
+    EXPECT_EQ(bad.exit_code, 2) << command;
+    EXPECT_THAT(bad.err, HasSubstr(alloc + ": /net/conv1/Conv: expected a core id")) << command;
+  }
+}
+
 TEST_F(AllocateCli, BadAllocationFileNamesFileAndLayerAndWritesNothing) {
   const std::string alloc = (dir_ / "alloc.json").string(), out = (dir_ / "m.json").string();
   std::ofstream(alloc) << R"({"/net/conv1/Conv": 0, "nope": 1})";

@@ -34,6 +34,9 @@ struct ExploreOptions {
   Ranking batch_ranking = Ranking::kMemory;   // --batch-from
   int threads = 1;                            // -j
   int64_t budget = 0;                         // --budget: most schedules (0 = all)
+  // --allocation: layer -> core for every schedule (empty: every layer on
+  // PlanOptions::core); the bounds use each layer's own core.
+  plan::CoreAllocation allocation;
 };
 
 struct Evaluation {
@@ -85,22 +88,27 @@ struct DramLowerBound {
   // Per block, per SearchChoices entry: forced weight reload bytes.
   std::vector<std::vector<int64_t>> reload_bytes;
 };
-DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::MemoryLevel& gb,
-                                   cost::StateIo state_io,
+// In the bounds below, `layer_core` gives each layer's core (an index into
+// hw.cores, as Planner::LayerCores returns it): its global buffer, word size
+// and PE array are the ones that layer's tiles meet.
+DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::Hardware& hw,
+                                   const std::vector<int>& layer_core, cost::StateIo state_io,
                                    const std::vector<plan::BlockSchedule>& choices);
 // Forced weight reload bytes of one schedule (any per-block entries).
-int64_t WeightReloadBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
-                          const plan::Schedule& s);
+int64_t WeightReloadBytes(const ir::Workload& w, const hw::Hardware& hw,
+                          const std::vector<int>& layer_core, const plan::Schedule& s);
 // Lower bound on the objective for a schedule with `reload_bytes` forced
 // reloads. `compute_pj` is the schedule-independent compute energy (0 when
-// unknown, which keeps the bound valid).
+// unknown, which keeps the bound valid). Latency: each core runs its layers'
+// tiles one after another, and one DRAM link carries every transfer.
 double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double compute_pj,
-                           const ir::Workload& w, const hw::Hardware& hw, Objective objective);
+                           const ir::Workload& w, const hw::Hardware& hw,
+                           const std::vector<int>& layer_core, Objective objective);
 
 // Weights once + network input once + network output once (+ 2 x states
 // under --state-io dram), word-rounded as the planner rounds.
-int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::MemoryLevel& gb,
-                            cost::StateIo state_io);
+int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
+                            const std::vector<int>& layer_core, cost::StateIo state_io);
 
 double ObjectiveValue(const plan::Summary& s, Objective objective);
 

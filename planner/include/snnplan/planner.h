@@ -140,6 +140,11 @@ class Planner {
   absl::StatusOr<std::shared_ptr<const Plan>> Run(const Schedule& schedule,
                                                   const CoreAllocation& allocation = {});
 
+  // Per layer, the index into hardware().cores it runs on under `allocation`
+  // (empty: every layer on options().core); InvalidArgument, naming the layer
+  // or count, when the allocation does not fit the model and hardware.
+  absl::StatusOr<std::vector<int>> LayerCores(const CoreAllocation& allocation = {}) const;
+
   const ir::Workload& workload() const;
   const hw::Hardware& hardware() const;
   const PlanOptions& options() const;
