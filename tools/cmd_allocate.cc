@@ -60,14 +60,12 @@ void PrintPoint(const char* label, const explore::Individual& ind, const ir::Wor
 
 void PrintReport(const explore::AllocationSearch& r, const ir::Workload& w, const hw::Hardware& hw,
                  const explore::GaOptions& ga, double seconds) {
-  const int64_t budget = ga.budget;
-  const int generations = ga.generations;
   std::cout << absl::StrFormat(
       "allocate: %d layers on %d cores; %d allocations evaluated in %.1f s\n", w.layers.size(),
       hw.cores.size(), r.ga.evaluations, seconds);
-  if (budget > 0 && r.ga.generations < generations)
+  if (ga.budget > 0 && r.ga.generations < ga.generations)
     std::cout << absl::StrFormat("budget of %d evaluations reached after generation %d of %d\n",
-                                 budget, r.ga.generations, generations);
+                                 ga.budget, r.ga.generations, ga.generations);
   if (r.single_core_index >= 0)
     PrintPoint("single core", r.ga.evaluated[r.single_core_index], w, hw);
   if (r.greedy_index >= 0) PrintPoint("greedy", r.ga.evaluated[r.greedy_index], w, hw);

@@ -192,7 +192,8 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
   std::vector<plan::Schedule> schedules;
   std::vector<std::pair<int, int>> coords;
   if (options.strategy == Strategy::kSearch) {
-    if (absl::Status s = internal::RunSearch(planner, options, progress, &result); !s.ok())
+    if (absl::Status s = internal::RunSearch(planner, options, *layer_core, progress, &result);
+        !s.ok())
       return s;
   } else {
     if (options.strategy == Strategy::kGrid) {

@@ -28,7 +28,9 @@ int BestIndex(const std::vector<Evaluation>& evaluations, int best = -1, size_t 
 
 // Strategy::kSearch: fills evaluations, best, space_size, proven_optimal
 // and lower_bound of `result`.
+// `layer_core`: Planner::LayerCores of options.allocation.
 absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
-                       const Progress& progress, ExploreResult* result);
+                       const std::vector<int>& layer_core, const Progress& progress,
+                       ExploreResult* result);
 
 }  // namespace snnplan::explore::internal

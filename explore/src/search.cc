@@ -205,17 +205,16 @@ double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double
 namespace internal {
 
 absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
-                       const Progress& progress, ExploreResult* result) {
+                       const std::vector<int>& layer_core, const Progress& progress,
+                       ExploreResult* result) {
   const ir::Workload& w = planner.workload();
   const hw::Hardware& hw = planner.hardware();
-  absl::StatusOr<std::vector<int>> layer_core = planner.LayerCores(options.allocation);
-  if (!layer_core.ok()) return layer_core.status();
   if (w.num_blocks > 40)
     return absl::InvalidArgumentError(
         absl::StrCat("search over ", w.num_blocks, " blocks is not supported (at most 40)"));
   const std::vector<plan::BlockSchedule> choices = SearchChoices(w.timesteps);
   const DramLowerBound bound =
-      BuildDramLowerBound(w, hw, *layer_core, planner.options().state_io, choices);
+      BuildDramLowerBound(w, hw, layer_core, planner.options().state_io, choices);
   result->space_size = std::pow(static_cast<double>(choices.size()), w.num_blocks);
   const size_t budget =
       options.budget > 0 ? static_cast<size_t>(options.budget) : std::numeric_limits<size_t>::max();
@@ -241,7 +240,7 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
                             : result->evaluations[result->best].objective;
   };
   auto lower = [&](int64_t reloads) {
-    return ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, *layer_core, options.objective);
+    return ObjectiveLowerBound(bound, reloads, compute_pj, w, hw, layer_core, options.objective);
   };
 
   // Seeds: the paper's grid, so the search is never worse than it.

@@ -69,6 +69,8 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
 // A short list of piece or position ids; inline because a plan holds one per
 // tile and per piece, thousands of them, and most have one to three entries.
 using PieceList = absl::InlinedVector<int, 3>;
+// Mesh positions (x, y) from source to destination; inline for short routes.
+using NocRoute = absl::InlinedVector<std::array<int64_t, 2>, 3>;
 
 // What a piece of data is.
 enum class PieceKind { kWeights, kState, kFeature, kInput };
@@ -130,7 +132,7 @@ struct TransferRecord {
   // source to destination) and energy (links + both global buffers).
   int from_core = -1;
   int src_allocation = -1;
-  absl::InlinedVector<std::array<int64_t, 2>, 3> route;
+  NocRoute route;
   cost::EnergyBreakdown noc_energy;
 };
 

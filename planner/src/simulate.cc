@@ -60,7 +60,6 @@ struct PieceState {
   int64_t dram_ready_at = 0;   // DRAM copy valid from
   int64_t last_read_end = 0;   // end of the last tile or NoC copy that read it
   int64_t last_store_end = 0;  // end of the last store reading its allocation
-  size_t used = 0;             // uses consumed
   bool seen = false;           // loaded or produced before
   int region = kNoRegion;
   int64_t region_offset = 0;
@@ -122,7 +121,7 @@ class Simulator {
   int64_t LoadIfNeeded(int piece);
   int64_t Load(int piece, int from_piece);
   int64_t NocCopy(int copy);
-  absl::InlinedVector<std::array<int64_t, 2>, 3> Route(int from_core, int to_core) const;
+  NocRoute Route(int from_core, int to_core) const;
   void Consume(int piece, int64_t end);
   absl::Status RunTile(size_t position);
   void Finish();
@@ -283,14 +282,14 @@ int64_t Simulator::Load(int piece, int from_piece) {
 }
 
 // XY routing: along x to the destination column, then along y.
-absl::InlinedVector<std::array<int64_t, 2>, 3> Simulator::Route(int from_core, int to_core) const {
+NocRoute Simulator::Route(int from_core, int to_core) const {
   auto position = [&](int core) {
     const hw::NocPosition* p = plan_.hardware.PositionOf(plan_.hardware.cores[core].id);
     return p ? std::array<int64_t, 2>{p->x, p->y} : std::array<int64_t, 2>{0, 0};
   };
   std::array<int64_t, 2> at = position(from_core);
   const std::array<int64_t, 2> to = position(to_core);
-  absl::InlinedVector<std::array<int64_t, 2>, 3> route = {at};
+  NocRoute route = {at};
   for (int axis = 0; axis < 2; ++axis)
     while (at[axis] != to[axis]) {
       at[axis] += at[axis] < to[axis] ? 1 : -1;
@@ -397,12 +396,11 @@ absl::Status Simulator::PrepareTile(size_t position, int core, const std::vector
 // One more reader of `piece` has run (until `end`); frees it after its last.
 void Simulator::Consume(int piece, int64_t end) {
   PieceState& s = st_[piece];
-  ++s.used;
   --remaining_uses_[piece];
   s.last_read_end = std::max(s.last_read_end, end);
   const Piece& p = plan_.pieces[piece];
   if (p.source >= 0) Consume(p.source, end);  // the original counts its copies' readers
-  if (s.used < p.uses.size() || !s.on_chip) return;
+  if (remaining_uses_[piece] > 0 || !s.on_chip) return;
   int64_t until = end;
   if (p.kind == PieceKind::kState && plan_.options.state_io == cost::StateIo::kDram)
     until = Store(piece, Cause::kStateFinal, end);
