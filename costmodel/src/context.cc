@@ -40,9 +40,7 @@ DimArray ToArray(const ir::LoopDims& dims) {
 // Elementwise joins read one value from each input per output element; we
 // price them as one I operand whose element holds all inputs.
 int64_t InputsPerElement(const ir::Layer& layer) {
-  bool join = layer.op == ir::OpKind::kAdd || layer.op == ir::OpKind::kSewOr ||
-              layer.op == ir::OpKind::kSewAnd;
-  return join ? std::max<int64_t>(1, static_cast<int64_t>(layer.inputs.size()))
+  return ir::IsJoin(layer.op) ? std::max<int64_t>(1, static_cast<int64_t>(layer.inputs.size()))
               : 1;
 }
 

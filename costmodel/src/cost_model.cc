@@ -13,8 +13,7 @@ namespace {
 
 // Joins read one value per input: the input count is part of the price.
 int64_t JoinInputs(const ir::Layer& l) {
-  bool join = l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kSewOr || l.op == ir::OpKind::kSewAnd;
-  return join ? static_cast<int64_t>(l.inputs.size()) : 1;
+  return ir::IsJoin(l.op) ? static_cast<int64_t>(l.inputs.size()) : 1;
 }
 
 std::string CacheKey(const internal::Context& c) {

@@ -12,47 +12,6 @@
 namespace snnplan::importer::internal {
 namespace {
 
-bool IsJoin(const ir::Layer& l) {
-  return l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kSewOr || l.op == ir::OpKind::kSewAnd;
-}
-
-// Length of the unrolled chain ending in instance i (t = 0 has length 1).
-int64_t ChainLength(const Recognition& rec, int i, std::map<int, int64_t>* memo) {
-  if (auto it = memo->find(i); it != memo->end()) return it->second;
-  (*memo)[i] = 1;  // guards against cycles
-  const NeuronInstance& inst = rec.instances[i];
-  int64_t len = 1;
-  if (inst.state == StateSource::kPreviousStep)
-    for (size_t j = 0; j < rec.instances.size(); ++j)
-      if (rec.instances[j].state_out == inst.state_in[0])
-        len = std::max(len, 1 + ChainLength(rec, static_cast<int>(j), memo));
-  (*memo)[i] = len;
-  return len;
-}
-
-// The neuron of a layer from its instances (T copies when unrolled): the
-// parameters of a steady-state step; stateful if any step carries state.
-absl::Status LayerNeuron(const Recognition& rec, const BuiltLayer& b, int64_t T,
-                         ir::Layer* l) {
-  if (b.instances.empty()) return absl::OkStatus();
-  int64_t n = static_cast<int64_t>(b.instances.size());
-  if (n != 1 && n != T)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "layer ", l->name, " feeds ", n, " neuron instances, expected 1 or T = ", T));
-  const NeuronInstance* rep = &rec.instances[b.instances[0]];
-  bool stateful = false;
-  for (int i : b.instances) {
-    const NeuronInstance& inst = rec.instances[i];
-    if (inst.neuron.mode == ir::NeuronMode::kStateful) stateful = true;
-    if (inst.reset_known && inst.state != StateSource::kConstant &&
-        (!rep->reset_known || rep->state == StateSource::kConstant))
-      rep = &inst;
-  }
-  l->neuron = rep->neuron;
-  l->neuron.mode = stateful ? ir::NeuronMode::kStateful : ir::NeuronMode::kStateless;
-  return absl::OkStatus();
-}
-
 absl::Status ApplyBlocksFile(const std::string& path, std::vector<ir::Layer>* layers) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("--blocks ", path, ": cannot open file"));
@@ -94,7 +53,8 @@ void SetPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
     }
     p.input_bits = in_bits;
     if (l.spiking()) p.output_bits = 1;
-    else if (l.op == ir::OpKind::kSewOr || l.op == ir::OpKind::kSewAnd) p.output_bits = o.sew_join_bits;
+    else if (l.op == ir::OpKind::kSewAdd) p.output_bits = o.sew_join_bits;
+    else if (ir::IsJoin(l.op) && l.op != ir::OpKind::kAdd) p.output_bits = 1;
     else if ((l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kRelu) && spikes_in)
       p.output_bits = in_bits;  // max of spikes is still a spike (or a join value)
     else p.output_bits = o.feature_bits;
@@ -108,9 +68,9 @@ int64_t DeriveBatch(const Scope& main, const std::vector<ir::Layer>& layers,
     if (std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) == l.inputs.end())
       continue;
     size_t feature_rank = l.op == ir::OpKind::kLinear ? 1 : l.out_shape.size();
-    for (const auto& in : main.graph().input()) {
-      std::optional<Shape> s = main.ShapeOf(in.name());
-      if (!main.IsGraphInput(in.name()) || !s || s->size() < feature_rank) continue;
+    for (int in : main.graph_inputs()) {
+      std::optional<Shape> s = main.ShapeOf(in);
+      if (!s || s->size() < feature_rank) continue;
       int64_t lead = Numel(Shape(s->begin(), s->end() - feature_rank));
       int64_t t = time.in_graph ? time.timesteps : 1;
       return std::max<int64_t>(1, lead % t == 0 ? lead / t : lead);
@@ -182,27 +142,25 @@ absl::Status CheckLimits(const ir::Workload& w) {
 
 }  // namespace
 
-absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
+absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis& ew,
                                     const ImportOptions& options) {
   int64_t t_graph = 0;
   std::string from;
-  std::map<int, int64_t> memo;
-  for (size_t i = 0; i < rec.instances.size(); ++i) {
-    const NeuronInstance& inst = rec.instances[i];
-    int64_t t = inst.loop ? inst.steps : ChainLength(rec, static_cast<int>(i), &memo);
-    if (t <= 1 || t <= t_graph) continue;
-    if (t_graph > 0 && inst.loop)
+  for (const NeuronGroup& g : ew.neurons) {
+    int64_t t = g.loop_node >= 0 ? g.loop_trips : g.steps;
+    if (t <= 1 || t == t_graph) continue;
+    if (t_graph > 1)
       return absl::InvalidArgumentError(absl::StrCat(
-          "Loop ", inst.loop->name(), " runs ", t, " steps, another layer ", t_graph));
+          "the neuron at ", g.anchor, " runs ", t, " steps, another one ", t_graph, " (", from, ")"));
     t_graph = t;
-    from = inst.loop ? "Loop trip count" : "unrolled neuron chain";
+    from = g.loop_node >= 0 ? "Loop trip count" : "unrolled neuron steps";
   }
   if (t_graph == 0)
-    for (const auto& in : main.graph().input()) {
-      std::optional<Shape> s = main.ShapeOf(in.name());
-      if (main.IsGraphInput(in.name()) && s && s->size() == 5) {
+    for (int in : main.graph_inputs()) {
+      std::optional<Shape> s = main.ShapeOf(in);
+      if (s && s->size() == 5) {
         t_graph = (*s)[0];
-        from = absl::StrCat("axis 0 of input ", in.name());
+        from = absl::StrCat("axis 0 of input ", main.value(in).name);
       }
     }
   TimeInfo out;
@@ -225,7 +183,7 @@ absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
 void DeriveBlocks(std::vector<ir::Layer>* layers) {
   int last_join = -1;
   for (size_t i = 0; i < layers->size(); ++i)
-    if (IsJoin((*layers)[i])) last_join = static_cast<int>(i);
+    if (ir::IsJoin((*layers)[i].op)) last_join = static_cast<int>(i);
   int block = 0;
   bool closed = false;          // the current segment ended with a join
   bool seen_spiking = false;    // a spiking weighted layer is in this block
@@ -244,15 +202,14 @@ void DeriveBlocks(std::vector<ir::Layer>* layers) {
     }
     if (weighted_spiking) seen_spiking = true;
     l.block = block;
-    if (IsJoin(l)) {
+    if (ir::IsJoin(l.op)) {
       closed = true;
       seen_spiking = false;
     }
   }
 }
 
-absl::StatusOr<ir::Workload> Finalize(const Scope& main, const Recognition& rec,
-                                      const TimeInfo& time, BuiltGraph built,
+absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, BuiltGraph built,
                                       const ImportOptions& options) {
   ir::Workload w;
   w.timesteps = time.timesteps;
@@ -260,7 +217,6 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const Recognition& rec,
   std::vector<bool> after_mean;
   for (BuiltLayer& b : built.layers) {
     ir::Layer& l = b.layer;
-    if (absl::Status s = LayerNeuron(rec, b, time.timesteps, &l); !s.ok()) return s;
     bool after = false;
     for (int src : l.inputs)
       if (src >= 0 && (after_mean[src] || w.layers[src].op == ir::OpKind::kTimeMean))

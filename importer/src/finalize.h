@@ -4,8 +4,8 @@
 
 #include "absl/status/statusor.h"
 #include "layer_builder.h"
-#include "neuron_rules.h"
-#include "onnx_graph.h"
+#include "graph.h"
+#include "neurons.h"
 #include "snnplan/importer.h"
 #include "snnplan/ir.h"
 
@@ -18,7 +18,7 @@ struct TimeInfo {
 
 // T from Loop trip counts, unrolled neuron chains or a [T,B,...] input;
 // --timesteps for single-step exports.
-absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
+absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis& ew,
                                     const ImportOptions& options);
 
 // Derives blocks: segments end at residual joins (plus trailing pooling /
@@ -26,8 +26,7 @@ absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const Recognition& rec,
 // without joins every spiking weighted layer does.
 void DeriveBlocks(std::vector<ir::Layer>* layers);
 
-absl::StatusOr<ir::Workload> Finalize(const Scope& main, const Recognition& rec,
-                                      const TimeInfo& time, BuiltGraph built,
+absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, BuiltGraph built,
                                       const ImportOptions& options);
 
 }  // namespace snnplan::importer::internal

@@ -14,11 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "finalize.h"
+#include "graph.h"
 #include "layer_builder.h"
-#include "neuron_rules.h"
+#include "neurons.h"
 #include "onnx/checker.h"
-#include "onnx/shape_inference/implementation.h"
-#include "onnx_graph.h"
 
 namespace snnplan::importer {
 namespace {
@@ -26,54 +25,8 @@ namespace {
 using internal::Scope;
 using internal::Shape;
 
-// Ops the importer understands (as layers, views, constant plumbing or
-// parts of neuron patterns); everything else is rejected up front.
-const std::set<std::string>& SupportedOps() {
-  static const std::set<std::string> kOps = {"Conv",
-                                             "Gemm",
-                                             "MatMul",
-                                             "MaxPool",
-                                             "AveragePool",
-                                             "GlobalAveragePool",
-                                             "ReduceMean",
-                                             "Add",
-                                             "Sub",
-                                             "Mul",
-                                             "Div",
-                                             "Neg",
-                                             "Relu",
-                                             "Clip",
-                                             "BatchNormalization",
-                                             "Reshape",
-                                             "Flatten",
-                                             "Unsqueeze",
-                                             "Squeeze",
-                                             "Identity",
-                                             "Dropout",
-                                             "Concat",
-                                             "Gather",
-                                             "Slice",
-                                             "Shape",
-                                             "Size",
-                                             "Constant",
-                                             "ConstantOfShape",
-                                             "Cast",
-                                             "Greater",
-                                             "GreaterOrEqual",
-                                             "Loop",
-                                             "ScatterND",
-                                             "Expand",
-                                             "Range",
-                                             "Pad",
-                                             "Equal",
-                                             "Less",
-                                             "Where",
-                                             "Not",
-                                             "Min",
-                                             "Max"};
-  return kOps;
-}
-
+// Every op outside the table (and every custom domain) is refused up
+// front, naming the nodes.
 void CollectUnsupported(const onnx::GraphProto& g, std::vector<std::string>* bad) {
   for (const auto& n : g.node()) {
     const std::string& d = n.domain();
@@ -81,7 +34,7 @@ void CollectUnsupported(const onnx::GraphProto& g, std::vector<std::string>* bad
     if (!d.empty() && d != "ai.onnx")
       bad->push_back(absl::StrCat("unsupported op ", d, "::", n.op_type(), " (custom domain '", d,
                                   "') at node ", name));
-    else if (!SupportedOps().count(n.op_type()))
+    else if (!internal::FindOp(n))
       bad->push_back(absl::StrCat("unsupported op ", n.op_type(), " at node ", name));
     for (const auto& a : n.attribute())
       if (a.has_g()) CollectUnsupported(a.g(), bad);
@@ -96,6 +49,28 @@ absl::Status CheckOps(const onnx::ModelProto& m) {
   if (n > 4) bad.resize(4);
   return absl::InvalidArgumentError(
       absl::StrCat(absl::StrJoin(bad, "; "), n > 4 ? absl::StrCat("; and ", n - 4, " more") : ""));
+}
+
+// Constructs the IR cannot express, named in the user's terms before any
+// op-level error (a self-attention block is refused at its MatMul of two
+// activations, not at the Transpose that precedes it).
+absl::Status CheckConstructs(const Scope& main) {
+  for (int n = 0; n < main.num_nodes(); ++n) {
+    const onnx::NodeProto& node = main.node(n);
+    const std::string& op = node.op_type();
+    if ((op == "MatMul" || op == "Gemm") && node.input_size() >= 2) {
+      int a = main.inputs(n)[0], b = main.inputs(n)[1];
+      if (a >= 0 && b >= 0 && !main.IsConst(a) && !main.IsConst(b))
+        return absl::InvalidArgumentError(absl::StrCat(
+            op, " of two activations at node ", internal::NodeLabel(node),
+            ": spiking self-attention (any product of two activations) is not supported"));
+    }
+    if (op == "LSTM" || op == "GRU" || op == "RNN")
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported op ", op, " at node ", node.name().empty() ? "<unnamed>" : node.name(),
+          ": recurrent ANN layers are not spiking neurons"));
+  }
+  return absl::OkStatus();
 }
 
 // Protobuf does not validate proto2 `string` fields; names flow into JSON
@@ -164,95 +139,11 @@ absl::StatusOr<onnx::ModelProto> Parse(std::string_view bytes) {
   return m;
 }
 
-// Ranks the graph declares (inputs, value_info, initializers, Constants).
-std::map<std::string, int> DeclaredRanks(const onnx::GraphProto& g) {
-  std::map<std::string, int> rank;
-  for (const auto* list : {&g.input(), &g.value_info()})
-    for (const auto& vi : *list)
-      if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
-        rank[vi.name()] = vi.type().tensor_type().shape().dim_size();
-  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
-  for (const auto& n : g.node())
-    if (n.op_type() == "Constant" && n.output_size() == 1)
-      for (const auto& a : n.attribute())
-        if (a.name() == "value" && a.has_t()) rank[n.output(0)] = a.t().dims_size();
-  return rank;
-}
-
-// libonnx's Conv/Pool shape inference reads out of bounds when ranks and
-// window attributes disagree, so those are refused before it runs.
-absl::Status CheckWindowRanks(const onnx::GraphProto& g) {
-  const std::map<std::string, int> rank = DeclaredRanks(g);
-  auto rank_of = [&](const onnx::NodeProto& n, int i) {
-    if (n.input_size() <= i) return -1;
-    auto it = rank.find(n.input(i));
-    return it == rank.end() ? -1 : it->second;
-  };
-  for (const auto& n : g.node()) {
-    const std::string& op = n.op_type();
-    if (op != "Conv" && op != "MaxPool" && op != "AveragePool") continue;
-    auto bad = [&](const std::string& what) {
-      return absl::InvalidArgumentError(absl::StrCat(op, " node '", n.name(), "': ", what));
-    };
-    const int x = rank_of(n, 0), w = op == "Conv" ? rank_of(n, 1) : -1;
-    if (x >= 0 && x < 3)
-      return bad(absl::StrCat("input has rank ", x, ", expected N x C x spatial"));
-    if (w >= 0 && w < 3) return bad(absl::StrCat("weights have rank ", w, ", expected >= 3"));
-    if (x >= 0 && w >= 0 && x != w)
-      return bad(absl::StrCat("input rank ", x, " differs from weight rank ", w));
-    int spatial = x >= 0 ? x - 2 : w >= 0 ? w - 2 : -1;
-    for (const auto& a : n.attribute()) {
-      const std::string& name = a.name();
-      int per_axis = name == "pads"                                                         ? 2
-                     : (name == "kernel_shape" || name == "strides" || name == "dilations") ? 1
-                                                                                            : 0;
-      if (per_axis == 0) continue;
-      if (spatial < 0) spatial = a.ints_size() / per_axis;
-      if (a.ints_size() != per_axis * spatial || spatial < 1)
-        return bad(absl::StrCat("attribute ", name, " has ", a.ints_size(), " values, expected ",
-                                per_axis * std::max(spatial, 1)));
-    }
-  }
-  for (const auto& n : g.node())
-    for (const auto& a : n.attribute())
-      if (a.has_g())
-        if (absl::Status s = CheckWindowRanks(a.g()); !s.ok()) return s;
-  return absl::OkStatus();
-}
-
-int DefaultOpset(const onnx::ModelProto& m) {
-  for (const auto& o : m.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") return static_cast<int>(o.version());
-  return 0;
-}
-
-// Static shapes ONNX shape inference finds (a fallback for our own pass).
-absl::StatusOr<std::map<std::string, Shape>> InferredShapes(const onnx::ModelProto& m) {
-  onnx::ModelProto copy = m;
-  try {
-    onnx::shape_inference::InferShapes(copy);
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("ONNX shape inference failed: ", e.what()));
-  }
-  std::map<std::string, Shape> out;
-  for (const auto& vi : copy.graph().value_info()) {
-    if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) continue;
-    Shape s;
-    bool known = true;
-    for (const auto& d : vi.type().tensor_type().shape().dim()) {
-      if (!d.has_dim_value()) known = false;
-      s.push_back(d.dim_value());
-    }
-    if (known) out[vi.name()] = s;
-  }
-  return out;
-}
-
-bool FeedsOnlyArithmetic(const Scope& s, const std::string& name) {
-  const auto& cons = s.Consumers(name);
-  return !cons.empty() && std::all_of(cons.begin(), cons.end(), [](const auto* n) {
-    const std::string& op = n->op_type();
-    return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Neg";
+bool FeedsOnlyArithmetic(const Scope& s, int id) {
+  const std::vector<int>& cons = s.value(id).consumers;
+  return !cons.empty() && std::all_of(cons.begin(), cons.end(), [&](int n) {
+    const internal::OpInfo* info = s.info(n);
+    return info && (info->role == internal::OpRole::kElementwise || info->role == internal::OpRole::kCompare);
   });
 }
 
@@ -262,13 +153,19 @@ bool FeedsOnlyArithmetic(const Scope& s, const std::string& name) {
 absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope* s) {
   std::map<std::string, std::vector<int64_t>> pending = o.input_shapes;
   for (const auto& in : g.input()) {
-    if (!s->IsGraphInput(in.name()) || !in.type().has_tensor_type()) continue;
+    int id = s->Id(in.name());
+    if (id < 0 || !s->value(id).graph_input) continue;
+    if (!in.type().has_tensor_type())
+      return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), " is not a tensor"));
     const auto& dims = in.type().tensor_type().shape().dim();
     int rank = dims.size();
     Shape shape;
     for (int i = 0; i < rank; ++i) {
       const auto& d = dims[i];
       if (d.has_dim_value()) {
+        if (d.dim_value() < 0)
+          return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), " dimension ", i,
+                                                         " is negative (", d.dim_value(), ")"));
         shape.push_back(d.dim_value());
         continue;
       }
@@ -294,21 +191,26 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
                                                        shape.size(), " input"));
       std::copy(it->second.begin(), it->second.end(), shape.end() - it->second.size());
       pending.erase(it);
-    } else if (!o.input_shapes.empty() && FeedsOnlyArithmetic(*s, in.name())) {
-      s->ForgetShape(in.name());
+    } else if (!o.input_shapes.empty() && FeedsOnlyArithmetic(*s, id)) {
+      s->ForgetShape(id);
       continue;
     }
-    s->SetInputShape(in.name(), shape);
+    s->SetInputShape(id, shape);
   }
   if (!pending.empty()) {
     std::vector<std::string> names;
-    for (const auto& in : g.input())
-      if (s->IsGraphInput(in.name())) names.push_back(in.name());
+    for (int id : s->graph_inputs()) names.push_back(s->value(id).name);
     return absl::InvalidArgumentError(absl::StrCat("--input-shape: the model has no input '",
                                                    pending.begin()->first,
                                                    "' (inputs: ", absl::StrJoin(names, ", "), ")"));
   }
   return absl::OkStatus();
+}
+
+int DefaultOpset(const onnx::ModelProto& m) {
+  for (const auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") return static_cast<int>(o.version());
+  return 0;
 }
 
 std::string Sha256Hex(std::string_view bytes) {
@@ -327,28 +229,23 @@ std::string Sha256Hex(std::string_view bytes) {
 absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options) {
   absl::StatusOr<onnx::ModelProto> model = Parse(bytes);
   if (!model.ok()) return model.status();
-  if (absl::Status s = CheckOps(*model); !s.ok()) return s;
   try {
     onnx::checker::check_model(*model);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("ONNX checker: ", e.what()));
   }
-  if (absl::Status s = CheckWindowRanks(model->graph()); !s.ok()) return s;
-  absl::StatusOr<std::map<std::string, Shape>> inferred = InferredShapes(*model);
-  if (!inferred.ok()) return inferred.status();
   Scope main(model->graph(), nullptr, DefaultOpset(*model));
   if (absl::Status s = BindInputs(model->graph(), options, &main); !s.ok()) return s;
-  // Inferred shapes are stale once an input shape changes.
-  std::map<std::string, Shape> fallback;
-  if (options.input_shapes.empty()) fallback = std::move(*inferred);
-  if (absl::Status s = main.Propagate(fallback); !s.ok()) return s;
-  absl::StatusOr<internal::Recognition> rec = internal::RecognizeNeurons(main);
-  if (!rec.ok()) return rec.status();
-  absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *rec, options);
+  if (absl::Status s = main.Propagate(); !s.ok()) return s;
+  if (absl::Status s = CheckConstructs(main); !s.ok()) return s;
+  if (absl::Status s = CheckOps(*model); !s.ok()) return s;
+  absl::StatusOr<internal::ElementwiseAnalysis> ew = internal::AnalyzeElementwise(main);
+  if (!ew.ok()) return ew.status();
+  absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *ew, options);
   if (!time.ok()) return time.status();
-  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *rec, time->timesteps);
+  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *ew, time->timesteps);
   if (!built.ok()) return built.status();
-  return internal::Finalize(main, *rec, *time, std::move(*built), options);
+  return internal::Finalize(main, *time, std::move(*built), options);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// ToJson (docs/ir.md, schema_version 1) and the `snnplan import` table.
+// ToJson (docs/ir.md, schema_version 2) and the `snnplan import` table.
 #include <algorithm>
 #include <map>
 
@@ -18,7 +18,31 @@ bool IsPool(ir::OpKind k) {
 }
 
 json ParamJson(const ir::NeuronParam& p) {
-  return {{"value", p.value}, {"per_neuron", p.per_neuron}};
+  json j = {{"value", p.value}, {"per_neuron", p.per_neuron},
+            {"layout", std::string(ir::ParamLayoutName(p.layout))}};
+  if (p.layout != ir::ParamLayout::kScalar) j["values"] = p.values;
+  return j;
+}
+
+json TermsJson(const std::vector<ir::NeuronTerm>& terms) {
+  json out = json::array();
+  for (const ir::NeuronTerm& t : terms) {
+    json gates = json::array();
+    for (int g = 0; g < 32; ++g)
+      if (t.gates & (uint32_t{1} << g)) gates.push_back(g);
+    out.push_back({{"var", t.var}, {"gates", gates}, {"coef", ParamJson(t.coef)}});
+  }
+  return out;
+}
+
+json DynamicsJson(const ir::NeuronDynamics& d) {
+  json gates = json::array();
+  for (const ir::NeuronGate& g : d.gates)
+    gates.push_back({{"inclusive", g.inclusive}, {"arg", TermsJson(g.arg)}});
+  json next = json::array();
+  for (const auto& n : d.next) next.push_back(TermsJson(n));
+  return {{"states", d.states}, {"currents", d.currents}, {"gates", gates}, {"fire", d.fire},
+          {"next", next}, {"output", TermsJson(d.output)}, {"initial", d.initial}};
 }
 
 json LayerJson(const ir::Layer& l, int id) {
@@ -42,10 +66,18 @@ json LayerJson(const ir::Layer& l, int id) {
       {"neuron_kind", l.neuron.kind},
       {"states_per_neuron", l.neuron.states_per_neuron},
       {"reset", std::string(ir::ResetModeName(l.neuron.reset))},
+      {"reset_timing", std::string(ir::ResetTimingName(l.neuron.reset_timing))},
       {"reset_value", l.neuron.reset_value},
+      {"reset_amount", ParamJson(l.neuron.reset_amount)},
       {"decay", ParamJson(l.neuron.decay)},
       {"decay_input", l.neuron.decay_input},
+      {"input_gain", ParamJson(l.neuron.input_gain)},
+      {"syn_decay", ParamJson(l.neuron.syn_decay)},
       {"threshold", ParamJson(l.neuron.threshold)},
+      {"fire", l.neuron.fire_inclusive ? ">=" : ">"},
+      {"spike_gain", ParamJson(l.neuron.spike_gain)},
+      {"current_layers", l.neuron.current_layers},
+      {"dynamics", l.spiking() ? DynamicsJson(l.neuron.dynamics) : json()},
       {"states", l.NeuronStates()},
       {"weights", l.weight_elements},
       {"weights_used", l.WeightsUsed()},
@@ -117,7 +149,7 @@ json ToJson(const ir::Workload& w) {
   for (const auto& [id, b] : PerBlock(w))
     blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
                       {"features_per_step", b.features}});
-  return {{"schema_version", 1},
+  return {{"schema_version", 2},
           {"model_file", w.model_file},
           {"model_sha256", w.model_sha256},
           {"timesteps", w.timesteps},

@@ -145,16 +145,39 @@ TEST(Errors, BlocksFileOverridesAndValidates) {
 }
 
 // A node the importer does not understand is an error, never dropped.
-TEST(Errors, UnknownArithmeticBetweenLayers) {
+TEST(Errors, UnknownOpBetweenLayers) {
+  testing::GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string y = b.Op("Softmax", {testing::TinyConv(b, x)});
+  b.Output(y);
+  absl::Status s = testing::Import(b, testing::Steps(1)).status();
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("unsupported op Softmax"),
+                                 HasSubstr("/Softmax_")));
+}
+
+// Elementwise products of two activations (gating) have no IR layer.
+TEST(Errors, ProductOfTwoActivations) {
+  testing::GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string c = testing::TinyConv(b, x);
+  std::string y = b.Op("Mul", {c, b.Op("Relu", {c})});
+  b.Output(y);
+  absl::Status s = testing::Import(b, testing::Steps(1)).status();
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"),
+                                 HasSubstr("elementwise Mul of two activations")));
+}
+
+// A constant scale after a conv is folded into it, like a bias.
+TEST(Errors, ScaleAfterConvFolds) {
   testing::GraphBuilder b;
   std::string x = b.Input("x", {1, 2, 4, 4});
   std::string y = b.Op("Mul", {testing::TinyConv(b, x), b.Const(2.0f)});
   b.Output(y);
-  importer::ImportOptions o;
-  o.timesteps = 1;
-  absl::Status s = testing::Import(b, o).status();
-  EXPECT_THAT(s.message(),
-              AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Mul)"), HasSubstr("unsupported op Mul")));
+  absl::StatusOr<ir::Workload> w = testing::Import(b, testing::Steps(1));
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_EQ(w->layers.size(), 1u);
+  EXPECT_EQ(w->layers[0].op, ir::OpKind::kConv);
+  EXPECT_EQ(w->layers[0].weight_elements, 6);  // a scalar scale adds no stored parameter
 }
 
 // x -> Conv 1x1 (2 -> 3): the smallest graph that imports; node 0 is the Conv.
@@ -209,12 +232,12 @@ TEST(Errors, NonUtf8FileNameIsSanitisedInIr) {
   EXPECT_NO_THROW((void)importer::ToJson(*w).dump());
 }
 
-// libonnx's Conv shape inference reads out of bounds on these (fuzz_importer),
-// so they are refused before it runs.
+// libonnx's Conv shape inference read out of bounds on these (fuzz_importer);
+// the importer's own shape rules refuse them.
 TEST(Errors, ConvInputRankDiffersFromWeightRank) {
   testing::GraphBuilder b = ConvOnly({2, 4, 4});
   EXPECT_THAT(testing::Import(b, testing::Steps(1)).status().message(),
-              AllOf(HasSubstr("tiny.onnx"), HasSubstr("Conv node"),
+              AllOf(HasSubstr("tiny.onnx"), HasSubstr("(Conv)"),
                     HasSubstr("input rank 3 differs from weight rank 4")));
 }
 

@@ -191,7 +191,7 @@ void ExpectSew(const ir::Workload& w, bool sew5, int64_t total_weights) {
   EXPECT_EQ(Count(w, ir::OpKind::kConv), 16);
   EXPECT_EQ(Count(w, ir::OpKind::kLinear), 1);
   EXPECT_EQ(Count(w, ir::OpKind::kMaxPool), 7);
-  EXPECT_EQ(Count(w, ir::OpKind::kSewOr), 7);   // every join adds spikes
+  EXPECT_EQ(Count(w, ir::OpKind::kSewAdd), 7);  // every join adds spikes (truth table of a + b)
   EXPECT_EQ(Count(w, ir::OpKind::kBatchNorm), 0);  // all folded into convs
   EXPECT_EQ(Count(w, ir::OpKind::kTimeMean), 1);
   EXPECT_EQ(TotalWeights(w), total_weights);
@@ -260,7 +260,7 @@ TEST(Fixtures, SewJoinBitsOption) {
   importer::ImportOptions o;
   o.sew_join_bits = 2;
   ir::Workload w = Load("sj_sew7_T16_loop_op13.onnx", o);
-  EXPECT_EQ(w.layers[3].op, ir::OpKind::kSewOr);
+  EXPECT_EQ(w.layers[3].op, ir::OpKind::kSewAdd);
   EXPECT_EQ(w.layers[3].precision.output_bits, 2);
   EXPECT_EQ(w.layers[4].precision.output_bits, 2);  // max-pooled join values
   EXPECT_EQ(w.layers[5].precision.input_bits, 2);

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../../importer/src/graph.h"
 #include "tiny_nets.h"
 
 namespace snnplan::testing {
@@ -145,11 +146,11 @@ TEST(Layers, ShapeChainsAreConstantFolded) {
   std::string flat = b.Op("Reshape", {x, cat->output(0)});
   b.Output(TinyConv(b, flat));
   importer::internal::Scope s(b.model().graph(), nullptr, 13);
-  ASSERT_TRUE(s.Propagate({}).ok());
-  const importer::internal::Const* c = s.ConstOf(cat->output(0));
+  ASSERT_TRUE(s.Propagate().ok());
+  const importer::internal::Tensor* c = s.ConstOf(s.Id(cat->output(0)));
   ASSERT_NE(c, nullptr);
-  EXPECT_THAT(c->values, ElementsAre(-1, 2, 4, 4));
-  EXPECT_THAT(*s.ShapeOf(flat), ElementsAre(2, 2, 4, 4));
+  EXPECT_THAT(c->data, ElementsAre(-1, 2, 4, 4));
+  EXPECT_THAT(*s.ShapeOf(s.Id(flat)), ElementsAre(2, 2, 4, 4));
   absl::StatusOr<ir::Workload> w = Import(b);
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_EQ(w->timesteps, 2);  // axis 0 of the [T,B,...] input
@@ -161,7 +162,7 @@ TEST(Layers, JsonIsVersionedSortedAndComplete) {
   absl::StatusOr<ir::Workload> w = Import(b, Steps(3));
   ASSERT_TRUE(w.ok()) << w.status();
   nlohmann::json j = importer::ToJson(*w);
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["timesteps"], 3);
   const nlohmann::json& l = j["layers"][0];
   for (const char* k : {"name", "op", "block", "neuron", "neuron_kind", "reset", "states",

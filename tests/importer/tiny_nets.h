@@ -1,12 +1,10 @@
 // Tiny spiking nets in the exporters' idioms (see onnx-patterns.md), built
-// with the protobuf API, plus helpers to run the importer and its rules.
+// with the protobuf API, plus helpers to run the importer.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "../../importer/src/neuron_rules.h"
-#include "../../importer/src/onnx_graph.h"
 #include "graph_builder.h"
 #include "snnplan/importer.h"
 
@@ -64,30 +62,6 @@ inline GraphBuilder SnnTorchStepNet(Reset reset, float beta = 0.9f, int64_t h = 
 
 inline absl::StatusOr<ir::Workload> Import(GraphBuilder& b, importer::ImportOptions o = {}) {
   return importer::ImportBytes(b.Bytes(), "tiny.onnx", o);
-}
-
-// For each fire op that is not a reset spike: the first rule whose target
-// and condition match ("none" when no rule does), in graph order.
-inline std::vector<std::string> MatchedRules(const onnx::ModelProto& m) {
-  using namespace importer::internal;
-  Scope main(m.graph(), nullptr, 13);
-  if (!main.Propagate({}).ok()) return {"propagate failed"};
-  std::vector<FireAnalysis> fires = AnalyzeFires(main);
-  std::vector<std::string> out;
-  for (size_t i = 0; i < fires.size(); ++i) {
-    if (fires[i].is_reset_spike) continue;
-    std::string name = "none";
-    for (const auto& r : NeuronRules()) {
-      auto ops = r->TargetOps();
-      if (std::find(ops.begin(), ops.end(), fires[i].cmp->op_type()) == ops.end()) continue;
-      if (r->Condition(fires, static_cast<int>(i))) {
-        name = std::string(r->Name());
-        break;
-      }
-    }
-    out.push_back(name);
-  }
-  return out;
 }
 
 // Import options for a single-step export run over `t` timesteps.

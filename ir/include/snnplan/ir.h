@@ -32,20 +32,30 @@ enum class OpKind {
   kMaxPool,
   kAvgPool,        // AveragePool (incl. a preceding Pad)
   kGlobalAvgPool,  // GlobalAveragePool, or ReduceMean over H,W
-  kAdd,            // residual join of multi-bit features (ADD)
-  kSewOr,          // SEW residual join of spikes (1-bit output by default)
-  kSewAnd,
+  kAdd,            // sum of multi-bit features (residual join, or currents into one neuron)
+  kSewOr,          // SEW join of spikes: a OR b
+  kSewAnd,         // SEW join of spikes: a AND b
   kTimeMean,   // mean over the T axis (classifier heads)
   kRelu,       // standalone ReLU (one not fused into a producer)
   kBatchNorm,  // only where no conv precedes it
+  kSewAdd,     // SEW join of spikes: a + b (0/1/2)
+  kSewIAnd,    // SEW join of spikes: (NOT a) AND b, inputs in that order
+  kScale,      // elementwise gain/offset/activation of one input (not fused into a producer)
 };
+// Elementwise joins of several inputs (read one value from each).
+bool IsJoin(OpKind op);
 std::string_view OpKindName(OpKind op);
 std::optional<OpKind> ParseOpKind(std::string_view name);
 
 enum class NeuronMode { kNone, kStateful, kStateless };
-enum class ResetMode { kNone, kSubtract, kZero };
+enum class ResetMode { kNone, kSubtract, kZero, kOther };
+// When the reset acts: on the membrane right after it fired (SpikingJelly,
+// snnTorch reset_delay=False), or at the next step, decided from the
+// carried membrane (snnTorch's default reset_delay=True).
+enum class ResetTiming { kNone, kAfterFire, kNextStep };
 std::string_view NeuronModeName(NeuronMode m);
 std::string_view ResetModeName(ResetMode r);
+std::string_view ResetTimingName(ResetTiming t);
 
 // Loop bounds of one layer (per inference; T = timesteps, B = samples).
 // Conv: O[t][b][g][k][oy][ox] += W[g][k][c][fy][fx] * I[t][b][g][c][iy][ix].
@@ -80,22 +90,65 @@ struct Window {
   friend bool operator==(const Window&, const Window&) = default;
 };
 
-// A neuron parameter: one value for the whole layer, or one per neuron.
+// A neuron parameter: one value for the whole layer, one per output channel
+// (K), or one per neuron (K*OY*OX, in the layer's output order).
+enum class ParamLayout { kScalar, kPerChannel, kPerNeuron };
+std::string_view ParamLayoutName(ParamLayout l);
 struct NeuronParam {
-  double value = 0.0;       // the scalar, or the first value of a vector
-  bool per_neuron = false;  // true when the file holds one value per neuron
+  double value = 0.0;       // the scalar, or the first value
+  bool per_neuron = false;  // more than one distinct value (per channel or per neuron)
+  ParamLayout layout = ParamLayout::kScalar;
+  std::vector<double> values;  // every value: 1, K or K*OY*OX
+  static NeuronParam Scalar(double v) { return {v, false, ParamLayout::kScalar, {v}}; }
   friend bool operator==(const NeuronParam&, const NeuronParam&) = default;
+};
+
+// The exact per-timestep update of a neuron layer, as the importer verified
+// it against the ONNX graph (docs/ir.md, "Neuron model"). Variables are the
+// states 0..states-1 (state 0 is the membrane) followed by the input
+// currents. A term is coef * variable * product of its gates (var -1: no
+// variable); a gate is a Heaviside step H(arg > 0), or H(arg >= 0) when
+// inclusive, of a sum of terms. Per step: evaluate the gates in order (the
+// gate `fire` is the spike), then every state's next value and the output.
+struct NeuronTerm {
+  int var = -1;
+  uint32_t gates = 0;  // bit g: gate g
+  NeuronParam coef;
+  friend bool operator==(const NeuronTerm&, const NeuronTerm&) = default;
+};
+struct NeuronGate {
+  bool inclusive = false;
+  std::vector<NeuronTerm> arg;
+  friend bool operator==(const NeuronGate&, const NeuronGate&) = default;
+};
+struct NeuronDynamics {
+  int states = 0;
+  int currents = 0;
+  std::vector<NeuronGate> gates;                // dependency order
+  int fire = -1;                                // index of the spike gate
+  std::vector<std::vector<NeuronTerm>> next;    // next value of each state
+  std::vector<NeuronTerm> output;               // what the layer emits (gain * spike)
+  std::vector<double> initial;                  // each state's value before step 0
+  friend bool operator==(const NeuronDynamics&, const NeuronDynamics&) = default;
 };
 
 struct Neuron {
   NeuronMode mode = NeuronMode::kNone;
-  std::string kind;           // "lif", "synaptic", ... ("" when none)
+  std::string kind;           // "lif", "if", "synaptic", "alpha", "custom" ("" when none)
   int states_per_neuron = 0;  // state variables per neuron (LIF: 1)
   ResetMode reset = ResetMode::kNone;
-  NeuronParam decay;         // membrane multiplier per step (beta, 1-1/tau)
-  NeuronParam threshold;     // firing threshold
-  double reset_value = 0.0;  // v_reset for zero (hard) reset
-  bool decay_input = false;  // input current scaled by 1/tau (SpikingJelly)
+  ResetTiming reset_timing = ResetTiming::kNone;
+  double reset_value = 0.0;   // v_reset of a zero (hard) reset
+  NeuronParam reset_amount;   // subtracted by a subtract reset (usually the threshold)
+  NeuronParam decay;          // membrane multiplier per step (beta, 1-1/tau)
+  NeuronParam threshold;      // firing threshold of the membrane
+  bool fire_inclusive = false;  // fires at v >= threshold (else v > threshold)
+  NeuronParam input_gain = NeuronParam::Scalar(1.0);  // factor of the input current (1/tau when decay_input)
+  bool decay_input = false;   // input_gain != 1 (SpikingJelly decay_input=True)
+  NeuronParam syn_decay;      // synaptic current decay (synaptic / alpha kinds)
+  NeuronParam spike_gain = NeuronParam::Scalar(1.0);  // constant factor on the emitted spikes
+  std::vector<int> current_layers;  // layers whose outputs are summed into the input current
+  NeuronDynamics dynamics;
   friend bool operator==(const Neuron&, const Neuron&) = default;
 };
 
@@ -174,9 +227,13 @@ inline std::optional<Operand> ParseOperand(std::string_view name) {
     if (OperandName(op) == name) return op;
   return std::nullopt;
 }
-inline constexpr std::array<std::string_view, 11> kOpKindNames = {
-    "conv",   "linear",  "maxpool",   "avgpool", "globalavgpool", "add",
-    "sew_or", "sew_and", "time_mean", "relu",    "batchnorm"};
+inline constexpr std::array<std::string_view, 14> kOpKindNames = {
+    "conv",      "linear", "maxpool",   "avgpool", "globalavgpool", "add",      "sew_or",
+    "sew_and",   "time_mean", "relu",   "batchnorm", "sew_add",     "sew_iand", "scale"};
+inline bool IsJoin(OpKind op) {
+  return op == OpKind::kAdd || op == OpKind::kSewOr || op == OpKind::kSewAnd ||
+         op == OpKind::kSewAdd || op == OpKind::kSewIAnd;
+}
 inline std::string_view OpKindName(OpKind op) { return kOpKindNames[static_cast<int>(op)]; }
 inline std::optional<OpKind> ParseOpKind(std::string_view name) {
   for (size_t i = 0; i < kOpKindNames.size(); ++i)
@@ -200,10 +257,34 @@ inline std::string_view ResetModeName(ResetMode r) {
       return "subtract";
     case ResetMode::kZero:
       return "zero";
+    case ResetMode::kOther:
+      return "other";
     case ResetMode::kNone:
       break;
   }
   return "none";
+}
+inline std::string_view ResetTimingName(ResetTiming t) {
+  switch (t) {
+    case ResetTiming::kAfterFire:
+      return "after_fire";
+    case ResetTiming::kNextStep:
+      return "next_step";
+    case ResetTiming::kNone:
+      break;
+  }
+  return "none";
+}
+inline std::string_view ParamLayoutName(ParamLayout l) {
+  switch (l) {
+    case ParamLayout::kPerChannel:
+      return "per_channel";
+    case ParamLayout::kPerNeuron:
+      return "per_neuron";
+    case ParamLayout::kScalar:
+      break;
+  }
+  return "scalar";
 }
 
 inline int64_t LoopDims::Get(Dim d) const {
