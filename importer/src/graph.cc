@@ -35,6 +35,7 @@ Scope::Scope(const onnx::GraphProto& graph, const Scope* parent, int opset)
     int id = Intern(in.name());
     Value& v = values_[id];
     v.graph_input = true;
+    v.input_index = static_cast<int>(graph_inputs_.size());
     if (in.type().has_tensor_type()) v.dtype = in.type().tensor_type().elem_type();
     v.shape = DeclaredShape(in);
     graph_inputs_.push_back(id);

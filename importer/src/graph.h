@@ -33,6 +33,7 @@ struct Value {
   std::shared_ptr<const Tensor> constant;  // set when the value is a constant
   int alias = -1;               // the value equals value `alias` (identity rewrite)
   bool graph_input = false;     // a non-initializer input of this scope
+  int input_index = -1;         // its position among the graph inputs
   bool graph_output = false;
   bool free_shape = false;      // shape left open: follows the values it meets
   const Scope* outer = nullptr;  // defined in an enclosing scope (body reads)

@@ -682,6 +682,7 @@ class Builder {
     if (*l == kInternal) return Error(n, absl::StrCat("reads neuron state ", Name(dyn[0]), " (unsupported)"));
     bool view = op == "Neg" || op == "Identity" || op == "Cast" || op == "CastLike";
     if (view) {
+      node_layer_[n] = *l;
       SetOutputs(n, *l);
       return absl::OkStatus();
     }

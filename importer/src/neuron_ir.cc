@@ -12,11 +12,22 @@ namespace {
 // Per-neuron values above this count are not materialized.
 constexpr int64_t kMaxParamValues = int64_t{1} << 24;
 
+absl::StatusOr<ir::NeuronParam> Layout(const Tensor& t, const Shape& membrane, const Shape& out);
+
 // A coefficient that broadcasts to the membrane tensor `membrane` as a
 // parameter of the layer's `out` neurons (per sample). The membrane holds
 // leading batch/time axes followed by the neurons in the layer's order
 // (possibly flattened).
 absl::StatusOr<ir::NeuronParam> ToParam(const Tensor& t, const Shape& membrane, const Shape& out) {
+  absl::StatusOr<ir::NeuronParam> p = Layout(t, membrane, out);
+  if (p.ok())
+    for (double v : p->values)
+      if (!std::isfinite(v))
+        return absl::InvalidArgumentError(absl::StrCat("a neuron parameter is ", v, " (not a finite number)"));
+  return p;
+}
+
+absl::StatusOr<ir::NeuronParam> Layout(const Tensor& t, const Shape& membrane, const Shape& out) {
   if (std::optional<double> u = t.Uniform()) return ir::NeuronParam::Scalar(*u);
   if (!t.materialized()) return absl::InvalidArgumentError("a neuron parameter is too large to read");
   const int64_t neurons = Numel(out);
@@ -63,10 +74,14 @@ absl::StatusOr<std::vector<ir::NeuronTerm>> ToTerms(const Poly& poly, const Shap
   std::vector<ir::NeuronTerm> terms;
   for (const Term& t : poly.terms) {
     absl::StatusOr<ir::NeuronParam> c = ToParam(t.coef, membrane, out);
-    if (!c.ok()) return c.status();
+    if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat("its update: ", c.status().message()));
     terms.push_back({t.var, t.gates, std::move(*c)});
   }
   return terms;
+}
+
+absl::Status Prefixed(const NeuronGroup& g, const absl::Status& s) {
+  return absl::InvalidArgumentError(absl::StrCat("neuron at ", g.anchor, ": ", s.message()));
 }
 
 }  // namespace
@@ -84,17 +99,21 @@ absl::StatusOr<ir::Neuron> ToIrNeuron(const NeuronGroup& g, const ir::Layer& lay
   n.reset_timing = f.timing;
   n.reset_value = f.reset_value;
   n.fire_inclusive = f.inclusive;
-  struct Field {
+  struct Named {
+    const char* name;
     const Tensor* tensor;
     ir::NeuronParam* param;
   };
-  for (Field x : {Field{&f.decay, &n.decay}, {&f.threshold, &n.threshold}, {&f.input_gain, &n.input_gain},
-                  {&f.syn_decay, &n.syn_decay}, {&f.spike_gain, &n.spike_gain},
-                  {&f.reset_amount, &n.reset_amount}}) {
+  for (Named x : {Named{"decay", &f.decay, &n.decay}, {"threshold", &f.threshold, &n.threshold},
+                  {"input gain", &f.input_gain, &n.input_gain}, {"synaptic decay", &f.syn_decay, &n.syn_decay},
+                  {"spike gain", &f.spike_gain, &n.spike_gain}, {"reset amount", &f.reset_amount, &n.reset_amount}}) {
     absl::StatusOr<ir::NeuronParam> p = ToParam(*x.tensor, mem, out);
-    if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat("neuron at ", g.anchor, ": ", p.status().message()));
+    if (!p.ok())
+      return absl::InvalidArgumentError(absl::StrCat("neuron at ", g.anchor, ": ", x.name, ": ", p.status().message()));
     *x.param = std::move(*p);
   }
+  if (!std::isfinite(n.reset_value))
+    return absl::InvalidArgumentError(absl::StrCat("neuron at ", g.anchor, ": the reset value is not finite"));
   n.decay_input = !(n.input_gain.layout == ir::ParamLayout::kScalar && n.input_gain.value == 1.0);
   ir::NeuronDynamics& d = n.dynamics;
   d.states = m.states;
@@ -103,16 +122,16 @@ absl::StatusOr<ir::Neuron> ToIrNeuron(const NeuronGroup& g, const ir::Layer& lay
   d.initial = m.initial;
   for (const Atom& a : m.gates) {
     absl::StatusOr<std::vector<ir::NeuronTerm>> arg = ToTerms(a.arg, mem, out);
-    if (!arg.ok()) return arg.status();
+    if (!arg.ok()) return Prefixed(g, arg.status());
     d.gates.push_back({a.inclusive, std::move(*arg)});
   }
   for (const Poly& p : m.next) {
     absl::StatusOr<std::vector<ir::NeuronTerm>> t = ToTerms(p, mem, out);
-    if (!t.ok()) return t.status();
+    if (!t.ok()) return Prefixed(g, t.status());
     d.next.push_back(std::move(*t));
   }
   absl::StatusOr<std::vector<ir::NeuronTerm>> o = ToTerms(m.output, mem, out);
-  if (!o.ok()) return o.status();
+  if (!o.ok()) return Prefixed(g, o.status());
   d.output = std::move(*o);
   return n;
 }

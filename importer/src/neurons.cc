@@ -5,8 +5,6 @@
 #include <functional>
 #include <limits>
 #include <numeric>
-#include <cstdio>
-#include <cstdlib>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,17 +42,6 @@ bool IsAliasNode(const Scope& s, int n) {
 bool IsThreshold(const Scope& s, int n) {
   const OpInfo* info = s.info(n);
   return info && (info->role == OpRole::kCompare || s.node(n).op_type() == "Sign");
-}
-
-// Mul/Div by a constant, casts and identities: they scale spikes without
-// combining them.
-bool IsGainLike(const Scope& s, int n) {
-  const std::string& op = s.node(n).op_type();
-  if (op == "Cast" || op == "CastLike" || op == "Identity") return true;
-  if (op != "Mul" && op != "Div") return false;
-  int dyn = 0;
-  for (int id : s.inputs(n)) dyn += id >= 0 && !s.IsConst(id);
-  return dyn == 1 && (op == "Mul" || !s.IsConst(s.inputs(n)[0]));
 }
 
 std::vector<int> DynamicInputs(const Scope& s, int n) {
@@ -197,6 +184,12 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
     }
     for (int n = 0; n < nodes; ++n) {
       if (!discrete_only(n) || src[n] < 0) continue;
+      // Spikes that also leave (a graph output, a layer's input) belong to
+      // a neuron of their own; only internal reset logic ties two together.
+      int v = s.outputs(n)[0];
+      bool internal = !r.routput[v];
+      for (int c : r.rcons[v]) internal &= c < nodes && r.elem[c];
+      if (!internal) continue;
       for (int c : r.rcons[s.outputs(n)[0]])
         if (c < nodes && r.elem[c] && !discrete_only(c) && firing.contains(uf.Find(c)) &&
             uf.Find(c) != uf.Find(src[n])) {
@@ -205,15 +198,16 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
         }
     }
   }
-  // A single-source discrete node is part of its neuron when the neuron
-  // uses it (reset logic) or it only scales the spikes on their way out.
-  std::vector<char> feeds(nodes, 0);
+  // A single-source discrete node belongs to its neuron (reset logic, the
+  // spike on its way out, a gain) unless everything it feeds combines the
+  // spikes of several neurons (the NOT half of an IAND join).
+  std::vector<char> join_side(nodes, 0);
   for (int n = nodes - 1; n >= 0; --n) {
-    if (!discrete_only(n) || src[n] < 0) continue;
-    for (int c : r.rcons[s.outputs(n)[0]]) {
-      if (c < nodes && r.elem[c] && !discrete_only(c) && uf.Find(c) == src[n]) feeds[n] = 1;
-      if (c < nodes && discrete_only(c) && src[c] == src[n] && feeds[c]) feeds[n] = 1;
-    }
+    if (!discrete_only(n)) continue;
+    const std::vector<int>& cons = r.rcons[s.outputs(n)[0]];
+    bool all = !cons.empty() && !r.routput[s.outputs(n)[0]];
+    for (int c : cons) all &= c < nodes && discrete_only(c) && (src[c] == kMixed || join_side[c]);
+    join_side[n] = all;
   }
   std::vector<int> root(nodes, -1);
   UnionFind ju(nodes);
@@ -224,8 +218,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
       root[n] = uf.Find(n);
       continue;
     }
-    bool gain_out = src[n] >= 0 && IsGainLike(s, n);
-    if (src[n] >= 0 && (feeds[n] || gain_out)) {
+    if (src[n] >= 0 && !join_side[n]) {
       root[n] = src[n];
     } else {
       in_join[n] = 1;
@@ -329,22 +322,9 @@ class NeuronAnalyzer {
       if (!c.ok()) return c.status();
       cells.push_back(std::move(*c));
     }
-    if (getenv("SNNPLAN_DEBUG_NEURONS")) {
-      for (const Cell& c : cells) {
-        auto names = [&](const std::vector<int>& v) {
-          std::vector<std::string> o;
-          for (int x : v) o.push_back(s_.value(x).name);
-          return absl::StrJoin(o, ",");
-        };
-        fprintf(stderr, "cell %d: in [%s] cur [%s] out [%s] spk [%s] nodes %zu\n", c.t,
-                names(c.states_in).c_str(), names(c.currents).c_str(), names(c.states_out).c_str(),
-                names(c.spikes).c_str(), c.nodes.size());
-      }
-    }
     int ref = ReferenceCell(cells);
     absl::StatusOr<NeuronModel> model = Extract(cells, ref);
     if (!model.ok()) return Fail(model.status().message());
-    if (getenv("SNNPLAN_DEBUG_NEURONS")) DumpModel(*model, ref);
     if (absl::Status st = VerifyCell(cells[ref], *model, Identity(model->states), true); !st.ok())
       return Fail(st.message());
     for (const Cell& c : cells)
@@ -369,7 +349,6 @@ class NeuronAnalyzer {
       g.state_outputs.push_back(src.next);
     }
     g.model = std::move(*model);
-    g.facts = DescribeModel(g.model);
     return g;
   }
 
@@ -422,9 +401,12 @@ class NeuronAnalyzer {
     for (int v : outputs_)
       if (r_.routput[v] && !r_.discrete[v]) outs.push_back(v);
     std::vector<char> used(outs.size(), 0);
-    for (int in : s_.graph_inputs()) {
-      int rin = s_.Resolve(in);
-      if (!seen.contains(rin)) continue;
+    std::vector<int> graph_ins;
+    for (int v : inputs_)
+      if (s_.value(v).graph_input) graph_ins.push_back(v);
+    std::sort(graph_ins.begin(), graph_ins.end(),
+              [&](int a, int b) { return s_.value(a).input_index < s_.value(b).input_index; });
+    for (int rin : graph_ins) {
       for (size_t j = 0; j < outs.size(); ++j)
         if (!used[j] && (!s_.ShapeOf(rin) || s_.ShapeOf(outs[j]) == s_.ShapeOf(rin))) {
           used[j] = 1;
@@ -461,10 +443,6 @@ class NeuronAnalyzer {
       spikes_.push_back(spikes);
     }
     n_ = static_cast<int>(fires_.size());
-    if (getenv("SNNPLAN_DEBUG_NEURONS")) {
-      for (int n : nodes_) fprintf(stderr, "  node %s\n", NodeLabel(s_.node(n)).c_str());
-      for (int v : outputs_) fprintf(stderr, "  output %s\n", s_.value(v).name.c_str());
-    }
     if (n_ == 0)
       return Fail("its 0/1 result never leaves the neuron's arithmetic (no spike output)");
     for (size_t i = 0; i < spikes_.size(); ++i)
@@ -634,10 +612,11 @@ class NeuronAnalyzer {
     c.spikes = spikes_[t];
     // Order currents by where they enter (first consumer, then input slot).
     auto entry = [&](int v) {
-      for (int n : nodes_) {
+      for (int n : r_.rcons[v]) {
+        if (!In(n)) continue;
         const std::vector<int>& in = s_.inputs(n);
         for (size_t k = 0; k < in.size(); ++k)
-          if (in[k] >= 0 && s_.Resolve(in[k]) == v) return std::pair(pos_.at(n) - Base(t), static_cast<int>(k));
+          if (in[k] >= 0 && s_.Resolve(in[k]) == v) return std::pair(pos_.at(n), static_cast<int>(k));
       }
       return std::pair(kInf, 0);
     };
@@ -667,32 +646,6 @@ class NeuronAnalyzer {
     c.nodes.assign(seen_n.begin(), seen_n.end());
     std::sort(c.nodes.begin(), c.nodes.end());
     return c;
-  }
-
-  // Position of the first node of step t (currents are ordered relative to it).
-  int Base(int t) const {
-    for (size_t i = 0; i < nodes_.size(); ++i)
-      if (up_[i] == t) return static_cast<int>(i);
-    return 0;
-  }
-
-  static std::string PolyText(const Poly& p) {
-    std::vector<std::string> terms;
-    for (const Term& t : p.terms) {
-      std::string c = t.coef.Uniform() ? absl::StrCat(*t.coef.Uniform()) : absl::StrCat("[", t.coef.numel(), "]");
-      std::string g;
-      for (int i = 0; i < 32; ++i)
-        if (t.gates & (1u << i)) absl::StrAppend(&g, "*g", i);
-      terms.push_back(absl::StrCat(c, t.var >= 0 ? absl::StrCat("*x", t.var) : "", g));
-    }
-    return absl::StrJoin(terms, " + ");
-  }
-  static void DumpModel(const NeuronModel& m, int ref) {
-    fprintf(stderr, "model from cell %d: states %d currents %d fire g%d\n", ref, m.states, m.currents, m.fire);
-    for (size_t g = 0; g < m.gates.size(); ++g)
-      fprintf(stderr, "  g%zu = H(%s %s 0)\n", g, PolyText(m.gates[g].arg).c_str(), m.gates[g].inclusive ? ">=" : ">");
-    for (size_t i = 0; i < m.next.size(); ++i) fprintf(stderr, "  x%zu' = %s\n", i, PolyText(m.next[i]).c_str());
-    fprintf(stderr, "  out = %s\n", PolyText(m.output).c_str());
   }
 
   // What computes each value (its producer's op, or "input"), sorted: cells
@@ -927,7 +880,7 @@ absl::Status NeuronAnalyzer::ApplyNodes(const std::vector<int>& nodes, PolyConte
     int32_t dtype = s_.DTypeOf(out) >= 0 ? s_.DTypeOf(out) : TP::FLOAT;
     absl::StatusOr<Poly> r = ApplyOp(ctx, node, info, dtype, args);
     if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("node ", NodeLabel(node), ": ", r.status().message()));
-    (*poly)[out] = std::move(*r);
+    (*poly)[out] = ctx.Simplify(*r);
   }
   return absl::OkStatus();
 }
@@ -1018,14 +971,16 @@ double CellTolerance(const Scope& s, const std::vector<int>& nodes) {
   return tol;
 }
 
-constexpr std::array<double, 6> kRoundScales = {1.0, 0.5, 2.0, 5.0, 0.2, 30.0};
+// Probe magnitudes (times the threshold scale): around the threshold, below
+// it, above it and far above it.
+constexpr std::array<double, 4> kRoundScales = {1.0, 0.3, 3.0, 30.0};
 
 absl::Status NeuronAnalyzer::VerifyCell(const Cell& c, const NeuronModel& m,
                                         const std::vector<int>& perm, bool check_states) const {
   const Shape shape = CellShape(c);
   if (shape != m.shape)
     return absl::InvalidArgumentError(absl::StrCat("step ", c.t, " works on another tensor shape"));
-  const std::vector<int64_t> positions = SamplePositions(Numel(shape), 40);
+  const std::vector<int64_t> positions = SamplePositions(Numel(shape), 32);
   const double base = Scale(m), tol = CellTolerance(s_, c.nodes);
   const int k = m.states;
   for (int round = 0; round < static_cast<int>(kRoundScales.size()); ++round) {
@@ -1083,7 +1038,7 @@ absl::Status NeuronAnalyzer::RolloutWith(const std::vector<Cell>& cells, const N
   for (const Cell& c : cells) nodes.insert(nodes.end(), c.nodes.begin(), c.nodes.end());
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  const std::vector<int64_t> positions = SamplePositions(Numel(m.shape), 40);
+  const std::vector<int64_t> positions = SamplePositions(Numel(m.shape), 32);
   const double base = Scale(m);
   double tol = CellTolerance(s_, nodes);
   for (int round = 0; round < 4; ++round) {
@@ -1512,7 +1467,6 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
   absl::StatusOr<NeuronGroup> bg = analyzer.Run();
   if (!bg.ok()) return fail(std::string(bg.status().message()));
   MembraneFirst(&bg->model);
-  bg->facts = DescribeModel(bg->model);
   // Every other body node is plumbing: iteration arithmetic, the time step
   // of an outer tensor (the current), views of spikes, spike buffer writes.
   std::vector<char> iter_only = IterOnly(body);
@@ -1561,7 +1515,7 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
   g.loop_trips = trips;
   g.nodes = {node};
   g.model = std::move(bg->model);
-  g.facts = std::move(bg->facts);
+  g.facts = DescribeModel(g.model);
   g.anchor = absl::StrCat(bg->anchor, " in ", NodeLabel(loop));
   std::vector<int> currents;
   for (int v : bg->currents[0]) {
@@ -1717,8 +1671,8 @@ void AbsorbInputGains(const Scope& main, const Regions& r, NeuronGroup* g) {
     for (Atom& a : g->model.gates) scale(&a.arg);
     for (Poly& p : g->model.next) scale(&p);
     scale(&g->model.output);
-    g->facts = DescribeModel(g->model);
   }
+  g->facts = DescribeModel(g->model);
   std::sort(g->nodes.begin(), g->nodes.end());
 }
 

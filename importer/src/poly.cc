@@ -241,6 +241,21 @@ absl::StatusOr<Poly> PolyContext::MapGates(const std::vector<const Poly*>& args,
   return Normalize(std::move(terms));
 }
 
+Poly PolyContext::Simplify(const Poly& a) const {
+  std::vector<Term> terms = a.terms;
+  bool changed = false;
+  for (Term& t : terms)
+    for (size_t g = 0; g < atoms_.size(); ++g) {
+      if (!(t.gates & (uint32_t{1} << g)) || atoms_[g].inclusive) continue;
+      for (size_t h = 0; h < atoms_.size(); ++h)
+        if ((t.gates & (uint32_t{1} << h)) && atoms_[h].inclusive && Equal(atoms_[g].arg, atoms_[h].arg, 1e-12)) {
+          t.gates &= ~(uint32_t{1} << h);
+          changed = true;
+        }
+    }
+  return changed ? Normalize(std::move(terms)) : a;
+}
+
 void EvaluatePoly(const Poly& p, const std::vector<std::vector<double>>& vars,
                   const std::vector<std::vector<double>>& gate_values, const CoefAt& coef_at,
                   int samples, std::vector<double>* out) {

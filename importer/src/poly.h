@@ -66,6 +66,10 @@ class PolyContext {
   absl::StatusOr<Poly> MapGates(const std::vector<const Poly*>& args,
                                 const std::function<double(const double*)>& fn);
 
+  // Drops gates implied by others in the same term: H(p > 0) implies
+  // H(p >= 0), so their product is H(p > 0).
+  Poly Simplify(const Poly& a) const;
+
   const std::vector<Atom>& atoms() const { return atoms_; }
   int num_atoms() const { return static_cast<int>(atoms_.size()); }
 

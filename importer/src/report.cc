@@ -124,27 +124,35 @@ std::string NeuronText(const ir::Layer& l) {
                       " ", std::string(ir::ResetModeName(l.neuron.reset)));
 }
 
+struct Totals {
+  int conv = 0, linear = 0, pool = 0, spiking = 0, stateful = 0, stateless = 0;
+  int64_t weights = 0;
+};
+
+Totals Count(const ir::Workload& w) {
+  Totals t;
+  for (const ir::Layer& l : w.layers) {
+    t.conv += l.op == ir::OpKind::kConv;
+    t.linear += l.op == ir::OpKind::kLinear;
+    t.pool += IsPool(l.op);
+    t.spiking += l.spiking();
+    t.stateful += l.stateful();
+    t.stateless += l.neuron.mode == ir::NeuronMode::kStateless;
+    t.weights += l.weight_elements;
+  }
+  return t;
+}
+
 }  // namespace
 
 json ToJson(const ir::Workload& w) {
   json layers = json::array();
-  json totals = {{"conv", 0}, {"linear", 0}, {"pool", 0}, {"spiking_layers", 0},
-                 {"stateful_layers", 0}, {"stateless_layers", 0}, {"states", 0},
-                 {"weights", 0}, {"weights_used", 0}, {"layers", w.layers.size()}};
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    const ir::Layer& l = w.layers[i];
-    layers.push_back(LayerJson(l, static_cast<int>(i)));
-    if (l.op == ir::OpKind::kConv) totals["conv"] = totals["conv"].get<int>() + 1;
-    if (l.op == ir::OpKind::kLinear) totals["linear"] = totals["linear"].get<int>() + 1;
-    if (IsPool(l.op)) totals["pool"] = totals["pool"].get<int>() + 1;
-    if (l.spiking()) totals["spiking_layers"] = totals["spiking_layers"].get<int>() + 1;
-    if (l.stateful()) totals["stateful_layers"] = totals["stateful_layers"].get<int>() + 1;
-    if (l.neuron.mode == ir::NeuronMode::kStateless)
-      totals["stateless_layers"] = totals["stateless_layers"].get<int>() + 1;
-    totals["weights"] = totals["weights"].get<int64_t>() + l.weight_elements;
-  }
-  totals["states"] = w.TotalNeuronStates();
-  totals["weights_used"] = w.TotalWeightsUsed();
+  for (size_t i = 0; i < w.layers.size(); ++i) layers.push_back(LayerJson(w.layers[i], static_cast<int>(i)));
+  const Totals c = Count(w);
+  json totals = {{"conv", c.conv}, {"linear", c.linear}, {"pool", c.pool}, {"spiking_layers", c.spiking},
+                 {"stateful_layers", c.stateful}, {"stateless_layers", c.stateless},
+                 {"states", w.TotalNeuronStates()}, {"weights", c.weights},
+                 {"weights_used", w.TotalWeightsUsed()}, {"layers", w.layers.size()}};
   json blocks = json::array();
   for (const auto& [id, b] : PerBlock(w))
     blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
@@ -187,13 +195,11 @@ std::string DescribeTable(const ir::Workload& w) {
                                           b.features));
     weights += b.weights;
   }
-  json t = ToJson(w)["totals"];
+  const Totals t = Count(w);
   absl::StrAppend(&out, absl::StrFormat(
       "\ntotal: %d conv, %d linear, %d pool; %d spiking layers (%d stateful, %d stateless); "
       "%d neuron states; %d weights\n",
-      t["conv"].get<int>(), t["linear"].get<int>(), t["pool"].get<int>(),
-      t["spiking_layers"].get<int>(), t["stateful_layers"].get<int>(),
-      t["stateless_layers"].get<int>(), w.TotalNeuronStates(), weights));
+      t.conv, t.linear, t.pool, t.spiking, t.stateful, t.stateless, w.TotalNeuronStates(), weights));
   return out;
 }
 
