@@ -7,4 +7,5 @@ apt-get install -y -qq --no-install-recommends \
   ca-certificates cmake ninja-build g++ pkg-config \
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libcli11-dev \
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxml2-dev \
+  libzip-dev libopenblas-dev python3-numpy \
   python3 >/dev/null

@@ -1,0 +1,132 @@
+// The CPU runtime behind `snnplan run`: NumPy .npy/.npz files in and out, and
+// the float32 numerical kernels (convolution, linear, pooling) the executor
+// calls on raw NCHW buffers.
+//
+// Kernels are deterministic: every output element is computed by the same
+// instructions in the same order whatever `threads` is (work is cut into
+// items that depend only on the geometry; threads only pick items up), so
+// results are byte-identical for any thread count. OpenBLAS is set to one
+// thread of its own on first use; the runtime parallelises with std::thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace snnplan::runtime {
+
+// ---------------------------------------------------------------- NumPy files
+
+// The element types a .npy may hold ('<f4', '<f8', '<f2', '|u1', '|i1',
+// '<i2', '<i4', '<i8', '|b1').
+enum class DType { kFloat32, kFloat64, kFloat16, kUInt8, kInt8, kInt16, kInt32, kInt64, kBool };
+
+// "float32", "float64", ..., "bool" (a C string: Debian's Abseil has its own
+// string_view, which StrCat takes and std::string_view is not).
+const char* DTypeName(DType dtype);
+
+// A dense row-major (C-order) array. `dtype` is what the file held; `values`
+// holds every element converted to float32 (bool and integers exactly while
+// they fit in 24 bits, float64 rounded to nearest, out-of-range to +-inf).
+struct Array {
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;  // {} = a scalar (one value)
+  std::vector<float> values;   // product(shape) elements
+};
+
+// Largest array read (elements), checked from the header before anything is
+// allocated; ReadNpz/ParseNpz bound the sum over all members by it too.
+inline constexpr int64_t kMaxArrayElements = int64_t{1} << 31;
+
+// Reads a .npy file (format versions 1.0, 2.0 and 3.0). Errors name the file:
+// "<path>: ..." (NotFound when it does not exist; InvalidArgument for a bad
+// magic or version, a malformed header dict, an unsupported, big-endian or
+// object dtype, fortran_order True, a negative or too large shape, data
+// shorter or longer than the shape needs).
+absl::StatusOr<Array> ReadNpy(const std::string& path);
+
+// Reads a .npz (np.savez or np.savez_compressed: stored or deflated members)
+// with libzip. Keys are the member names without ".npy". Errors name the file
+// and the member: "<path>: member 'x.npy': ...". A member not named *.npy,
+// two members with one name, an empty file or a corrupt archive (truncated,
+// bad CRC, bad deflate data) are errors.
+absl::StatusOr<std::map<std::string, Array>> ReadNpz(const std::string& path);
+
+// The same from bytes already in memory; `name` stands for the path in errors.
+absl::StatusOr<Array> ParseNpy(std::string_view bytes, const std::string& name);
+absl::StatusOr<std::map<std::string, Array>> ParseNpz(std::string_view bytes,
+                                                      const std::string& name);
+
+// The .npz WriteNpz writes: one stored (uncompressed) member "<key>.npy" per
+// array, in key order, each a '<f4' .npy (format 1.0, numpy's own header
+// layout) of `values` (whatever `dtype` says), fixed timestamps: the same
+// arrays always give the same bytes. Errors: an empty key, a key with a NUL
+// byte, a negative dimension, values.size() != product(shape).
+absl::StatusOr<std::string> NpzBytes(const std::map<std::string, Array>& arrays);
+
+// Writes NpzBytes(arrays) to `path` through a temporary file beside it that
+// is renamed onto `path`, so a failure never leaves a partial file.
+absl::Status WriteNpz(const std::string& path, const std::map<std::string, Array>& arrays);
+
+// -------------------------------------------------------------------- kernels
+//
+// All buffers are float32, dense, NCHW, and must not overlap. `threads` <= 1
+// runs on the calling thread; at most 64 threads are used. Sizes are element
+// counts; pads are ONNX's [top, left, bottom, right] positions outside the
+// input: zeros for convolution, ignored (MaxPool) or counted as configured
+// (AvgPool) for pooling.
+
+struct ConvGeometry {                  // 2-D (1-D convolutions use h = fy = 1)
+  int64_t n = 1, c = 1, h = 1, w = 1;  // input batch, channels, height, width
+  int64_t k = 1, groups = 1;           // output channels (total); c, k divisible by groups
+  int64_t fy = 1, fx = 1, stride_y = 1, stride_x = 1, dil_y = 1, dil_x = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t oy = 1, ox = 1;  // output size: must be floor((h + pads - dil*(f-1) - 1)/stride) + 1
+};
+
+// y[n][k][oy][ox] = bias[k] + sum over (c in k's group, ky, kx) of
+// w[k][c][ky][kx] * x[n][c][iy][ix]. w is [k][c/groups][fy][fx]; bias is [k]
+// or nullptr. InvalidArgument when the geometry is inconsistent (non-positive
+// sizes, negative pads, groups not dividing c and k, oy/ox not the ONNX output
+// size, sizes beyond BLAS's 32-bit indices); nothing is written then.
+absl::Status Conv2d(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                    float* y, int threads);
+
+// y[n][k] = x[n][c] . w[k][c] + bias[k] (ONNX Gemm with transB = 1); bias may
+// be nullptr. Sizes <= 0 do nothing.
+void Linear(int64_t n, int64_t c, int64_t k, const float* x, const float* w, const float* bias,
+            float* y, int threads);
+
+struct PoolGeometry {
+  int64_t n = 1, c = 1, h = 1, w = 1;
+  int64_t fy = 1, fx = 1, stride_y = 1, stride_x = 1, dil_y = 1, dil_x = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  // Output size: the floor-mode size, or one more (ceil_mode) when the extra
+  // window exists, i.e. oy in [floor, ceil((h + pads - dil*(fy-1) - 1)/stride) + 1].
+  int64_t oy = 1, ox = 1;
+  bool count_include_pad = false;  // AvgPool2d only
+};
+
+// Max over the window's input positions; padding is -inf (never chosen), a
+// NaN in the window gives NaN (as PyTorch). A window with no input position
+// (possible only in a ceil-mode extra window) gives -inf.
+// InvalidArgument when the geometry is inconsistent; nothing is written then.
+absl::Status MaxPool2d(const PoolGeometry& g, const float* x, float* y, int threads);
+
+// Mean over the window (ONNX AveragePool): count_include_pad false divides by
+// the number of input positions in the window; true by the number of window
+// positions inside the padded input [-pad_top, h + pad_bottom) x [-pad_left,
+// w + pad_right) (a ceil-mode window hanging past the padding counts only
+// what lies inside it, as ONNX Runtime and PyTorch). Sums in double, rounds
+// once. A window with nothing to count gives 0.
+absl::Status AvgPool2d(const PoolGeometry& g, const float* x, float* y, int threads);
+
+// y[n][c] = mean of x[n][c][0..hw) (summed in double, rounded once).
+void GlobalAvgPool(int64_t n, int64_t c, int64_t hw, const float* x, float* y);
+
+}  // namespace snnplan::runtime
