@@ -16,14 +16,20 @@ source tools/ci-clang.sh
 build=${SNNPLAN_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${SNNPLAN_FUZZ_SECONDS:-120}
 seed=${SNNPLAN_FUZZ_SEED:-1}
-# Inputs per target: about a minute each on a CI core.
-declare -A runs=([fuzz_importer]=20000 [fuzz_hwdesc]=1000000 [fuzz_schedule]=1000000
-                 [fuzz_manifest]=150000)
+# Inputs per target: about a minute each on a CI core (the importer's minute
+# split between byte-level and protobuf-aware mutation).
+declare -A runs=([fuzz_importer]=7000 [fuzz_importer_proto]=4500 [fuzz_hwdesc]=1000000
+                 [fuzz_schedule]=1000000 [fuzz_manifest]=150000)
+# Both importer targets start from fuzz/corpus/importer/ plus every ONNX
+# fixture of models/ and models/corpus/ up to this size (the 5-12 MB SEW and
+# RedLIF exports run 50x slower per input; long campaigns add them with
+# SNNPLAN_FUZZ_SEED_MAX_BYTES=20000000).
+seed_max_bytes=${SNNPLAN_FUZZ_SEED_MAX_BYTES:-1000000}
 start=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNNPLAN_FUZZ=ON \
   -DSNNPLAN_BUILD_TESTS=OFF -DSNNPLAN_BUILD_BENCH=OFF
-targets=(fuzz_importer fuzz_hwdesc fuzz_schedule)
+targets=(fuzz_importer fuzz_importer_proto fuzz_hwdesc fuzz_schedule)
 # fuzz_manifest exists when validator/fuzz/manifest_fuzz.cc does.
 if [[ -f validator/fuzz/manifest_fuzz.cc ]]; then
   targets+=(fuzz_manifest)
@@ -40,11 +46,16 @@ mkdir -p "$work" "$artifacts"
 failed=()
 for t in "${targets[@]}"; do
   name=${t#fuzz_}
+  seeds=${name%_proto}  # fuzz_importer_proto shares the importer's seeds and dictionary
   corpus="$work/$name"
   mkdir -p "$corpus"
-  if [[ -d fuzz/corpus/$name ]]; then cp -r "fuzz/corpus/$name/." "$corpus/"; fi
+  if [[ -d fuzz/corpus/$seeds ]]; then cp -r "fuzz/corpus/$seeds/." "$corpus/"; fi
+  if [[ $seeds == importer ]]; then
+    find models -maxdepth 2 -name '*.onnx' -size -"$((seed_max_bytes + 1))"c \
+      -exec cp -t "$corpus/" {} +
+  fi
   dict=()
-  if [[ -f fuzz/dict/$name.dict ]]; then dict=(-dict="fuzz/dict/$name.dict"); fi
+  if [[ -f fuzz/dict/$seeds.dict ]]; then dict=(-dict="fuzz/dict/$seeds.dict"); fi
   echo "ci-fuzz: $t for ${runs[$t]} inputs (seed $seed, at most $seconds s)"
   start=$SECONDS
   if ! "$build/fuzz/$t" -seed="$seed" -runs="${runs[$t]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \

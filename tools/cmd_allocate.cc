@@ -47,44 +47,53 @@ explore::GaProgress MakeProgress() {
   };
 }
 
-void PrintPoint(const char* label, const explore::Individual& ind, const ir::Workload& w,
-                const hw::Hardware& hw) {
+void PrintPoint(std::ostream& out, const char* label, const explore::Individual& ind,
+                const ir::Workload& w, const hw::Hardware& hw) {
   if (!ind.objectives.feasible) {
-    std::cout << absl::StrFormat("%-12s infeasible: %s\n", label, ind.objectives.error);
+    out << absl::StrFormat("%-12s infeasible: %s\n", label, ind.objectives.error);
     return;
   }
-  std::cout << absl::StrFormat("%-12s latency %14.0f cycles  energy %14.6g pJ  cores %s\n", label,
-                               ind.objectives.latency_cycles, ind.objectives.energy_pj,
-                               CoresByBlock(w, explore::ToAllocation(ind.genome, hw)));
+  out << absl::StrFormat("%-12s latency %14.0f cycles  energy %14.6g pJ  cores %s\n", label,
+                         ind.objectives.latency_cycles, ind.objectives.energy_pj,
+                         CoresByBlock(w, explore::ToAllocation(ind.genome, hw)));
 }
 
-void PrintReport(const explore::AllocationSearch& r, const ir::Workload& w, const hw::Hardware& hw,
-                 const explore::GaOptions& ga, double seconds) {
-  std::cout << absl::StrFormat(
-      "allocate: %d layers on %d cores; %d allocations evaluated in %.1f s\n", w.layers.size(),
-      hw.cores.size(), r.ga.evaluations, seconds);
+void PrintReport(std::ostream& out, const explore::AllocationSearch& r, const ir::Workload& w,
+                 const hw::Hardware& hw, const explore::GaOptions& ga, double seconds) {
+  out << absl::StrFormat("allocate: %d layers on %d cores; %d allocations evaluated in %.1f s\n",
+                         w.layers.size(), hw.cores.size(), r.ga.evaluations, seconds);
   if (ga.budget > 0 && r.ga.generations < ga.generations)
-    std::cout << absl::StrFormat("budget of %d evaluations reached after generation %d of %d\n",
-                                 ga.budget, r.ga.generations, ga.generations);
+    out << absl::StrFormat("budget of %d evaluations reached after generation %d of %d\n",
+                           ga.budget, r.ga.generations, ga.generations);
   if (r.single_core_index >= 0)
-    PrintPoint("single core", r.ga.evaluated[r.single_core_index], w, hw);
-  if (r.greedy_index >= 0) PrintPoint("greedy", r.ga.evaluated[r.greedy_index], w, hw);
-  std::cout << absl::StrFormat("pareto front: %d points (cores per layer, blocks split by |)\n",
-                               r.ga.pareto.size());
+    PrintPoint(out, "single core", r.ga.evaluated[r.single_core_index], w, hw);
+  if (r.greedy_index >= 0) PrintPoint(out, "greedy", r.ga.evaluated[r.greedy_index], w, hw);
+  out << absl::StrFormat("pareto front: %d points (cores per layer, blocks split by |)\n",
+                         r.ga.pareto.size());
   for (int i : r.ga.pareto)
-    PrintPoint(i == r.ga.min_energy ? "* min energy" : "", r.ga.evaluated[i], w, hw);
+    PrintPoint(out, i == r.ga.min_energy ? "* min energy" : "", r.ga.evaluated[i], w, hw);
   if (r.ga.min_energy >= 0 && r.single_core_index >= 0 &&
       r.ga.evaluated[r.single_core_index].objectives.feasible) {
     const auto& best = r.ga.evaluated[r.ga.min_energy].objectives;
     const auto& base = r.ga.evaluated[r.single_core_index].objectives;
-    std::cout << absl::StrFormat("min-energy point vs single core: energy %s, latency %s\n",
-                                 Ratio(base.energy_pj, best.energy_pj),
-                                 Ratio(base.latency_cycles, best.latency_cycles));
+    out << absl::StrFormat("min-energy point vs single core: energy %s, latency %s\n",
+                           Ratio(base.energy_pj, best.energy_pj),
+                           Ratio(base.latency_cycles, best.latency_cycles));
   }
 }
 
+absl::Status ExpectOutputs(const AllocateFlags& f, OutputFiles& outputs) {
+  for (const auto& [option, path] :
+       {std::pair{"--csv", &f.csv}, std::pair{"--pareto", &f.pareto_svg},
+        std::pair{"--best-manifest", &f.best_manifest},
+        std::pair{"--best-allocation", &f.best_allocation}})
+    if (absl::Status s = outputs.Expect(option, *path); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
 absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearch& r,
-                          plan::Planner& planner, const plan::Schedule& schedule) {
+                          plan::Planner& planner, const plan::Schedule& schedule,
+                          OutputFiles& outputs) {
   const ir::Workload& w = planner.workload();
   const hw::Hardware& hw = planner.hardware();
   auto format = [&](const explore::Genome& g) {
@@ -94,15 +103,11 @@ absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearc
       pairs.push_back(absl::StrCat(w.layers[l].name, "=", a.layer_core[l]));
     return absl::StrJoin(pairs, ";");
   };
-  if (!f.csv.empty())
-    if (absl::Status s = WriteFileAtomically(f.csv, explore::ParetoCsv(r.ga, format)); !s.ok())
-      return s;
+  if (!f.csv.empty()) outputs.Write(f.csv, explore::ParetoCsv(r.ga, format));
   if (!f.pareto_svg.empty()) {
     const std::string title =
         absl::StrCat(w.model_file, " on ", hw.name, ": ", plan::FormatSchedule(schedule));
-    if (absl::Status s = WriteFileAtomically(f.pareto_svg, explore::ParetoSvg(r.ga, title));
-        !s.ok())
-      return s;
+    outputs.Write(f.pareto_svg, explore::ParetoSvg(r.ga, title));
   }
   if (f.best_manifest.empty() && f.best_allocation.empty()) return absl::OkStatus();
   if (r.ga.min_energy < 0)
@@ -112,21 +117,22 @@ absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearc
       explore::ToAllocation(r.ga.evaluated[r.ga.min_energy].genome, hw);
   if (!f.best_allocation.empty()) {
     const nlohmann::json doc = {{"allocation", plan::AllocationToJson(best, w, 0)}};
-    if (absl::Status s = WriteFileAtomically(f.best_allocation, doc.dump(2) + "\n"); !s.ok())
-      return s;
+    outputs.Write(f.best_allocation, doc.dump(2) + "\n");
   }
   if (f.best_manifest.empty()) return absl::OkStatus();
   auto p = planner.Run(schedule, best);
   if (!p.ok()) return p.status();
-  AtomicFileWriter out(f.best_manifest);
-  if (absl::Status s = out.status(); !s.ok()) return s;
-  plan::WriteManifest(**p, out.stream());
-  return out.Commit();
+  plan::WriteManifest(**p, outputs.Open(f.best_manifest));
+  return absl::OkStatus();
 }
 
 int RunAllocate(AllocateFlags& f) {
+  OutputFiles outputs;
+  if (absl::Status s = ExpectOutputs(f, outputs); !s.ok()) return ReportError(s);
   absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
   if (!in.ok()) return ReportError(in.status());
+  if (absl::Status s = CheckPlanMemory(f.plan, in->workload, in->schedule, f.plan.threads); !s.ok())
+    return ReportError(s);
   in->options.threads = 1;  // parallel over allocations instead (-j)
   f.ga.threads = f.plan.threads;
   plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
@@ -137,8 +143,10 @@ int RunAllocate(AllocateFlags& f) {
   if (!r.ok()) return ReportError(r.status());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PrintReport(*r, planner.workload(), planner.hardware(), f.ga, seconds);
-  if (absl::Status s = WriteOutputs(f, *r, planner, schedule); !s.ok()) return ReportError(s);
+  PrintReport(outputs.report(), *r, planner.workload(), planner.hardware(), f.ga, seconds);
+  if (absl::Status s = WriteOutputs(f, *r, planner, schedule, outputs); !s.ok())
+    return ReportError(s);
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
 
@@ -162,12 +170,14 @@ void RegisterAllocateCommand(CLI::App& app, Runner* run) {
                   "Most allocations evaluated (0 = population x (generations + 1) at most)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV");
-  cmd->add_option("--pareto", f->pareto_svg, "Write the Pareto front as an SVG plot");
+  cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV ('-' = stdout)");
+  cmd->add_option("--pareto", f->pareto_svg,
+                  "Write the Pareto front as an SVG plot ('-' = stdout)");
   cmd->add_option("--best-manifest", f->best_manifest,
-                  "Write the manifest of the front's minimum-energy allocation");
-  cmd->add_option("--best-allocation", f->best_allocation,
-                  "Write the minimum-energy allocation (a --allocation file for plan)");
+                  "Write the manifest of the front's minimum-energy allocation ('-' = stdout)");
+  cmd->add_option(
+      "--best-allocation", f->best_allocation,
+      "Write the minimum-energy allocation (a --allocation file for plan; '-' = stdout)");
   cmd->callback([run, f] { *run = [f] { return RunAllocate(*f); }; });
 }
 

@@ -61,9 +61,11 @@ absl::StatusOr<TileSpec> ParseTileSpec(const std::string& text) {
 absl::StatusOr<std::map<std::string, double>> LoadDensities(const std::string& path) {
   std::map<std::string, double> out;
   if (path.empty()) return out;
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  absl::StatusOr<std::string> text = ReadInputFile(path, "JSON file", kMaxJsonFileBytes);
+  if (!text.ok())
+    return absl::Status(text.status().code(),
+                        absl::StrCat("--density-file ", text.status().message()));
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": expected a JSON object, layer name -> density"));
@@ -258,6 +260,8 @@ absl::StatusOr<hw::Hardware> LoadHardware(const CostFlags& f) {
 }
 
 int RunCost(CostFlags& f) {
+  OutputFiles outputs;
+  if (absl::Status s = outputs.Expect("--json", f.json); !s.ok()) return ReportError(s);
   if (absl::Status s = FinishImportOptions(&f.import); !s.ok()) return ReportError(s);
   auto options = ParseOptions(f);
   if (!options.ok()) return ReportError(options.status());
@@ -286,12 +290,8 @@ int RunCost(CostFlags& f) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (f.json.empty() || f.json != "-") PrintText(model, results, seconds);
   if (f.json.empty()) return kExitOk;
-  std::string doc = ReportJson(f, model, results).dump(2) + "\n";
-  if (f.json == "-") {
-    std::cout << doc;
-    return kExitOk;
-  }
-  if (absl::Status s = WriteFileAtomically(f.json, doc); !s.ok()) return ReportError(s);
+  outputs.Write(f.json, ReportJson(f, model, results).dump(2) + "\n");
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
 

@@ -64,7 +64,7 @@ explore::Progress MakeProgress() {
 
 // "out.svg" -> "out-128KiB.svg" when several sizes are explored.
 std::string PerSize(const std::string& path, const std::string& size, bool several) {
-  if (!several || path.empty()) return path;
+  if (!several || path.empty() || path == "-") return path;
   const size_t dot = path.rfind('.');
   const size_t slash = path.rfind('/');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
@@ -76,15 +76,16 @@ std::string Ratio(double a, double b) {
   return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
 }
 
-void PrintBest(const explore::ExploreResult& r, const std::string& size, bool search) {
-  std::cout << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
+void PrintBest(std::ostream& out, const explore::ExploreResult& r, const std::string& size,
+               bool search) {
+  out << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
   if (r.best < 0) {
-    std::cout << "no feasible schedule\n";
+    out << "no feasible schedule\n";
     return;
   }
   const explore::Evaluation& b = r.evaluations[r.best];
   const plan::Summary& base = r.baseline.summary;
-  std::cout << absl::StrFormat(
+  out << absl::StrFormat(
       "best: %s\n  DRAM %d bytes (baseline st-lbl %d: %s less), energy %.6g pJ (baseline "
       "%.6g: %s less), latency %d cycles\n  compulsory DRAM lower bound %d bytes (best is %s "
       "of it)\n",
@@ -97,53 +98,67 @@ void PrintBest(const explore::ExploreResult& r, const std::string& size, bool se
             static_cast<double>(r.compulsory_dram_bytes)));
   if (!search) return;
   if (r.proven_optimal)
-    std::cout << absl::StrFormat("  proven optimal over the %.6g-schedule space\n", r.space_size);
+    out << absl::StrFormat("  proven optimal over the %.6g-schedule space\n", r.space_size);
   else
-    std::cout << absl::StrFormat(
+    out << absl::StrFormat(
         "  not proven optimal (budget reached): objective lower bound %.6g, gap %.3g%% of the "
         "best\n",
         r.lower_bound, 100.0 * (b.objective - r.lower_bound) / std::max(b.objective, 1e-300));
 }
 
+// Checks every output path (one per size for --heatmap, --breakdown and
+// --best-manifest when several sizes are explored) before any work.
+absl::Status ExpectExploreOutputs(const ExploreFlags& f, const std::vector<std::string>& sizes,
+                                  OutputFiles& outputs) {
+  const bool several = sizes.size() > 1;
+  for (const std::string& size : sizes)
+    for (const auto& [option, path] :
+         {std::pair{"--heatmap", &f.heatmap}, std::pair{"--breakdown", &f.breakdown},
+          std::pair{"--best-manifest", &f.best_manifest}})
+      if (absl::Status s = outputs.Expect(option, PerSize(*path, size, several)); !s.ok()) return s;
+  return outputs.Expect("--csv", f.csv);
+}
+
 absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreResult& r,
                                  plan::Planner& planner, const plan::CoreAllocation& allocation,
-                                 const std::string& size, bool several) {
-  if (!f.heatmap.empty() && f.strategy == "grid") {
-    absl::Status s = WriteFileAtomically(
-        PerSize(f.heatmap, size, several),
-        explore::HeatmapSvg(r, absl::StrCat(planner.workload().model_file, " @ ", size)));
-    if (!s.ok()) return s;
-  }
-  if (!f.breakdown.empty()) {
-    absl::Status s = WriteFileAtomically(
-        PerSize(f.breakdown, size, several),
-        explore::BreakdownSvg(r, absl::StrCat(planner.workload().model_file, " @ ", size)));
-    if (!s.ok()) return s;
-  }
+                                 const std::string& size, bool several, OutputFiles& outputs) {
+  const std::string title = absl::StrCat(planner.workload().model_file, " @ ", size);
+  if (!f.heatmap.empty() && f.strategy == "grid")
+    outputs.Write(PerSize(f.heatmap, size, several), explore::HeatmapSvg(r, title));
+  if (!f.breakdown.empty())
+    outputs.Write(PerSize(f.breakdown, size, several), explore::BreakdownSvg(r, title));
   if (!f.best_manifest.empty() && r.best >= 0) {
     auto p = planner.Run(r.evaluations[r.best].schedule, allocation);
     if (!p.ok()) return p.status();
-    AtomicFileWriter out(PerSize(f.best_manifest, size, several));
-    if (absl::Status s = out.status(); !s.ok()) return s;
-    plan::WriteManifest(**p, out.stream());
-    return out.Commit();
+    plan::WriteManifest(**p, outputs.Open(PerSize(f.best_manifest, size, several)));
   }
   return absl::OkStatus();
+}
+
+// The schedule with the most tiles in every explored space (one timestep and
+// one row band per tile) for the --max-memory estimate.
+absl::Status CheckExploreMemory(const PlanFlags& f, const ir::Workload& w) {
+  absl::StatusOr<plan::Schedule> finest = plan::ParseSchedule("st-lf", w.num_blocks, w.timesteps);
+  if (!finest.ok()) return finest.status();
+  return CheckPlanMemory(f, w, *finest, f.threads);
 }
 
 int RunExplore(ExploreFlags& f) {
   if (!f.heatmap.empty() && f.strategy != "grid")
     return ReportError(absl::InvalidArgumentError("--heatmap needs --strategy grid"));
+  std::vector<std::string> sizes = absl::StrSplit(f.plan.sram, ',', absl::SkipEmpty());
+  if (sizes.empty()) sizes.push_back("");
+  OutputFiles outputs;
+  if (absl::Status s = ExpectExploreOutputs(f, sizes, outputs); !s.ok()) return ReportError(s);
   absl::StatusOr<ir::Workload> w = LoadWorkload(f.model, &f.plan.import);
   if (!w.ok()) return ReportError(w.status());
+  if (absl::Status s = CheckExploreMemory(f.plan, *w); !s.ok()) return ReportError(s);
   absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
   if (!options.ok()) return ReportError(options.status());
   options->threads = 1;  // parallel over schedules instead
   options->objective = f.objective == "latency" ? cost::Objective::kLatency
                        : f.objective == "edp"   ? cost::Objective::kEdp
                                                 : cost::Objective::kEnergy;
-  std::vector<std::string> sizes = absl::StrSplit(f.plan.sram, ',', absl::SkipEmpty());
-  if (sizes.empty()) sizes.push_back("");
   std::string csv = explore::CsvHeader();
   for (const std::string& size : sizes) {
     absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, size);
@@ -161,14 +176,14 @@ int RunExplore(ExploreFlags& f) {
     if (!r.ok()) return ReportError(r.status());
     for (const explore::Evaluation& e : r->evaluations)
       csv += explore::CsvRow(e, sram_bytes, options->density, options->state_io);
-    PrintBest(*r, label, f.strategy == "search");
+    PrintBest(outputs.report(), *r, label, f.strategy == "search");
     if (absl::Status s =
-            WriteExploreOutputs(f, *r, planner, eo.allocation, label, sizes.size() > 1);
+            WriteExploreOutputs(f, *r, planner, eo.allocation, label, sizes.size() > 1, outputs);
         !s.ok())
       return ReportError(s);
   }
-  if (!f.csv.empty())
-    if (absl::Status s = WriteFileAtomically(f.csv, csv); !s.ok()) return ReportError(s);
+  if (!f.csv.empty()) outputs.Write(f.csv, csv);
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
 
@@ -179,8 +194,11 @@ struct AblateFlags {
 };
 
 int RunAblate(AblateFlags& f) {
+  OutputFiles outputs;
+  if (absl::Status s = outputs.Expect("--csv", f.csv); !s.ok()) return ReportError(s);
   absl::StatusOr<ir::Workload> full = LoadWorkload(f.model, &f.plan.import);
   if (!full.ok()) return ReportError(full.status());
+  if (absl::Status s = CheckExploreMemory(f.plan, *full); !s.ok()) return ReportError(s);
   absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
   if (!hw.ok()) return ReportError(hw.status());
   absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
@@ -191,9 +209,10 @@ int RunAblate(AblateFlags& f) {
   std::string csv =
       "variant,stateless_blocks,neuron_states,state_bits,best_spec,best_dram_bytes,"
       "best_energy_pj,baseline_dram_bytes,baseline_energy_pj,accuracy\n";
-  std::cout << absl::StrFormat("%-8s %10s %12s %14s %14s %16s  %s\n", "variant", "states",
-                               "state bits", "best DRAM B", "baseline DRAM", "best energy pJ",
-                               "best schedule (accuracy: measure it yourself)");
+  std::ostream& report = outputs.report();
+  report << absl::StrFormat("%-8s %10s %12s %14s %14s %16s  %s\n", "variant", "states",
+                            "state bits", "best DRAM B", "baseline DRAM", "best energy pJ",
+                            "best schedule (accuracy: measure it yourself)");
   const int n = full->num_blocks;
   for (int k = 0; k <= n; ++k) {
     ImportFlags import = f.plan.import;
@@ -212,7 +231,7 @@ int RunAblate(AblateFlags& f) {
     // Named like the paper's SEW-X: X = blocks that keep their state.
     const std::string variant = absl::StrCat("X=", n - k);
     const explore::Evaluation* best = r->best >= 0 ? &r->evaluations[r->best] : nullptr;
-    std::cout << absl::StrFormat(
+    report << absl::StrFormat(
         "%-8s %10d %12d %14d %14d %16.6g  %s\n", variant, w->TotalNeuronStates(), state_bits,
         best ? best->summary.dram.total() : -1, r->baseline.summary.dram.total(),
         best ? best->summary.energy.total_pj() : 0.0, best ? best->spec : "infeasible");
@@ -222,8 +241,8 @@ int RunAblate(AblateFlags& f) {
                            best ? best->summary.energy.total_pj() : 0.0,
                            r->baseline.summary.dram.total(), r->baseline.summary.energy.total_pj());
   }
-  if (!f.csv.empty())
-    if (absl::Status s = WriteFileAtomically(f.csv, csv); !s.ok()) return ReportError(s);
+  if (!f.csv.empty()) outputs.Write(f.csv, csv);
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
 
@@ -252,10 +271,12 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
       ->capture_default_str();
   cmd->add_option("--budget", f->schedule_budget, "Most schedules to evaluate (0 = all)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--csv", f->csv, "One row per evaluated schedule");
-  cmd->add_option("--heatmap", f->heatmap, "SVG heatmap of the grid (Figure 8)");
-  cmd->add_option("--breakdown", f->breakdown, "SVG energy breakdown, baseline vs best");
-  cmd->add_option("--best-manifest", f->best_manifest, "Manifest of the best schedule");
+  cmd->add_option("--csv", f->csv, "One row per evaluated schedule ('-' = stdout)");
+  cmd->add_option("--heatmap", f->heatmap, "SVG heatmap of the grid (Figure 8; '-' = stdout)");
+  cmd->add_option("--breakdown", f->breakdown,
+                  "SVG energy breakdown, baseline vs best ('-' = stdout)");
+  cmd->add_option("--best-manifest", f->best_manifest,
+                  "Manifest of the best schedule ('-' = stdout)");
   cmd->callback([run, f] { *run = [f] { return RunExplore(*f); }; });
 
   CLI::App* ab = app.add_subcommand(
@@ -264,7 +285,7 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   ab->add_option("model", af->model, "ONNX model file")->required();
   AddPlanOptions(ab, &af->plan, /*schedule=*/false, /*mapping_objective=*/true);
   AddAllocationOption(ab, &af->plan);
-  ab->add_option("--csv", af->csv, "One row per variant");
+  ab->add_option("--csv", af->csv, "One row per variant ('-' = stdout)");
   ab->callback([run, af] { *run = [af] { return RunAblate(*af); }; });
 }
 

@@ -15,15 +15,14 @@ struct ImportCmdFlags {
 };
 
 int RunImport(ImportCmdFlags& flags) {
+  OutputFiles outputs;
+  if (absl::Status s = outputs.Expect("--json", flags.json_out); !s.ok()) return ReportError(s);
   if (absl::Status s = FinishImportOptions(&flags.import); !s.ok()) return ReportError(s);
   absl::StatusOr<ir::Workload> w = importer::ImportFile(flags.model, flags.import.options);
   if (!w.ok()) return ReportError(w.status());
-  if (!flags.json_out.empty()) {
-    // Written atomically: a failure never leaves a partial file behind.
-    std::string text = importer::ToJson(*w).dump(2) + "\n";
-    if (absl::Status s = WriteFileAtomically(flags.json_out, text); !s.ok()) return ReportError(s);
-  }
-  std::cout << importer::DescribeTable(*w);
+  if (!flags.json_out.empty()) outputs.Write(flags.json_out, importer::ToJson(*w).dump(2) + "\n");
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
+  outputs.report() << importer::DescribeTable(*w);
   return kExitOk;
 }
 
@@ -34,7 +33,8 @@ void RegisterImportCommand(CLI::App& app, Runner* run) {
       "import", "Import an snnTorch / SpikingJelly ONNX export into the workload IR");
   auto flags = std::make_shared<ImportCmdFlags>();
   cmd->add_option("model", flags->model, "ONNX model file")->required();
-  cmd->add_option("--json", flags->json_out, "Write the IR as JSON (docs/ir.md) to this file");
+  cmd->add_option("--json", flags->json_out,
+                  "Write the IR as JSON (docs/ir.md) to this file ('-' = stdout)");
   AddImportOptions(cmd, &flags->import);
   cmd->callback([run, flags] { *run = [flags] { return RunImport(*flags); }; });
 }

@@ -19,36 +19,38 @@ struct PlanCommandFlags {
   PlanFlags plan;
 };
 
-absl::Status WriteOutputs(const PlanCommandFlags& f, const plan::Plan& p) {
-  if (!f.summary_json.empty()) {
-    absl::Status s = WriteFileAtomically(f.summary_json, plan::SummaryToJson(p).dump(2) + "\n");
-    if (!s.ok()) return s;
-  }
-  if (f.output.empty()) return absl::OkStatus();
-  AtomicFileWriter out(f.output);
-  if (absl::Status s = out.status(); !s.ok()) return s;
+void WriteOutputs(const PlanCommandFlags& f, const plan::Plan& p, OutputFiles& outputs) {
+  if (!f.summary_json.empty()) outputs.Write(f.summary_json, plan::SummaryToJson(p).dump(2) + "\n");
+  if (f.output.empty()) return;
+  std::ostream& out = outputs.Open(f.output);
   if (f.summary_only) {
     nlohmann::json m = {{"schema_version", plan::kManifestSchemaVersion},
                         {"summary", plan::SummaryToJson(p)}};
-    out.stream() << m.dump(2) << "\n";
+    out << m.dump(2) << "\n";
   } else {
-    plan::WriteManifest(p, out.stream());
+    plan::WriteManifest(p, out);
   }
-  return out.Commit();
 }
 
 int RunPlan(PlanCommandFlags& f) {
+  OutputFiles outputs;
+  for (absl::Status s :
+       {outputs.Expect("-o", f.output), outputs.Expect("--summary-json", f.summary_json)})
+    if (!s.ok()) return ReportError(s);
   absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
   if (!in.ok()) return ReportError(in.status());
   absl::StatusOr<plan::CoreAllocation> allocation =
       LoadAllocation(f.plan, in->workload, in->hardware);
   if (!allocation.ok()) return ReportError(allocation.status());
+  if (absl::Status s = CheckPlanMemory(f.plan, in->workload, in->schedule, 1); !s.ok())
+    return ReportError(s);
   plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
   auto p = planner.Run(in->schedule, *allocation);
   if (!p.ok()) return ReportError(p.status());
-  std::cout << plan::DescribeSummary(**p);
-  if (absl::Status s = WriteOutputs(f, **p); !s.ok()) return ReportError(s);
-  if (!f.output.empty()) std::cout << "manifest: " << f.output << "\n";
+  outputs.report() << plan::DescribeSummary(**p);
+  WriteOutputs(f, **p, outputs);
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
+  if (!f.output.empty() && f.output != "-") outputs.report() << "manifest: " << f.output << "\n";
   return kExitOk;
 }
 
@@ -58,14 +60,16 @@ struct TraceFlags {
 };
 
 int RunTrace(const TraceFlags& f) {
+  OutputFiles outputs;
+  if (absl::Status s = outputs.Expect("-o", f.output); !s.ok()) return ReportError(s);
   absl::StatusOr<nlohmann::json> m = ReadJsonFile(f.manifest);
   if (!m.ok()) return ReportError(m.status());
   absl::StatusOr<nlohmann::json> trace = plan::ManifestToTrace(*m);
   if (!trace.ok())
     return ReportError(
         absl::InvalidArgumentError(absl::StrCat(f.manifest, ": ", trace.status().message())));
-  if (absl::Status s = WriteFileAtomically(f.output, trace->dump() + "\n"); !s.ok())
-    return ReportError(s);
+  outputs.Write(f.output, trace->dump() + "\n");
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
 
@@ -77,8 +81,9 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
   AddAllocationOption(cmd, &f->plan);
-  cmd->add_option("-o,--output", f->output, "Write the manifest JSON here");
-  cmd->add_option("--summary-json", f->summary_json, "Write the summary object here");
+  cmd->add_option("-o,--output", f->output, "Write the manifest JSON here ('-' = stdout)");
+  cmd->add_option("--summary-json", f->summary_json,
+                  "Write the summary object here ('-' = stdout)");
   cmd->add_flag("--summary-only", f->summary_only,
                 "Write only the summary in the manifest file (no tile/transfer lists)");
   cmd->callback([run, f] { *run = [f] { return RunPlan(*f); }; });
@@ -87,7 +92,7 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
       app.add_subcommand("trace", "Convert a manifest into a Perfetto / Chrome trace-event file");
   auto tf = std::make_shared<TraceFlags>();
   trace->add_option("manifest", tf->manifest, "Manifest JSON")->required();
-  trace->add_option("-o,--output", tf->output, "Trace JSON to write")->required();
+  trace->add_option("-o,--output", tf->output, "Trace JSON to write ('-' = stdout)")->required();
   trace->callback([run, tf] { *run = [tf] { return RunTrace(*tf); }; });
 }
 

@@ -23,10 +23,11 @@ struct PlanFlags {
   int threads = 1;
   int core = 0;            // --core: the core every layer runs on without --allocation
   std::string allocation;  // --allocation: JSON layer name -> core id (not allocate)
+  std::string max_memory;  // --max-memory: refuse larger plan estimates ("" = half the RAM)
   ImportFlags import;
 };
 
-// Adds --hw, --sram, --core, --eviction, --state-io, --density,
+// Adds --hw, --sram, --core, --max-memory, --eviction, --state-io, --density,
 // --density-file, --budget, -j and the import options; with `schedule` also --schedule and
 // --schedule-file, with `mapping_objective` also --objective.
 void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective);
@@ -41,6 +42,12 @@ struct PlanInputs {
   plan::PlanOptions options;
 };
 absl::StatusOr<PlanInputs> LoadPlanInputs(const std::string& model, PlanFlags& f);
+
+// --max-memory: refuses, before building anything, `plans_at_once` plans of
+// `schedule` whose estimated memory (tiles x bytes per tile) exceeds the
+// limit, with the estimate in the message.
+absl::Status CheckPlanMemory(const PlanFlags& f, const ir::Workload& w,
+                             const plan::Schedule& schedule, int plans_at_once);
 
 // Registers --allocation (plan, explore, ablate: not allocate, which searches).
 void AddAllocationOption(CLI::App* cmd, PlanFlags* f);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "json_reader.h"
+#include "snnplan/input_file.h"
 
 namespace snnplan::hw {
 namespace internal {
@@ -453,9 +454,9 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
 }
 
 absl::StatusOr<Hardware> LoadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open hardware file"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> read = ReadInputFile(path, "hardware file", kMaxJsonFileBytes);
+  if (!read.ok()) return read.status();
+  const std::string& text = *read;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (expected a JSON object)"));
   nlohmann::json doc;

@@ -8,32 +8,43 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "snnplan/input_file.h"
 
 namespace snnplan::importer::internal {
 namespace {
 
+// --blocks: {layer name: block id}. A block id is an integer from 0 to the
+// number of layers - 1 (each layer its own block at most), so a huge id can
+// neither allocate nor overflow; every error names the JSON path.
 absl::Status ApplyBlocksFile(const std::string& path, std::vector<ir::Layer>* layers) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--blocks ", path, ": cannot open file"));
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  auto error = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("--blocks ", path, ": ", what));
+  };
+  absl::StatusOr<std::string> text = ReadInputFile(path, "JSON file", kMaxJsonFileBytes);
+  if (!text.ok())
+    return absl::Status(text.status().code(), absl::StrCat("--blocks ", text.status().message()));
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--blocks ", path, ": expected a JSON object {layer name: block id}"));
+    return error("expected a JSON object {layer name: block id}");
+  const int64_t max_id = static_cast<int64_t>(layers->size()) - 1;
   std::map<std::string, int> ids;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--blocks ", path, ": block id of '", it.key(), "' is not an integer >= 0"));
-    ids[it.key()] = it.value().get<int>();
+    const nlohmann::json& v = it.value();
+    const std::string where = absl::StrCat("block id of '", it.key(), "' (", v.dump(), ")");
+    if (!v.is_number_integer())
+      return error(absl::StrCat(where, " is not an integer"));
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(max_id)
+                               : v.get<int64_t>() < 0 || v.get<int64_t>() > max_id)
+      return error(absl::StrCat(where, " is outside 0..", max_id, " (the model has ",
+                                layers->size(), " layers)"));
+    ids[it.key()] = static_cast<int>(v.get<int64_t>());
   }
   for (ir::Layer& l : *layers)
     if (auto it = ids.find(l.name); it != ids.end()) {
       l.block = it->second;
       ids.erase(it);
     }
-  if (!ids.empty())
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--blocks ", path, ": no layer named '", ids.begin()->first, "'"));
+  if (!ids.empty()) return error(absl::StrCat("no layer named '", ids.begin()->first, "'"));
   return absl::OkStatus();
 }
 
@@ -140,6 +151,58 @@ absl::Status CheckLimits(const ir::Workload& w) {
   return absl::OkStatus();
 }
 
+// The graph's inputs and outputs in IR terms, their time steps read off
+// their shapes.
+void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
+  for (int in : main.graph_inputs()) {
+    ir::Binding b;
+    b.name = main.value(in).name;
+    b.shape = main.ShapeOf(in).value_or(Shape{});
+    if (auto it = built.state_inputs.find(in); it != built.state_inputs.end()) {
+      b.kind = ir::BindingKind::kState;
+      b.layer = it->second.first;
+      b.state = it->second.second;
+      b.steps = ir::BindingSteps::kOne;
+    } else if (std::count(built.network_inputs.begin(), built.network_inputs.end(), in)) {
+      b.kind = ir::BindingKind::kNetworkInput;
+      b.steps = w->time_in_graph ? ir::BindingSteps::kAll : ir::BindingSteps::kOne;
+    } else {
+      b.kind = ir::BindingKind::kUnused;
+      b.why = "no layer reads it (a state that influences nothing, or shape plumbing)";
+    }
+    w->inputs.push_back(std::move(b));
+  }
+  const std::vector<int>& outs = main.graph_outputs();
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const OutputSource& os = built.outputs[i];
+    ir::Binding b;
+    b.name = main.value(outs[i]).name;
+    b.shape = main.ShapeOf(outs[i]).value_or(Shape{});
+    b.layer = os.layer;
+    b.state = os.state;
+    if (os.layer < 0) {
+      b.why = os.why;
+      w->outputs.push_back(std::move(b));
+      continue;
+    }
+    b.kind = os.state >= 0 ? ir::BindingKind::kState : ir::BindingKind::kLayerOutput;
+    const ir::Layer& l = w->layers[os.layer];
+    const int64_t per_step = Numel(l.out_shape) * w->batch;
+    const int64_t n = main.ShapeOf(outs[i]) ? Numel(b.shape) : -1;
+    if (l.dims.T == 1 && w->timesteps > 1 && b.kind == ir::BindingKind::kLayerOutput && n == per_step) {
+      b.steps = ir::BindingSteps::kNone;
+    } else if (w->time_in_graph && n == per_step * w->timesteps && os.step != 0) {
+      b.steps = ir::BindingSteps::kAll;
+    } else if (n == per_step) {
+      b.steps = ir::BindingSteps::kOne;
+    } else {
+      b.kind = ir::BindingKind::kNotProduced;
+      b.why = absl::StrCat("its ", n, " elements are neither one step nor all steps of layer ", l.name);
+    }
+    w->outputs.push_back(std::move(b));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis& ew,
@@ -241,7 +304,9 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, B
   }
   SetPrecisions(options, spike_like, &w.layers);
   w.batch = DeriveBatch(main, w.layers, time, options);
+  w.time_in_graph = time.in_graph;
   if (absl::Status s = CheckLimits(w); !s.ok()) return s;
+  Bind(main, built, &w);  // after the limits: it multiplies sizes by batch and T
   return w;
 }
 

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -13,11 +14,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "external_data.h"
 #include "finalize.h"
 #include "graph.h"
 #include "layer_builder.h"
 #include "neurons.h"
 #include "onnx/checker.h"
+#include "snnplan/input_file.h"
 
 namespace snnplan::importer {
 namespace {
@@ -226,9 +229,11 @@ std::string Sha256Hex(std::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options) {
+absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options,
+                                    const std::string& model_dir) {
   absl::StatusOr<onnx::ModelProto> model = Parse(bytes);
   if (!model.ok()) return model.status();
+  if (absl::Status s = internal::LoadExternalData(*model, model_dir); !s.ok()) return s;
   try {
     onnx::checker::check_model(*model);
   } catch (const std::exception& e) {
@@ -243,16 +248,16 @@ absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions&
   if (!ew.ok()) return ew.status();
   absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *ew, options);
   if (!time.ok()) return time.status();
-  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *ew, time->timesteps);
+  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *ew, time->timesteps, options.load_parameters);
   if (!built.ok()) return built.status();
   return internal::Finalize(main, *time, std::move(*built), options);
 }
 
-}  // namespace
-
-absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_view source,
-                                         const ImportOptions& options) {
-  absl::StatusOr<ir::Workload> w = Import(bytes, options);
+// `model_dir`: where external data files are looked up ("" = none).
+absl::StatusOr<ir::Workload> ImportFrom(std::string_view bytes, std::string_view source,
+                                        const ImportOptions& options,
+                                        const std::string& model_dir) {
+  absl::StatusOr<ir::Workload> w = Import(bytes, options, model_dir);
   if (!w.ok())
     return absl::Status(w.status().code(),
                         absl::StrCat(std::string(source), ": ", w.status().message()));
@@ -267,13 +272,18 @@ absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_vie
   return w;
 }
 
+}  // namespace
+
+absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_view source,
+                                         const ImportOptions& options) {
+  return ImportFrom(bytes, source, options, "");
+}
+
 absl::StatusOr<ir::Workload> ImportFile(const std::string& path, const ImportOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
-  return ImportBytes(buf.str(), path, options);
+  absl::StatusOr<std::string> bytes = ReadInputFile(path, "model file", kMaxModelFileBytes);
+  if (!bytes.ok()) return bytes.status();
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return ImportFrom(*bytes, path, options, dir.empty() ? "." : dir);
 }
 
 }  // namespace snnplan::importer

@@ -1,6 +1,7 @@
 #include "layer_builder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -30,23 +31,50 @@ bool IsActivation(const std::string& op) {
 
 class Builder {
  public:
-  Builder(const Scope& s, const ElementwiseAnalysis& ew, int64_t timesteps)
-      : s_(s), ew_(ew), timesteps_(timesteps), src_(s.num_values(), kUnset),
+  Builder(const Scope& s, const ElementwiseAnalysis& ew, int64_t timesteps, bool load)
+      : s_(s), ew_(ew), timesteps_(timesteps), load_(load), src_(s.num_values(), kUnset),
+        depth_(s.num_values(), 0), step_(s.num_values(), -1),
         neuron_layer_(ew.neurons.size(), -1) {
     for (const NeuronGroup& g : ew.neurons)
       for (int v : g.state_inputs) src_[s.Resolve(v)] = kInternal;
-    for (size_t i = 0; i < ew.neurons.size(); ++i)
+    for (size_t i = 0; i < ew.neurons.size(); ++i) {
       for (size_t t = 0; t < ew.neurons[i].spikes.size(); ++t)
         for (int v : ew.neurons[i].spikes[t]) spike_of_[s.Resolve(v)] = {static_cast<int>(i), static_cast<int>(t)};
+      for (const NeuronGroup::StateValue& sv : ew.neurons[i].state_values)
+        state_src_[s.Resolve(sv.value)].push_back({static_cast<int>(i), sv.state, sv.step});
+    }
   }
 
   absl::StatusOr<BuiltGraph> Run() {
     for (int n = 0; n < s_.num_nodes(); ++n)
       if (absl::Status st = Node(n); !st.ok()) return st;
     for (int o : s_.graph_outputs()) {
-      int l = src_[s_.Resolve(o)];
-      if (l >= 0) out_.layers[l].layer.network_output = true;
+      int r = s_.Resolve(o);
+      int l = src_[r];
+      OutputSource os;
+      if (l >= 0) {
+        out_.layers[l].layer.network_output = true;
+        os.layer = l;
+        os.step = step_[r];
+      } else if (auto it = state_src_.find(r); it != state_src_.end()) {
+        const StateSrc& src = it->second.front();
+        os.layer = neuron_layer_[src.group];
+        os.state = src.state;
+        os.step = src.step;
+        if (os.layer < 0) os.why = "a state of a neuron that is attached to no layer";
+      } else if (l == ir::kNetworkInput) {
+        os.why = "the network input itself";
+      } else if (s_.IsConst(r)) {
+        os.why = "a constant";
+      } else {
+        os.why = "an intermediate value inside a neuron (neither its spikes nor one of its states)";
+      }
+      out_.outputs.push_back(std::move(os));
     }
+    for (size_t g = 0; g < ew_.neurons.size(); ++g)
+      for (const NeuronGroup::StateValue& sv : ew_.neurons[g].state_values)
+        if (sv.step < 0 && s_.value(sv.value).graph_input && neuron_layer_[g] >= 0)
+          out_.state_inputs[sv.value] = {neuron_layer_[g], sv.state};
     return std::move(out_);
   }
 
@@ -56,12 +84,18 @@ class Builder {
   }
   const std::string& Name(int v) const { return s_.value(v).name; }
 
-  absl::StatusOr<int> SrcOf(int v, int n) const {
+  // The layer (or kInternal, kConstant, kNetworkInput) a value comes from;
+  // records which graph inputs layers read.
+  absl::StatusOr<int> SrcOf(int v, int n) {
     if (v < 0) return Error(n, "a required input is absent");
     int r = s_.Resolve(v);
     if (src_[r] != kUnset) return src_[r];
     if (s_.IsConst(r)) return kConstant;
-    if (s_.value(r).graph_input) return ir::kNetworkInput;
+    if (s_.value(r).graph_input) {
+      if (std::find(out_.network_inputs.begin(), out_.network_inputs.end(), r) == out_.network_inputs.end())
+        out_.network_inputs.push_back(r);
+      return ir::kNetworkInput;
+    }
     return Error(n, absl::StrCat("input ", Name(v), " has no known producer"));
   }
 
@@ -128,6 +162,8 @@ class Builder {
     out_.layers[id].copies++;
     node_layer_[n] = id;
     SetOutputs(n, id);
+    for (int o : s_.outputs(n))
+      if (o >= 0) step_[o] = out_.layers[id].copies - 1;
     return id;
   }
 
@@ -141,6 +177,29 @@ class Builder {
       v = s_.Resolve(s_.inputs(p)[0]);
     }
     return Name(v);
+  }
+
+  // The elements of constant `v` as float32 (weights), or an error naming it.
+  absl::StatusOr<std::vector<float>> Floats(int v, int n) const {
+    const Tensor* t = v >= 0 ? s_.ConstOf(v) : nullptr;
+    std::optional<std::vector<double>> d = t ? Materialize(*t) : std::nullopt;
+    if (!d) return Error(n, absl::StrCat("the values of ", v >= 0 ? Name(v) : "a parameter", " cannot be read"));
+    std::vector<float> out(d->begin(), d->end());
+    for (float f : out)
+      if (!std::isfinite(f)) return Error(n, absl::StrCat("parameter ", Name(v), " holds ", f));
+    return out;
+  }
+
+  // x -> x * scale + shift per channel of a layer with `k` channels.
+  static ir::PostOp ChannelAffine(std::vector<double> scale, std::vector<double> shift) {
+    ir::PostOp op;
+    op.scale.layout = op.shift.layout = ir::ParamLayout::kPerChannel;
+    op.scale.per_neuron = op.shift.per_neuron = true;
+    op.scale.value = scale.empty() ? 1.0 : scale[0];
+    op.shift.value = shift.empty() ? 0.0 : shift[0];
+    op.scale.values = std::move(scale);
+    op.shift.values = std::move(shift);
+    return op;
   }
 
   int64_t ConstNumel(int v) const {
@@ -264,6 +323,16 @@ class Builder {
     return id;
   }
 
+  // What identifies an elementwise op across unrolled copies: its op, its
+  // attributes and its constant operands (by name).
+  std::string n_copy_key(int n) const {
+    std::string key = s_.node(n).op_type();
+    for (int v : s_.inputs(n))
+      if (v >= 0 && s_.IsConst(v)) absl::StrAppend(&key, "|", WeightKey(v));
+    for (const auto& a : s_.node(n).attribute()) absl::StrAppend(&key, "|", a.SerializeAsString());
+    return key;
+  }
+
   // The name of the node that first sums two of the neuron's currents.
   std::string SumNodeName(const NeuronGroup& g, int t) const {
     for (int n : g.nodes) {
@@ -287,6 +356,8 @@ class Builder {
       absl::StatusOr<int> l = NeuronLayer(g, it->second.second, n);
       if (!l.ok()) return l.status();
       src_[o] = *l;
+      const NeuronGroup& group = ew_.neurons[g];
+      step_[o] = group.loop_node >= 0 ? kAllSteps : group.steps > 1 ? it->second.second : -1;
     }
     return absl::OkStatus();
   }
@@ -358,6 +429,17 @@ class Builder {
     absl::StatusOr<int> l = SrcOf(s_.inputs(n)[0], n);
     if (!l.ok()) return l.status();
     SetOutputs(n, *l);
+    const int in = s_.Resolve(s_.inputs(n)[0]);
+    for (int o : s_.outputs(n)) {
+      if (o < 0) continue;
+      depth_[o] = depth_[in];
+      step_[o] = step_[in];
+      // Copy before inserting: inserting may rehash and move the source.
+      if (auto it = state_src_.find(in); it != state_src_.end()) {
+        std::vector<StateSrc> held = it->second;
+        state_src_[o] = std::move(held);
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -369,14 +451,32 @@ class Builder {
       if (!l.ok()) return l.status();
       if (*l != kConstant) srcs.insert(*l);
     }
-    if (srcs.count(kInternal)) {
-      // Re-stacking recorded neuron states (snnTorch mem_rec).
+    int out = s_.outputs(n)[0];
+    if (srcs.count(kInternal) || srcs.size() > 1) {
+      // Re-stacking one neuron state over the steps (snnTorch mem_rec): a
+      // (neuron, state) every input holds.
+      std::vector<StateSrc> common;
+      for (int i = 0; i < static_cast<int>(s_.inputs(n).size()); ++i) {
+        auto it = state_src_.find(s_.Resolve(s_.inputs(n)[i]));
+        std::vector<StateSrc> here = it == state_src_.end() ? std::vector<StateSrc>{} : it->second;
+        if (i == 0) {
+          common = here;
+          continue;
+        }
+        std::vector<StateSrc> kept;
+        for (const StateSrc& c : common)
+          for (const StateSrc& h : here)
+            if (c.group == h.group && c.state == h.state) kept.push_back(c);
+        common = kept;
+      }
+      if (common.empty() && !srcs.count(kInternal))
+        return Error(n, "Concat of different layers is not supported (only re-stacking time steps)");
       SetOutputs(n, kInternal);
+      if (!common.empty()) state_src_[out] = {{common[0].group, common[0].state, kAllSteps}};
       return absl::OkStatus();
     }
-    if (srcs.size() != 1)
-      return Error(n, "Concat of different layers is not supported (only re-stacking time steps)");
     SetOutputs(n, *srcs.begin());
+    step_[out] = kAllSteps;
     return absl::OkStatus();
   }
 
@@ -473,7 +573,43 @@ class Builder {
     SetWindow(n, Shape(w->shape.begin() + 2, w->shape.end()), &l, {});
     l.weight_elements = w->numel() + ConstNumel(bias);
     l.out_shape = Shape(y->begin() + 1, y->end());
+    if (load_) {
+      absl::StatusOr<std::vector<float>> wv_f = Floats(wv, n);
+      if (!wv_f.ok()) return wv_f.status();
+      l.params.weights = std::move(*wv_f);
+      if (bias >= 0) {
+        absl::StatusOr<std::vector<float>> b = Floats(bias, n);
+        if (!b.ok()) return b.status();
+        l.params.bias = std::move(*b);
+      }
+      l.params.loaded = true;
+    }
     AddLayer(n, Key(n, *in, WeightKey(wv)), std::move(l));
+    return absl::OkStatus();
+  }
+
+  // Linear weights as [K][C]: MatMul and Gemm without transB store [C][K].
+  absl::Status LinearParams(int n, const Tensor& w, bool trans_b, int bias, ir::Layer* l) {
+    const NodeProto& node = s_.node(n);
+    absl::StatusOr<std::vector<float>> wf = Floats(s_.inputs(n)[1], n);
+    if (!wf.ok()) return wf.status();
+    const int64_t k = l->dims.K, c = l->dims.C;
+    float alpha = node.op_type() == "Gemm" ? AttrFloat(node, "alpha", 1.0f) : 1.0f;
+    float beta = node.op_type() == "Gemm" ? AttrFloat(node, "beta", 1.0f) : 1.0f;
+    l->params.weights.resize(static_cast<size_t>(k * c));
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < c; ++j)
+        l->params.weights[i * c + j] = alpha * (trans_b ? (*wf)[i * c + j] : (*wf)[j * k + i]);
+    (void)w;
+    if (bias >= 0) {
+      absl::StatusOr<std::vector<float>> b = Floats(bias, n);
+      if (!b.ok()) return b.status();
+      if (b->size() != 1 && static_cast<int64_t>(b->size()) != k)
+        return Error(n, "the bias does not have one value per output feature");
+      l->params.bias.assign(static_cast<size_t>(k), 0.0f);
+      for (int64_t i = 0; i < k; ++i) l->params.bias[i] = beta * (*b)[b->size() == 1 ? 0 : i];
+    }
+    l->params.loaded = true;
     return absl::OkStatus();
   }
 
@@ -509,6 +645,8 @@ class Builder {
     l.dims.C = in_features;
     l.weight_elements = w->numel() + ConstNumel(bias);
     l.out_shape = {out_features};
+    if (load_)
+      if (absl::Status st = LinearParams(n, *w, trans_b, bias, &l); !st.ok()) return st;
     AddLayer(n, Key(n, *in, WeightKey(wv)), std::move(l));
     return absl::OkStatus();
   }
@@ -554,6 +692,12 @@ class Builder {
     l.in_y = kernel.size() == 2 ? (*x)[2] : 1;
     l.in_x = x->back();
     SetWindow(n, kernel, &l, extra);
+    // Padding a Pad node added holds real zeros; AveragePool's own pads
+    // count only with count_include_pad.
+    l.params.count_include_pad = !extra.empty() || AttrInt(node, "count_include_pad", 0) != 0;
+    if (node.op_type() == "MaxPool" && !extra.empty())
+      return Error(n, "MaxPool after a Pad node is not supported (export the padding on the MaxPool)");
+    l.params.loaded = load_;
     int id = AddLayer(n, Key(n, *in, ""), std::move(l));
     // The max of spikes is a spike (the mean is not).
     int src = (*in)[0];
@@ -601,8 +745,20 @@ class Builder {
     std::set<int64_t> ax;
     for (int64_t a : axes) ax.insert(a < 0 ? a + static_cast<int64_t>(x->size()) : a);
     int64_t rank = static_cast<int64_t>(x->size());
-    if (rank >= 3 && ax == std::set<int64_t>{rank - 2, rank - 1})
-      return AddGlobalPool(n, *in, *x, Shape(x->end() - 2, x->end()));
+    // A sum is the mean times the count.
+    const bool sum = node.op_type() == "ReduceSum";
+    auto scaled = [&](int64_t count) {
+      if (!sum) return;
+      int id = node_layer_.at(n);
+      ir::PostOp op;
+      op.scale = ir::NeuronParam::Scalar(static_cast<double>(count));
+      out_.layers[id].layer.params.post.push_back(op);
+    };
+    if (rank >= 3 && ax == std::set<int64_t>{rank - 2, rank - 1}) {
+      if (absl::Status st = AddGlobalPool(n, *in, *x, Shape(x->end() - 2, x->end())); !st.ok()) return st;
+      scaled((*x)[rank - 2] * (*x)[rank - 1]);
+      return absl::OkStatus();
+    }
     if (ax == std::set<int64_t>{0} && timesteps_ > 0 && (*x)[0] == timesteps_) {
       ir::Layer l;
       l.name = node.name();
@@ -611,7 +767,9 @@ class Builder {
       l.out_shape = OutShape((*in)[0]);
       if ((*in)[0] < 0) l.out_shape = Shape(x->begin() + 2, x->end());
       FeatureDims(l.out_shape, &l);
+      l.params.loaded = load_;
       AddLayer(n, Key(n, *in, ""), std::move(l));
+      scaled(timesteps_);
       return absl::OkStatus();
     }
     return Error(n, absl::StrCat(node.op_type(), " over axes {", absl::StrJoin(ax, ","), "} of a rank-", rank,
@@ -640,7 +798,14 @@ class Builder {
       std::string bn_key = WeightKey(ins[1]);  // time copies share parameters
       if (b.layer.op == ir::OpKind::kConv && !b.spike_like && !b.post_op &&
           (!b.bn_folded || bn_nodes_.count(bn_key)) && same_channels && SoleChain(ins[0], src)) {
-        if (!bn_nodes_.count(bn_key)) b.layer.weight_elements += params;
+        if (!bn_nodes_.count(bn_key)) {
+          b.layer.weight_elements += params;
+          if (load_) {
+            absl::StatusOr<ir::PostOp> op = BatchNormOp(n);
+            if (!op.ok()) return op.status();
+            b.layer.params.post.push_back(std::move(*op));
+          }
+        }
         bn_nodes_.insert(bn_key);
         b.bn_folded = true;
         node_layer_[n] = src;
@@ -655,8 +820,110 @@ class Builder {
     l.out_shape = src >= 0 ? OutShape(src) : Shape(x->begin() + 1, x->end());
     FeatureDims(l.out_shape, &l);
     l.weight_elements = params;
+    if (load_) {
+      absl::StatusOr<ir::PostOp> op = BatchNormOp(n);
+      if (!op.ok()) return op.status();
+      l.params.post.push_back(std::move(*op));
+      l.params.loaded = true;
+    }
     AddLayer(n, Key(n, *in, WeightKey(ins[1])), std::move(l));
     return absl::OkStatus();
+  }
+
+  // Inference BatchNorm as x * scale + shift per channel.
+  absl::StatusOr<ir::PostOp> BatchNormOp(int n) {
+    const std::vector<int>& ins = s_.inputs(n);
+    std::vector<std::vector<float>> p;
+    for (int i = 1; i < 5; ++i) {
+      absl::StatusOr<std::vector<float>> v = Floats(ins[i], n);
+      if (!v.ok()) return v.status();
+      p.push_back(std::move(*v));
+    }
+    const double eps = AttrFloat(s_.node(n), "epsilon", 1e-5f);
+    std::vector<double> scale, shift;
+    for (size_t c = 0; c < p[0].size(); ++c) {
+      double k = static_cast<double>(p[0][c]) / std::sqrt(static_cast<double>(p[3][c]) + eps);
+      if (!std::isfinite(k)) return Error(n, absl::StrCat("channel ", c, " has a non-finite scale"));
+      scale.push_back(k);
+      shift.push_back(static_cast<double>(p[1][c]) - static_cast<double>(p[2][c]) * k);
+    }
+    return ChannelAffine(std::move(scale), std::move(shift));
+  }
+
+  // The post-op an elementwise node with one activation input applies to a
+  // layer's output (of per-sample shape `out`).
+  absl::StatusOr<ir::PostOp> PostOpOf(int n, int data, const Shape& out) {
+    const NodeProto& node = s_.node(n);
+    const std::string& op = node.op_type();
+    std::optional<Shape> value_shape = s_.ShapeOf(data);
+    if (!value_shape) return Error(n, "the shape of its input is unknown");
+    auto param = [&](int i) -> absl::StatusOr<ir::NeuronParam> {
+      int id = i < static_cast<int>(s_.inputs(n).size()) ? s_.inputs(n)[i] : -1;
+      const Tensor* t = id >= 0 ? s_.ConstOf(id) : nullptr;
+      if (!t) return Error(n, "a constant operand is missing");
+      absl::StatusOr<ir::NeuronParam> p = LayoutParam(*t, *value_shape, out);
+      if (!p.ok()) return Error(n, std::string(p.status().message()));
+      return p;
+    };
+    const bool data_first = s_.Resolve(s_.inputs(n)[0]) == data;
+    ir::PostOp p;
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      absl::StatusOr<ir::NeuronParam> c = param(data_first ? 1 : 0);
+      if (!c.ok()) return c.status();
+      if (op == "Add") {
+        p.shift = *c;
+      } else if (op == "Sub") {
+        if (data_first) {
+          p.shift = *c;
+          for (double& v : p.shift.values) v = -v;
+          p.shift.value = -p.shift.value;
+        } else {
+          p.scale = ir::NeuronParam::Scalar(-1.0);
+          p.shift = *c;
+        }
+      } else if (op == "Mul") {
+        p.scale = *c;
+      } else {
+        if (!data_first) return Error(n, "a constant divided by an activation cannot be executed");
+        p.scale = *c;
+        for (double& v : p.scale.values) v = 1.0 / v;
+        p.scale.value = 1.0 / p.scale.value;
+      }
+      return p;
+    }
+    if (op == "Neg") {
+      p.scale = ir::NeuronParam::Scalar(-1.0);
+      return p;
+    }
+    const ElemParams e = ParamsOf(node);
+    if (op == "Relu") {
+      p.kind = ir::PostOpKind::kRelu;
+    } else if (op == "LeakyRelu") {
+      p.kind = ir::PostOpKind::kLeakyRelu;
+      p.alpha = e.alpha;
+    } else if (op == "Sigmoid") {
+      p.kind = ir::PostOpKind::kSigmoid;
+    } else if (op == "Tanh") {
+      p.kind = ir::PostOpKind::kTanh;
+    } else if (op == "HardSigmoid") {
+      p.kind = ir::PostOpKind::kHardSigmoid;
+      p.alpha = e.alpha;
+      p.beta = e.beta;
+    } else if (op == "Clip") {
+      p.kind = ir::PostOpKind::kClip;
+      p.lo = e.missing[1];
+      p.hi = e.missing[2];
+      for (int i : {1, 2}) {
+        int id = i < static_cast<int>(s_.inputs(n).size()) ? s_.inputs(n)[i] : -1;
+        if (id < 0) continue;
+        const Tensor* t = s_.ConstOf(id);
+        if (!t || !t->Uniform()) return Error(n, "Clip bounds must be scalar constants");
+        (i == 1 ? p.lo : p.hi) = *t->Uniform();
+      }
+    } else {
+      return Error(n, absl::StrCat("the activation ", op, " cannot be executed"));
+    }
+    return p;
   }
 
   // Elementwise nodes outside neurons and joins: sums of layers, biases,
@@ -680,13 +947,14 @@ class Builder {
     absl::StatusOr<int> l = SrcOf(dyn[0], n);
     if (!l.ok()) return l.status();
     if (*l == kInternal) return Error(n, absl::StrCat("reads neuron state ", Name(dyn[0]), " (unsupported)"));
-    bool view = op == "Neg" || op == "Identity" || op == "Cast" || op == "CastLike";
+    bool view = op == "Identity" || op == "CastLike" || (op == "Cast" && IsFloatType(s_.DTypeOf(s_.outputs(n)[0])));
     if (view) {
+      depth_[s_.outputs(n)[0]] = depth_[dyn[0]];
       node_layer_[n] = *l;
       SetOutputs(n, *l);
       return absl::OkStatus();
     }
-    bool affine = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
+    bool affine = op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Neg";
     if (!affine && !IsActivation(op))
       return Error(n, absl::StrCat("unsupported elementwise op ", op, " on an activation"));
     int64_t params = 0;
@@ -700,9 +968,20 @@ class Builder {
                       (!affine && (k == ir::OpKind::kAdd || k == ir::OpKind::kMaxPool ||
                                    k == ir::OpKind::kAvgPool || k == ir::OpKind::kGlobalAvgPool));
       if (producer && !b.spike_like && b.neuron < 0 && SoleChain(dyn[0], *l)) {
-        // Bias, per-channel scale or activation fused into the producer.
-        if (b.copies == 1 || !fused_.count(WeightKey(dyn[0]) + "|" + op)) b.layer.weight_elements += params;
-        fused_.insert(WeightKey(dyn[0]) + "|" + op);
+        // Bias, per-channel scale or activation fused into the producer
+        // (once: unrolled copies apply the same op).
+        const int depth = depth_[dyn[0]];
+        const std::string key = absl::StrCat(*l, "|", depth, "|", n_copy_key(n));
+        if (!fused_.count(key)) {
+          b.layer.weight_elements += params;
+          if (load_) {
+            absl::StatusOr<ir::PostOp> p = PostOpOf(n, dyn[0], b.layer.out_shape);
+            if (!p.ok()) return p.status();
+            b.layer.params.post.push_back(std::move(*p));
+          }
+        }
+        fused_.insert(key);
+        depth_[s_.outputs(n)[0]] = depth + 1;
         b.post_op |= !affine;
         node_layer_[n] = *l;
         SetOutputs(n, *l);
@@ -721,6 +1000,12 @@ class Builder {
     }
     FeatureDims(layer.out_shape, &layer);
     layer.weight_elements = params;
+    if (load_) {
+      absl::StatusOr<ir::PostOp> p = PostOpOf(n, dyn[0], layer.out_shape);
+      if (!p.ok()) return p.status();
+      layer.params.post.push_back(std::move(*p));
+      layer.params.loaded = true;
+    }
     int id = AddLayer(n, Key(n, {*l}, ""), std::move(layer));
     out_.layers[id].post_op = true;
     if (*l >= 0 && out_.layers[*l].spike_like && op == "Relu") out_.layers[id].spike_like = true;
@@ -752,7 +1037,14 @@ class Builder {
   const Scope& s_;
   const ElementwiseAnalysis& ew_;
   int64_t timesteps_;
+  bool load_;  // read parameter values into Layer::params
   std::vector<int> src_;
+  std::vector<int> depth_;  // per value: post-ops fused on its way from its layer
+  std::vector<int> step_;   // per value: the one time step it holds (-1 unknown, kAllSteps)
+  struct StateSrc {
+    int group = -1, state = -1, step = -1;
+  };
+  absl::flat_hash_map<int, std::vector<StateSrc>> state_src_;  // values holding neuron states
   std::vector<int> neuron_layer_;
   absl::flat_hash_map<int, std::vector<int>> current_layers_;
   absl::flat_hash_map<int, std::pair<int, int>> spike_of_;  // spike value -> (group, step)
@@ -766,8 +1058,9 @@ class Builder {
 
 }  // namespace
 
-absl::StatusOr<BuiltGraph> BuildLayers(const Scope& main, const ElementwiseAnalysis& ew, int64_t timesteps) {
-  return Builder(main, ew, timesteps).Run();
+absl::StatusOr<BuiltGraph> BuildLayers(const Scope& main, const ElementwiseAnalysis& ew, int64_t timesteps,
+                                       bool load_parameters) {
+  return Builder(main, ew, timesteps, load_parameters).Run();
 }
 
 }  // namespace snnplan::importer::internal

@@ -5,7 +5,10 @@
 // produces their input current (an `add` layer when several currents meet).
 #pragma once
 
+#include <string>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/status/statusor.h"
 #include "graph.h"
@@ -23,14 +26,34 @@ struct BuiltLayer {
   bool bn_folded = false;
 };
 
+// What a graph output is in IR terms (shapes are checked in Finalize).
+struct OutputSource {
+  int layer = -1;   // a layer's output, or the layer whose neuron state it is
+  int state = -1;   // a neuron state (dynamics variable)
+  int step = -1;    // the one step it holds, -1 unknown, kAllSteps when stacked
+  std::string why;  // what it is when nothing in the IR computes it
+};
+inline constexpr int kAllSteps = -2;
+
 struct BuiltGraph {
   std::vector<BuiltLayer> layers;
+  std::vector<OutputSource> outputs;  // per graph output
+  // Graph inputs that hold a neuron's initial state: value -> (layer, state).
+  absl::flat_hash_map<int, std::pair<int, int>> state_inputs;
+  std::vector<int> network_inputs;  // graph inputs some layer reads
 };
 
 // `timesteps` (T of the graph, or 0 when not known) tells a mean over the
-// time axis from other reductions.
+// time axis from other reductions; `load_parameters` reads the values of
+// weights, biases and folded ops into Layer::params.
 absl::StatusOr<BuiltGraph> BuildLayers(const Scope& main, const ElementwiseAnalysis& ew,
-                                       int64_t timesteps);
+                                       int64_t timesteps, bool load_parameters);
+
+// A constant that broadcasts to a value of shape `value_shape` (leading
+// batch/time axes, then the layer's output elements, possibly flattened) as
+// a parameter of the layer's `out` elements: scalar, per channel or per
+// element. Non-finite values are refused.
+absl::StatusOr<ir::NeuronParam> LayoutParam(const Tensor& t, const Shape& value_shape, const Shape& out);
 
 // The IR neuron of a group attached to `layer` (parameters laid out over
 // the layer's output neurons).

@@ -12,21 +12,6 @@ namespace {
 // Per-neuron values above this count are not materialized.
 constexpr int64_t kMaxParamValues = int64_t{1} << 24;
 
-absl::StatusOr<ir::NeuronParam> Layout(const Tensor& t, const Shape& membrane, const Shape& out);
-
-// A coefficient that broadcasts to the membrane tensor `membrane` as a
-// parameter of the layer's `out` neurons (per sample). The membrane holds
-// leading batch/time axes followed by the neurons in the layer's order
-// (possibly flattened).
-absl::StatusOr<ir::NeuronParam> ToParam(const Tensor& t, const Shape& membrane, const Shape& out) {
-  absl::StatusOr<ir::NeuronParam> p = Layout(t, membrane, out);
-  if (p.ok())
-    for (double v : p->values)
-      if (!std::isfinite(v))
-        return absl::InvalidArgumentError(absl::StrCat("a neuron parameter is ", v, " (not a finite number)"));
-  return p;
-}
-
 absl::StatusOr<ir::NeuronParam> Layout(const Tensor& t, const Shape& membrane, const Shape& out) {
   if (std::optional<double> u = t.Uniform()) return ir::NeuronParam::Scalar(*u);
   if (!t.materialized()) return absl::InvalidArgumentError("a neuron parameter is too large to read");
@@ -70,10 +55,23 @@ absl::StatusOr<ir::NeuronParam> Layout(const Tensor& t, const Shape& membrane, c
   return p;
 }
 
+}  // namespace
+
+absl::StatusOr<ir::NeuronParam> LayoutParam(const Tensor& t, const Shape& value_shape, const Shape& out) {
+  absl::StatusOr<ir::NeuronParam> p = Layout(t, value_shape, out);
+  if (p.ok())
+    for (double v : p->values)
+      if (!std::isfinite(v))
+        return absl::InvalidArgumentError(absl::StrCat("a parameter is ", v, " (not a finite number)"));
+  return p;
+}
+
+namespace {
+
 absl::StatusOr<std::vector<ir::NeuronTerm>> ToTerms(const Poly& poly, const Shape& membrane, const Shape& out) {
   std::vector<ir::NeuronTerm> terms;
   for (const Term& t : poly.terms) {
-    absl::StatusOr<ir::NeuronParam> c = ToParam(t.coef, membrane, out);
+    absl::StatusOr<ir::NeuronParam> c = LayoutParam(t.coef, membrane, out);
     if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat("its update: ", c.status().message()));
     terms.push_back({t.var, t.gates, std::move(*c)});
   }
@@ -107,7 +105,7 @@ absl::StatusOr<ir::Neuron> ToIrNeuron(const NeuronGroup& g, const ir::Layer& lay
   for (Named x : {Named{"decay", &f.decay, &n.decay}, {"threshold", &f.threshold, &n.threshold},
                   {"input gain", &f.input_gain, &n.input_gain}, {"synaptic decay", &f.syn_decay, &n.syn_decay},
                   {"spike gain", &f.spike_gain, &n.spike_gain}, {"reset amount", &f.reset_amount, &n.reset_amount}}) {
-    absl::StatusOr<ir::NeuronParam> p = ToParam(*x.tensor, mem, out);
+    absl::StatusOr<ir::NeuronParam> p = LayoutParam(*x.tensor, mem, out);
     if (!p.ok())
       return absl::InvalidArgumentError(absl::StrCat("neuron at ", g.anchor, ": ", x.name, ": ", p.status().message()));
     *x.param = std::move(*p);

@@ -302,6 +302,52 @@ ModelValues EvalModel(const NeuronModel& m, const std::vector<std::vector<double
   return out;
 }
 
+// True when polynomials `a` and `b` (each with its own gates) compute the
+// same function of model `m`'s variables: compared by value on random
+// variables, since the two number their gates differently.
+bool SameFunction(const Poly& a, const std::vector<Atom>& a_gates, const Poly& b,
+                  const std::vector<Atom>& b_gates, const NeuronModel& m) {
+  const int vars = m.states + m.currents, samples = 64;
+  std::vector<std::vector<double>> x(vars, std::vector<double>(samples));
+  for (int v = 0; v < vars; ++v)
+    for (int i = 0; i < samples; ++i) x[v][i] = 3.0 * Probe(v + 31, i, 0) + 0.5;
+  // Coefficients are compared at element 0 of each tensor's broadcast: the
+  // same constants produced both polynomials.
+  CoefAt at = [](const Tensor& c, int) { return c.materialized() ? c.at(0) : 0.0; };
+  auto eval = [&](const Poly& p, const std::vector<Atom>& atoms) {
+    std::vector<std::vector<double>> gates(atoms.size(), std::vector<double>(samples));
+    for (size_t g = 0; g < atoms.size(); ++g) {
+      std::vector<double> arg;
+      EvaluatePoly(atoms[g].arg, x, gates, at, samples, &arg);
+      for (int i = 0; i < samples; ++i) gates[g][i] = (atoms[g].inclusive ? arg[i] >= 0 : arg[i] > 0);
+    }
+    std::vector<double> out;
+    EvaluatePoly(p, x, gates, at, samples, &out);
+    return out;
+  };
+  std::vector<double> va = eval(a, a_gates), vb = eval(b, b_gates);
+  for (int i = 0; i < samples; ++i)
+    if (std::fabs(va[i] - vb[i]) > 1e-9 * (1 + std::fabs(va[i]) + std::fabs(vb[i]))) return false;
+  return true;
+}
+
+// A current whose every factor folds to zero (a time constant of +inf, a
+// gain of 0) never reaches the neuron: the layer would compute a constant,
+// which is a broken export rather than a network to plan.
+absl::Status CheckCurrentsReach(const NeuronModel& m) {
+  for (int j = 0; j < m.currents; ++j) {
+    const int var = m.states + j;
+    bool reaches = m.output.HasVar(var);
+    for (const Atom& a : m.gates) reaches = reaches || a.arg.HasVar(var);
+    for (const Poly& p : m.next) reaches = reaches || p.HasVar(var);
+    if (!reaches)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "its input current ", j, " has no effect (its factor folds to zero, e.g. a time "
+          "constant of infinity): the layer would not depend on its input"));
+  }
+  return absl::OkStatus();
+}
+
 class NeuronAnalyzer {
  public:
   // The value a state source holds before step 0 (nullopt: not uniform).
@@ -334,9 +380,12 @@ class NeuronAnalyzer {
         if (absl::Status st = VerifyAnyOrder(c, *model); !st.ok()) return Fail(st.message());
     if (n_ > 1 && sources_.empty())
       if (absl::Status st = VerifyRollout(cells, &*model); !st.ok()) return Fail(st.message());
+    std::vector<NeuronGroup::StateValue> positions = StateValues(cells, ref, *model);
     if (body_) FoldConstantStates(&*model);
     DropIrrelevantStates(&*model);
+    if (absl::Status st = CheckCurrentsReach(*model); !st.ok()) return Fail(st.message());
     NeuronGroup g;
+    g.state_values = std::move(positions);  // `state` holds a position until MapStates
     g.steps = n_;
     g.anchor = NodeLabel(s_.node(fires_[0]));
     for (const Cell& c : cells) {
@@ -648,6 +697,95 @@ class NeuronAnalyzer {
     return c;
   }
 
+  // Values that hold a state of the model (by position among the reference
+  // step's incoming states): state inputs and outputs of single-step
+  // exports, the carried values between unrolled steps, and recorded
+  // membranes equal to a state's next value.
+  std::vector<NeuronGroup::StateValue> StateValues(const std::vector<Cell>& cells, int ref,
+                                                   const NeuronModel& m) {
+    std::vector<NeuronGroup::StateValue> out;
+    absl::flat_hash_set<int> known;  // values already placed
+    auto add = [&](int v, int pos, int step) {
+      if (v < 0 || pos >= m.states) return;
+      known.insert(v);
+      out.push_back({v, pos, step});
+    };
+    for (size_t k = 0; k < sources_.size(); ++k) {
+      add(sources_[k].value, static_cast<int>(k), -1);
+      add(sources_[k].next, static_cast<int>(k), n_ - 1);
+    }
+    const std::vector<std::string> sig = Signature(cells[ref].states_in);
+    for (int t = 0; t + 1 < n_; ++t)
+      if (Signature(cuts_[t]) == sig || (cuts_[t].size() == 1 && m.states == 1))
+        for (size_t j = 0; j < cuts_[t].size(); ++j) add(cuts_[t][j], static_cast<int>(j), t);
+    // Recorded values (continuous outputs) and carried values the cuts did
+    // not place, matched against the update: in a step whose states sit at
+    // the reference's places, or in the first step of an unrolled graph
+    // (which starts from the model's initial state).
+    std::vector<int> candidates = outputs_;
+    for (const auto& cut : cuts_) candidates.insert(candidates.end(), cut.begin(), cut.end());
+    for (int v : candidates) {
+      if (r_.discrete[v] || known.contains(v)) continue;
+      int t = std::clamp(Birth(v), 0, n_ - 1);
+      const Cell& c = cells[t];
+      const bool first = t == 0 && c.states_in.empty() && sources_.empty();
+      if (!first && (!Proper(c) || (!c.states_in.empty() && Signature(c.states_in) != sig) ||
+                     c.states_in.size() != static_cast<size_t>(m.states)))
+        continue;
+      PolyContext ctx;
+      absl::flat_hash_map<int, Poly> poly;
+      for (size_t i = 0; i < c.states_in.size(); ++i) poly[c.states_in[i]] = PolyContext::Variable(static_cast<int>(i));
+      for (size_t j = 0; j < c.currents.size(); ++j)
+        poly[c.currents[j]] = PolyContext::Variable(m.states + static_cast<int>(j));
+      std::optional<std::vector<int>> nodes = NodesFromInputs(v, c);
+      if (!nodes || !ApplyNodes(*nodes, ctx, &poly).ok()) continue;
+      // Compare by value: gate numbering differs between contexts, so the
+      // polynomials are compared through the model's gates re-created here.
+      if (!poly.contains(v)) continue;  // a current or state itself
+      std::vector<Atom> gates = m.gates;
+      if (first)
+        for (Atom& a : gates) a.arg = FromInitial(a.arg, m);
+      // After a zero first step several states can hold the same value.
+      for (int i = 0; i < m.states; ++i)
+        if (SameFunction(poly.at(v), ctx.atoms(), first ? FromInitial(m.next[i], m) : m.next[i], gates, m))
+          add(v, i, t);
+    }
+    return out;
+  }
+
+  // `p` with every state replaced by its initial value.
+  static Poly FromInitial(const Poly& p, const NeuronModel& m) {
+    std::vector<Term> terms;
+    for (Term t : p.terms) {
+      if (t.var >= 0 && t.var < m.states) {
+        t.coef = CoefMul(t.coef, Tensor::Scalar(m.initial[t.var], TP::DOUBLE));
+        t.var = -1;
+      }
+      terms.push_back(std::move(t));
+    }
+    return PolyContext::Add(Poly{}, Poly{terms});
+  }
+
+  // Nodes computing `v` from cell `c`'s inputs (and constants), ascending.
+  std::optional<std::vector<int>> NodesFromInputs(int v, const Cell& c) const {
+    absl::flat_hash_set<int> stop(c.states_in.begin(), c.states_in.end());
+    stop.insert(c.currents.begin(), c.currents.end());
+    std::vector<int> stack = {v}, nodes;
+    absl::flat_hash_set<int> seen;
+    while (!stack.empty()) {
+      int x = stack.back();
+      stack.pop_back();
+      if (stop.contains(x) || !seen.insert(x).second) continue;
+      int p = s_.value(x).producer;
+      if (!In(p) || seen.size() > 4096) return std::nullopt;
+      nodes.push_back(p);
+      for (int d : DynamicInputs(s_, p)) stack.push_back(d);
+    }
+    std::sort(nodes.begin(), nodes.end());
+    nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+    return nodes;
+  }
+
   // What computes each value (its producer's op, or "input"), sorted: cells
   // whose states sit at the same place in the step compare equal.
   std::vector<std::string> Signature(const std::vector<int>& values) const {
@@ -939,6 +1077,8 @@ absl::StatusOr<NeuronModel> NeuronAnalyzer::Extract(const std::vector<Cell>& cel
   }
   m.gates = ctx.atoms();
   m.initial.assign(k, 0.0);
+  m.origin.resize(k);
+  std::iota(m.origin.begin(), m.origin.end(), 0);
   if (c.t == 0)
     for (int i = 0; i < k; ++i) {
       std::optional<double> init = initial_(c.states_in[i]);
@@ -1155,11 +1295,14 @@ void NeuronAnalyzer::DropIrrelevantStates(NeuronModel* m) const {
   for (int j = 0; j < m->currents; ++j) map[k + j] = kept + j;
   std::vector<Poly> next;
   std::vector<double> initial;
+  std::vector<int> origin;
   for (int i = 0; i < k; ++i)
     if (relevant[i] && i < static_cast<int>(m->next.size())) {
       next.push_back(RenumberVars(m->next[i], map));
       initial.push_back(m->initial[i]);
+      origin.push_back(m->origin[i]);
     }
+  m->origin = std::move(origin);
   for (Atom& a : m->gates) a.arg = RenumberVars(a.arg, map);
   m->output = RenumberVars(m->output, map);
   m->next = std::move(next);
@@ -1363,14 +1506,30 @@ void MembraneFirst(NeuronModel* m) {
   for (int i = 0; i < mem; ++i) map[i] = i + 1;
   std::vector<Poly> next(m->states);
   std::vector<double> initial(m->states);
+  std::vector<int> origin(m->states);
   for (int i = 0; i < m->states; ++i) {
     next[map[i]] = RenumberVars(m->next[i], map);
     initial[map[i]] = m->initial[i];
+    origin[map[i]] = m->origin[i];
   }
+  m->origin = std::move(origin);
   for (Atom& a : m->gates) a.arg = RenumberVars(a.arg, map);
   m->output = RenumberVars(m->output, map);
   m->next = std::move(next);
   m->initial = std::move(initial);
+}
+
+// State values recorded by position become model state indices.
+void MapStates(NeuronGroup* g) {
+  std::vector<NeuronGroup::StateValue> mapped;
+  for (NeuronGroup::StateValue sv : g->state_values) {
+    const std::vector<int>& origin = g->model.origin;
+    auto it = std::find(origin.begin(), origin.end(), sv.state);
+    if (it == origin.end()) continue;
+    sv.state = static_cast<int>(it - origin.begin());
+    mapped.push_back(sv);
+  }
+  g->state_values = std::move(mapped);
 }
 
 absl::StatusOr<NeuronGroup> AnalyzeComponent(const Scope& s, const Regions& r, int comp,
@@ -1379,6 +1538,7 @@ absl::StatusOr<NeuronGroup> AnalyzeComponent(const Scope& s, const Regions& r, i
   absl::StatusOr<NeuronGroup> g = a.Run();
   if (g.ok()) {
     MembraneFirst(&g->model);
+    MapStates(&*g);
     g->facts = DescribeModel(g->model);
   }
   return g;
@@ -1467,6 +1627,7 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
   absl::StatusOr<NeuronGroup> bg = analyzer.Run();
   if (!bg.ok()) return fail(std::string(bg.status().message()));
   MembraneFirst(&bg->model);
+  MapStates(&*bg);
   // Every other body node is plumbing: iteration arithmetic, the time step
   // of an outer tensor (the current), views of spikes, spike buffer writes.
   std::vector<char> iter_only = IterOnly(body);
@@ -1568,6 +1729,11 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
   }
   if (spikes.empty()) return fail("none of its outputs carries the spikes");
   g.spikes = {spikes};
+  // A carried state leaves the Loop as its value after the last step.
+  for (const NeuronGroup::StateValue& sv : bg->state_values)
+    for (size_t k = 0; k + 2 < bin.size() && k < main.outputs(node).size(); ++k)
+      if (body.Resolve(bout[k + 1]) == sv.value && sv.step >= 0 && main.outputs(node)[k] >= 0)
+        g.state_values.push_back({main.outputs(node)[k], sv.state, static_cast<int>(trips) - 1});
   return g;
 }
 

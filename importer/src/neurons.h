@@ -41,6 +41,7 @@ struct NeuronModel {
   Poly output;                // the emitted value: gain * spike gate
   std::vector<double> initial;
   Shape shape;                // membrane tensor shape of one step
+  std::vector<int> origin;    // per state: its position among the reference step's incoming states
 };
 
 // Readable facts derived from the model (docs/ir.md).
@@ -65,6 +66,14 @@ struct NeuronGroup {
   std::vector<int> nodes;                // main-graph nodes it covers
   std::vector<int> state_inputs;         // graph inputs carrying its states (step forms)
   std::vector<int> state_outputs;        // graph outputs carrying its next states
+  // Values (main graph) known to hold a model state: after `step` (-1:
+  // before step 0), e.g. snnTorch's recorded membranes, a Loop's final state.
+  struct StateValue {
+    int value = -1;
+    int state = -1;
+    int step = -1;
+  };
+  std::vector<StateValue> state_values;
   NeuronModel model;
   NeuronFacts facts;
   std::string anchor;                    // the fire node, for messages

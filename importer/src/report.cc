@@ -157,7 +157,24 @@ json ToJson(const ir::Workload& w) {
   for (const auto& [id, b] : PerBlock(w))
     blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
                       {"features_per_step", b.features}});
+  auto bindings = [](const std::vector<ir::Binding>& list) {
+    static constexpr const char* kKinds[] = {"network_input", "state", "layer_output", "not_produced", "unused"};
+    static constexpr const char* kSteps[] = {"all", "one", "none"};
+    json out = json::array();
+    for (const ir::Binding& b : list) {
+      json j = {{"name", b.name}, {"kind", kKinds[static_cast<int>(b.kind)]}, {"shape", b.shape}};
+      if (b.kind != ir::BindingKind::kNotProduced && b.kind != ir::BindingKind::kUnused) j["steps"] = kSteps[static_cast<int>(b.steps)];
+      if (b.layer >= 0) j["layer"] = b.layer;
+      if (b.state >= 0) j["state"] = b.state;
+      if (!b.why.empty()) j["why"] = b.why;
+      out.push_back(std::move(j));
+    }
+    return out;
+  };
   return {{"schema_version", 2},
+          {"time_in_graph", w.time_in_graph},
+          {"inputs", bindings(w.inputs)},
+          {"outputs", bindings(w.outputs)},
           {"model_file", w.model_file},
           {"model_sha256", w.model_sha256},
           {"timesteps", w.timesteps},

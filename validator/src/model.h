@@ -137,6 +137,7 @@ struct Manifest {
   std::optional<std::map<std::string, int64_t>> layer_core;
   std::string model_file, model_sha256;
   int64_t timesteps = 0, batch = 1;
+  std::optional<int64_t> layers, blocks;  // model.layers, model.blocks (optional)
   MSummary summary;
   std::vector<MRegion> regions;
   std::vector<MTile> tiles;
@@ -198,6 +199,7 @@ void ForEachOverlap(const Manifest& m, std::vector<size_t> users, Report report)
 
 // The checks (one file each); each appends in a deterministic order.
 void CheckIdentities(const Manifest& m, Index* index, Violations* out);
+void CheckModelFacts(const Manifest& m, Violations* out);
 void CheckMemory(const Manifest& m, const Index& index, Violations* out);
 void CheckLink(const Manifest& m, const Index& index, Violations* out);
 void CheckNoc(const Manifest& m, const Index& index, Violations* out);

@@ -372,6 +372,8 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   m.model_sha256 = model.Str("sha256");
   m.timesteps = model.Int("timesteps");
   m.batch = model.Int("batch");
+  if (model.Has("layers")) m.layers = model.Int("layers");
+  if (model.Has("blocks")) m.blocks = model.Int("blocks");
   m.summary = ReadSummary(top.Child("summary"), v);
   m.regions = ReadArray<MRegion>(top, "dram_layout", [](Obj o) {
     return MRegion{o.Str("name"), o.Int("base"), o.Int("bytes")};

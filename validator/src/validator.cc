@@ -39,6 +39,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     }
     Index index;
     CheckIdentities(m, &index, &out);
+    CheckModelFacts(m, &out);
     CheckMemory(m, index, &out);
     CheckLink(m, index, &out);
     CheckNoc(m, index, &out);

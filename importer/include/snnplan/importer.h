@@ -37,8 +37,12 @@ struct ImportOptions {
   int state_bits = 12;
   // --accumulator-bits: partial sum / state precision in the PE register.
   int accumulator_bits = 16;
-  // --sew-join-bits: output bits of SEW residual joins (1 = OR, 2 = ADD).
+  // --sew-join-bits: output bits of SEW ADD joins (1 as in STEMS, 2 = 0/1/2).
   int sew_join_bits = 1;
+  // Read the layers' weights, biases and folded BatchNorm into
+  // Layer::params (set by commands that execute the network, e.g. `run`;
+  // planning needs only shapes).
+  bool load_parameters = false;
 };
 
 // Imports a model file. Errors name the file and the offending node(s)/op(s).

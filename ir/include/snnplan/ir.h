@@ -164,6 +164,30 @@ struct Precision {
 
 inline constexpr int kNetworkInput = -1;  // Layer::inputs entry: graph input
 
+// What an elementwise step after a layer's main computation does to each
+// output value x (folded BatchNorm, bias, scale, activations), in order.
+enum class PostOpKind { kAffine, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kHardSigmoid };
+struct PostOp {
+  PostOpKind kind = PostOpKind::kAffine;
+  NeuronParam scale = NeuronParam::Scalar(1.0);  // kAffine: x * scale + shift (per channel, ...)
+  NeuronParam shift = NeuronParam::Scalar(0.0);
+  double alpha = 0.0;  // kLeakyRelu slope; kHardSigmoid alpha
+  double beta = 0.0;   // kHardSigmoid beta
+  double lo = 0.0, hi = 0.0;  // kClip bounds
+  friend bool operator==(const PostOp&, const PostOp&) = default;
+};
+
+// The values a layer computes with, filled when a command needs them
+// (ImportOptions::load_parameters); planning only needs the shapes.
+struct LayerParams {
+  std::vector<float> weights;  // conv [G*K][C][FY][FX], linear [K][C] (ONNX order)
+  std::vector<float> bias;     // G*K values, or empty
+  std::vector<PostOp> post;    // applied in order to the (biased) output
+  bool count_include_pad = false;  // average pooling: padding counts in the mean
+  bool loaded = false;         // the file's values were read
+  friend bool operator==(const LayerParams&, const LayerParams&) = default;
+};
+
 struct Layer {
   std::string name;  // ONNX node name it came from
   OpKind op = OpKind::kConv;
@@ -178,6 +202,7 @@ struct Layer {
   int64_t weight_elements = 0;     // parameter elements as stored in the file
   std::vector<int64_t> out_shape;  // per sample and timestep, e.g. {K, OY, OX}
   bool network_output = false;     // its output leaves the chip
+  LayerParams params;
 
   bool stateful() const { return neuron.mode == NeuronMode::kStateful; }
   bool spiking() const { return neuron.mode != NeuronMode::kNone; }
@@ -194,13 +219,41 @@ struct Layer {
   bool uses_sop() const { return precision.input_bits == 1; }
 };
 
+// How a graph input or output of the source model maps onto the IR (what
+// `snnplan run` reads and writes, keyed by the graph's own names).
+enum class BindingKind {
+  kNetworkInput,  // input: the data every kNetworkInput layer reads
+  kState,         // input: initial value of a neuron state; output: a neuron state
+  kLayerOutput,   // output: a layer's output (spikes or features)
+  kNotProduced,   // output: nothing in the IR computes it (`why` says what it is)
+  kUnused,        // input: nothing in the IR reads it (`why` says why)
+};
+// Which time steps a tensor holds.
+enum class BindingSteps {
+  kAll,   // all T steps, on the leading axes ([T, B, ...] or [T*B, ...])
+  kOne,   // one step per call (single-step exports) or the value after the last step
+  kNone,  // no time axis (after a mean over time)
+};
+struct Binding {
+  std::string name;
+  BindingKind kind = BindingKind::kNotProduced;
+  BindingSteps steps = BindingSteps::kAll;
+  std::vector<int64_t> shape;  // as the graph declares or propagates it
+  int layer = -1;              // kState / kLayerOutput: the layer
+  int state = -1;              // kState: the neuron state index (dynamics variable)
+  std::string why;             // kNotProduced: what the value is
+};
+
 struct Workload {
   std::string model_file;    // file name of the source model (no directory)
   std::string model_sha256;  // hex digest of the source file
   int64_t timesteps = 1;
   int64_t batch = 1;
+  bool time_in_graph = false;  // the graph holds all T steps (unrolled, Loop, [T,B,...] input)
   std::vector<Layer> layers;  // topological order; layer id = index
   int num_blocks = 0;
+  std::vector<Binding> inputs;   // the graph's inputs, in declaration order
+  std::vector<Binding> outputs;  // the graph's outputs, in declaration order
 
   int64_t TotalNeuronStates() const;
   int64_t TotalWeightsUsed() const;
