@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "snnplan/importer.h"
 #include "snnplan/runtime.h"
 
 namespace snnplan::runtime {
@@ -158,6 +159,30 @@ void BM_Sew7AllKernels(benchmark::State& state) {
       benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Sew7AllKernels)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One whole SEW-ResNet-18 inference as `snnplan run` does it (T=16,
+// 128x128 DVS input, the fixture's own input): every layer, neuron and join
+// of the imported IR; the import (with parameters) is done once, outside.
+void BM_RunSew7Inference(benchmark::State& state) {
+  const std::string models = std::string(SNNPLAN_SOURCE_DIR) + "/models/";
+  importer::ImportOptions io;
+  io.load_parameters = true;
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(models + "sj_sew7_T16_loop_op13.onnx", io);
+  absl::StatusOr<std::map<std::string, Array>> in = ReadNpz(models + "sj_sew7_T16.io.npz");
+  if (!w.ok() || !in.ok()) {
+    state.SkipWithError("fixture did not load");
+    return;
+  }
+  RunOptions o;
+  o.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    absl::StatusOr<RunResult> r = RunWorkload(*w, *in, o);
+    if (!r.ok()) state.SkipWithError("run failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_RunSew7Inference)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 
 }  // namespace
 }  // namespace snnplan::runtime

@@ -66,6 +66,7 @@ int RunCli(int argc, const char* const* argv) {
   Runner run;
   RegisterHwCommand(app, &run);
   RegisterImportCommand(app, &run);
+  RegisterRunCommand(app, &run);
   RegisterPlanCommand(app, &run);
   RegisterExploreCommand(app, &run);
   RegisterAllocateCommand(app, &run);

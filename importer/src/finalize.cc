@@ -185,11 +185,13 @@ void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
       w->outputs.push_back(std::move(b));
       continue;
     }
-    b.kind = os.state >= 0 ? ir::BindingKind::kState : ir::BindingKind::kLayerOutput;
+    b.kind = os.state >= 0 ? ir::BindingKind::kState
+             : os.current  ? ir::BindingKind::kLayerCurrent
+                           : ir::BindingKind::kLayerOutput;
     const ir::Layer& l = w->layers[os.layer];
     const int64_t per_step = Numel(l.out_shape) * w->batch;
     const int64_t n = main.ShapeOf(outs[i]) ? Numel(b.shape) : -1;
-    if (l.dims.T == 1 && w->timesteps > 1 && b.kind == ir::BindingKind::kLayerOutput && n == per_step) {
+    if (l.dims.T == 1 && w->timesteps > 1 && b.kind != ir::BindingKind::kState && n == per_step) {
       b.steps = ir::BindingSteps::kNone;
     } else if (w->time_in_graph && n == per_step * w->timesteps && os.step != 0) {
       b.steps = ir::BindingSteps::kAll;

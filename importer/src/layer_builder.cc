@@ -42,6 +42,9 @@ class Builder {
         for (int v : ew.neurons[i].spikes[t]) spike_of_[s.Resolve(v)] = {static_cast<int>(i), static_cast<int>(t)};
       for (const NeuronGroup::StateValue& sv : ew.neurons[i].state_values)
         state_src_[s.Resolve(sv.value)].push_back({static_cast<int>(i), sv.state, sv.step});
+      if (ew.neurons[i].currents.empty() || ew.neurons[i].currents[0].size() != 1) continue;
+      for (const std::vector<int>& step : ew.neurons[i].currents)
+        for (int v : step) current_of_[s.Resolve(v)] = static_cast<int>(i);
     }
   }
 
@@ -52,7 +55,13 @@ class Builder {
       int r = s_.Resolve(o);
       int l = src_[r];
       OutputSource os;
-      if (l >= 0) {
+      if (auto it = current_of_.find(r); l >= 0 && it != current_of_.end() && neuron_layer_[it->second] == l) {
+        // The value a fused neuron reads (e.g. the membrane of a neuron
+        // that keeps nothing, which equals its current).
+        os.layer = l;
+        os.current = true;
+        os.step = step_[r];
+      } else if (l >= 0) {
         out_.layers[l].layer.network_output = true;
         os.layer = l;
         os.step = step_[r];
@@ -1045,6 +1054,7 @@ class Builder {
     int group = -1, state = -1, step = -1;
   };
   absl::flat_hash_map<int, std::vector<StateSrc>> state_src_;  // values holding neuron states
+  absl::flat_hash_map<int, int> current_of_;  // a neuron's (sole) current value -> its group
   std::vector<int> neuron_layer_;
   absl::flat_hash_map<int, std::vector<int>> current_layers_;
   absl::flat_hash_map<int, std::pair<int, int>> spike_of_;  // spike value -> (group, step)

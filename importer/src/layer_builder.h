@@ -30,6 +30,7 @@ struct BuiltLayer {
 struct OutputSource {
   int layer = -1;   // a layer's output, or the layer whose neuron state it is
   int state = -1;   // a neuron state (dynamics variable)
+  bool current = false;  // the layer's value before its neuron
   int step = -1;    // the one step it holds, -1 unknown, kAllSteps when stacked
   std::string why;  // what it is when nothing in the IR computes it
 };

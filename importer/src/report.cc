@@ -158,7 +158,7 @@ json ToJson(const ir::Workload& w) {
     blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
                       {"features_per_step", b.features}});
   auto bindings = [](const std::vector<ir::Binding>& list) {
-    static constexpr const char* kKinds[] = {"network_input", "state", "layer_output", "not_produced", "unused"};
+    static constexpr const char* kKinds[] = {"network_input", "state", "layer_output", "not_produced", "unused", "layer_current"};
     static constexpr const char* kSteps[] = {"all", "one", "none"};
     json out = json::array();
     for (const ir::Binding& b : list) {

@@ -227,6 +227,7 @@ enum class BindingKind {
   kLayerOutput,   // output: a layer's output (spikes or features)
   kNotProduced,   // output: nothing in the IR computes it (`why` says what it is)
   kUnused,        // input: nothing in the IR reads it (`why` says why)
+  kLayerCurrent,  // output: a spiking layer's value before its neuron (its input current)
 };
 // Which time steps a tensor holds.
 enum class BindingSteps {
@@ -239,7 +240,7 @@ struct Binding {
   BindingKind kind = BindingKind::kNotProduced;
   BindingSteps steps = BindingSteps::kAll;
   std::vector<int64_t> shape;  // as the graph declares or propagates it
-  int layer = -1;              // kState / kLayerOutput: the layer
+  int layer = -1;              // kState / kLayerOutput / kLayerCurrent: the layer
   int state = -1;              // kState: the neuron state index (dynamics variable)
   std::string why;             // kNotProduced: what the value is
 };

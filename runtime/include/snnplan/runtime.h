@@ -1,6 +1,6 @@
-// The CPU runtime behind `snnplan run`: NumPy .npy/.npz files in and out, and
-// the float32 numerical kernels (convolution, linear, pooling) the executor
-// calls on raw NCHW buffers.
+// The CPU runtime behind `snnplan run`: NumPy .npy/.npz files in and out, the
+// float32 numerical kernels (convolution, linear, pooling) on raw NCHW
+// buffers, and the executor that runs an imported ir::Workload on them.
 //
 // Kernels are deterministic: every output element is computed by the same
 // instructions in the same order whatever `threads` is (work is cut into
@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "snnplan/ir.h"
 
 namespace snnplan::runtime {
 
@@ -128,5 +130,59 @@ absl::Status AvgPool2d(const PoolGeometry& g, const float* x, float* y, int thre
 
 // y[n][c] = mean of x[n][c][0..hw) (summed in double, rounded once).
 void GlobalAvgPool(int64_t n, int64_t c, int64_t hw, const float* x, float* y);
+
+// ------------------------------------------------------------------ executor
+
+// One field per knob; each maps 1:1 to a flag of `snnplan run`.
+struct RunOptions {
+  // -j: threads for the kernels and neuron updates (results do not depend on it).
+  int threads = 1;
+  // --activity: record each layer's input activity.
+  bool activity = false;
+};
+
+// A layer's input activity: per step, the non-zero values read and all
+// values read (over every sample of the batch).
+struct LayerActivity {
+  std::string layer;
+  std::vector<int64_t> nonzero, total;
+};
+
+struct RunResult {
+  int64_t timesteps = 0;                  // steps run
+  std::map<std::string, Array> outputs;   // by graph output name
+  std::vector<std::string> not_produced;  // "name: why" for outputs the IR does not compute
+  std::vector<LayerActivity> activity;    // per layer (RunOptions::activity)
+};
+
+// Executes the workload (imported with ImportOptions::load_parameters) for
+// its w.timesteps steps on `inputs`, keyed by the graph's input names: the
+// network input with all its steps (graphs that hold T: the graph's own
+// shape; single-step exports: the steps stacked on a leading axis, or the
+// graph's shape when T = 1), optionally initial neuron states (default: the
+// export's initial values). Every graph output the IR computes is produced
+// with its graph shape (single-step exports run for T > 1: stacked over the
+// steps); the others are listed with why. uint8/bool/integer inputs are
+// read as their float values.
+absl::StatusOr<RunResult> RunWorkload(const ir::Workload& w, const std::map<std::string, Array>& inputs,
+                                      const RunOptions& options);
+
+// Input activity summed over runs (a dataset), one entry per layer of the
+// workload in layer order; steps are the layer's own (1 after a time mean).
+struct ActivityProfile {
+  int64_t samples = 0;    // runs added
+  int64_t timesteps = 0;  // steps of the runs (all runs must agree)
+  std::vector<LayerActivity> layers;
+};
+
+// Adds one run's activity (RunOptions::activity) to `profile`; runs of a
+// different step count are an error.
+absl::Status AddActivity(const RunResult& run, ActivityProfile* profile);
+
+// The activity file (docs/activity.md): format "snnplan-activity" version 1,
+// per layer name the input density (non-zero / values read) overall and per
+// timestep, with the counts. Deterministic text.
+std::string ActivityJson(const ActivityProfile& profile, const std::string& model_file,
+                         const std::string& model_sha256);
 
 }  // namespace snnplan::runtime

@@ -1,0 +1,533 @@
+// Executes an ir::Workload on the CPU (snnplan run): layer by layer over all
+// time steps of a layer at once (one batched convolution for T x B frames),
+// then the layer's neuron stepped through time element by element, freeing
+// each layer's output when its last consumer has run.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "parallel.h"
+#include "snnplan/runtime.h"
+
+namespace snnplan::runtime {
+namespace {
+
+// A parameter value for element `e` of a layer whose per-sample output has
+// `elements` values in `channels` channels.
+struct ParamView {
+  const double* values = nullptr;
+  int mode = 0;  // 0 scalar, 1 per channel, 2 per element
+  int64_t block = 1;  // elements per channel
+  double At(int64_t e) const { return mode == 0 ? values[0] : mode == 1 ? values[e / block] : values[e]; }
+};
+
+ParamView View(const ir::NeuronParam& p, int64_t channels, int64_t elements) {
+  ParamView v;
+  v.values = p.values.empty() ? &p.value : p.values.data();
+  v.mode = p.layout == ir::ParamLayout::kScalar ? 0 : p.layout == ir::ParamLayout::kPerChannel ? 1 : 2;
+  v.block = channels > 0 ? std::max<int64_t>(1, elements / channels) : 1;
+  return v;
+}
+
+int64_t Elements(const ir::Layer& l) {
+  int64_t n = 1;
+  for (int64_t d : l.out_shape) n *= d;
+  return n;
+}
+
+int64_t Channels(const ir::Layer& l) { return l.out_shape.empty() ? 1 : l.out_shape[0]; }
+
+// The neuron update compiled for fast element-wise evaluation.
+struct CompiledTerm {
+  int var;
+  uint32_t gates;
+  ParamView coef;
+};
+struct CompiledNeuron {
+  int states = 0, currents = 0;
+  std::vector<std::vector<CompiledTerm>> gates;  // args
+  std::vector<char> inclusive;
+  std::vector<std::vector<CompiledTerm>> next;
+  std::vector<CompiledTerm> output;
+};
+
+std::vector<CompiledTerm> Compile(const std::vector<ir::NeuronTerm>& terms, int64_t k, int64_t n) {
+  std::vector<CompiledTerm> out;
+  for (const ir::NeuronTerm& t : terms) out.push_back({t.var, t.gates, View(t.coef, k, n)});
+  return out;
+}
+
+CompiledNeuron Compile(const ir::NeuronDynamics& d, int64_t k, int64_t n) {
+  CompiledNeuron c;
+  c.states = d.states;
+  c.currents = d.currents;
+  for (const ir::NeuronGate& g : d.gates) {
+    c.gates.push_back(Compile(g.arg, k, n));
+    c.inclusive.push_back(g.inclusive);
+  }
+  for (const auto& next : d.next) c.next.push_back(Compile(next, k, n));
+  c.output = Compile(d.output, k, n);
+  return c;
+}
+
+inline double Sum(const std::vector<CompiledTerm>& terms, const double* vars, uint32_t gates, int64_t e) {
+  double s = 0.0;
+  for (const CompiledTerm& t : terms) {
+    if ((t.gates & gates) != t.gates) continue;  // a gate of the term is 0
+    double v = t.coef.At(e);
+    if (t.var >= 0) v *= vars[t.var];
+    s += v;
+  }
+  return s;
+}
+
+struct LayerValues {
+  std::vector<float> data;  // [steps][batch][elements]
+  int64_t steps = 0;
+};
+
+class Executor {
+ public:
+  Executor(const ir::Workload& w, const RunOptions& o) : w_(w), opt_(o) {}
+
+  absl::StatusOr<RunResult> Run(const std::map<std::string, Array>& inputs) {
+    if (absl::Status s = Plan(inputs); !s.ok()) return s;
+    for (size_t l = 0; l < w_.layers.size(); ++l)
+      if (absl::Status s = Layer(static_cast<int>(l)); !s.ok()) return s;
+    return Collect();
+  }
+
+ private:
+  absl::Status Error(const std::string& what) const { return absl::InvalidArgumentError(what); }
+
+  // Steps to run, the network input, state inputs, and which layers'
+  // outputs and states the graph outputs need.
+  absl::Status Plan(const std::map<std::string, Array>& inputs) {
+    B_ = w_.batch;
+    T_ = w_.timesteps;
+    if (T_ < 1) return Error("timesteps must be >= 1");
+    for (const ir::Layer& l : w_.layers)
+      if (l.has_weights() && !l.params.loaded)
+        return Error(absl::StrCat("layer ", l.name, ": parameters not loaded"));
+    int network = 0;
+    for (const ir::Binding& b : w_.inputs) {
+      auto it = inputs.find(b.name);
+      if (b.kind == ir::BindingKind::kNetworkInput) {
+        if (++network > 1) return Error("the model reads several network inputs; run supports one");
+        if (it == inputs.end()) {
+          std::vector<std::string> given;
+          for (const auto& [name, a] : inputs) given.push_back(name);
+          return Error(absl::StrCat("no input named '", b.name, "' was given (given: ",
+                                    given.empty() ? "nothing" : absl::StrJoin(given, ", "), ")"));
+        }
+        if (absl::Status s = NetworkInput(b, it->second); !s.ok()) return s;
+      } else if (b.kind == ir::BindingKind::kState && it != inputs.end()) {
+        initial_states_[{b.layer, b.state}] = &it->second;
+      }
+    }
+    for (const auto& [name, a] : inputs) {
+      // A reference file (inputs and expected outputs together) may be
+      // given as is: keys naming graph outputs are not inputs and are skipped.
+      auto named = [&](const ir::Binding& b) { return b.name == name; };
+      bool known = std::any_of(w_.inputs.begin(), w_.inputs.end(), named) ||
+                   std::any_of(w_.outputs.begin(), w_.outputs.end(), named);
+      if (!known) {
+        std::vector<std::string> names;
+        for (const ir::Binding& b : w_.inputs) names.push_back(b.name);
+        return Error(absl::StrCat("input '", name, "' is not a graph input (inputs: ", absl::StrJoin(names, ", "), ")"));
+      }
+    }
+    uses_.assign(w_.layers.size(), 0);
+    for (const ir::Layer& l : w_.layers)
+      for (int src : l.inputs)
+        if (src >= 0) ++uses_[src];
+    keep_.assign(w_.layers.size(), 0);
+    record_states_.assign(w_.layers.size(), 0);
+    record_currents_.assign(w_.layers.size(), 0);
+    for (const ir::Binding& b : w_.outputs) {
+      if (b.kind == ir::BindingKind::kLayerOutput) keep_[b.layer] = 1;
+      if (b.kind == ir::BindingKind::kState) record_states_[b.layer] = 1;
+      if (b.kind == ir::BindingKind::kLayerCurrent) record_currents_[b.layer] = 1;
+    }
+    values_.resize(w_.layers.size());
+    currents_.resize(w_.layers.size());
+    states_.resize(w_.layers.size());
+    if (opt_.activity) activity_.resize(w_.layers.size());
+    return absl::OkStatus();
+  }
+
+  // The network input as [T][B][elements per sample].
+  absl::Status NetworkInput(const ir::Binding& b, const Array& a) {
+    int64_t per = 1, n = 1;
+    for (int64_t d : a.shape) n *= d;
+    const int64_t steps = T_;
+    // Per-sample elements: the declared shape without its leading batch (and time) axes.
+    int64_t declared = 1;
+    for (int64_t d : b.shape) declared *= d;
+    per = declared / (w_.time_in_graph ? T_ * B_ : B_);
+    if (per <= 0 || n != per * steps * B_)
+      return Error(absl::StrCat("input '", b.name, "' holds ", n, " values (shape [", absl::StrJoin(a.shape, ","),
+                                "]); the model needs ", steps, " steps x ", B_, " samples x ", per,
+                                w_.time_in_graph ? "" : " (single-step export: stack the steps on a leading axis)"));
+    input_ = a.values;
+    input_per_ = per;
+    return absl::OkStatus();
+  }
+
+  // The per-step values of layer `src` (or the network input).
+  const float* Source(int src, int64_t t) const {
+    if (src < 0) return input_.data() + t * B_ * input_per_;
+    const LayerValues& v = values_[src];
+    int64_t e = Elements(w_.layers[src]);
+    return v.data.data() + std::min(t, v.steps - 1) * B_ * e;
+  }
+  int64_t SourceElements(int src) const { return src < 0 ? input_per_ : Elements(w_.layers[src]); }
+
+  // Input activity: the fraction of non-zero input values per step.
+  void RecordActivity(int id, int64_t steps) {
+    const ir::Layer& l = w_.layers[id];
+    LayerActivity& a = activity_[id];
+    a.layer = l.name;
+    a.nonzero.assign(static_cast<size_t>(steps), 0);
+    a.total.assign(static_cast<size_t>(steps), 0);
+    std::vector<int> srcs = l.spiking() && l.neuron.current_layers.size() > 1 ? l.neuron.current_layers : l.inputs;
+    for (int64_t t = 0; t < steps; ++t)
+      for (int src : srcs) {
+        const int64_t in_steps = src < 0 ? T_ : values_[src].steps;
+        // A time mean reads every step of its input at once.
+        for (int64_t u = l.op == ir::OpKind::kTimeMean ? 0 : t; u < (l.op == ir::OpKind::kTimeMean ? in_steps : t + 1); ++u) {
+          const float* p = Source(src, u);
+          const int64_t n = B_ * SourceElements(src);
+          a.nonzero[t] += n - std::count(p, p + n, 0.0f);
+          a.total[t] += n;
+        }
+      }
+  }
+
+  absl::Status Layer(int id) {
+    const ir::Layer& l = w_.layers[id];
+    const int64_t steps = l.dims.T;
+    const int64_t e = Elements(l);
+    if (opt_.activity) RecordActivity(id, steps);
+    LayerValues out;
+    out.steps = steps;
+    out.data.assign(static_cast<size_t>(steps * B_ * e), 0.0f);
+    const bool current_sum = l.spiking() && l.neuron.current_layers.size() > 1;
+    if (!current_sum)
+      if (absl::Status s = Compute(l, steps, out.data.data()); !s.ok())
+        return Error(absl::StrCat("layer ", l.name, ": ", s.message()));
+    if (record_currents_[id]) currents_[id] = out;
+    if (l.spiking())
+      if (absl::Status s = Neuron(id, l, steps, &out); !s.ok()) return Error(absl::StrCat("layer ", l.name, ": ", s.message()));
+    values_[id] = std::move(out);
+    for (int src : l.inputs)
+      if (src >= 0 && --uses_[src] == 0 && !keep_[src]) values_[src] = LayerValues{};
+    return absl::OkStatus();
+  }
+
+  // The layer's own computation for all its steps, then its post-ops.
+  absl::Status Compute(const ir::Layer& l, int64_t steps, float* y) {
+    const int64_t e = Elements(l);
+    const int threads = opt_.threads;
+    auto contiguous_input = [&](int src) {
+      // All steps of the input, [steps][B][elements] (a time_mean's
+      // consumers read one step).
+      std::vector<float> x;
+      int64_t n = SourceElements(src);
+      x.reserve(static_cast<size_t>(steps * B_ * n));
+      for (int64_t t = 0; t < steps; ++t) {
+        const float* p = Source(src, t);
+        x.insert(x.end(), p, p + B_ * n);
+      }
+      return x;
+    };
+    switch (l.op) {
+      case ir::OpKind::kConv: {
+        std::vector<float> x = contiguous_input(l.inputs[0]);
+        ConvGeometry g;
+        g.n = steps * B_;
+        g.c = l.dims.G * l.dims.C;
+        g.h = l.in_y;
+        g.w = l.in_x;
+        g.k = l.dims.G * l.dims.K;
+        g.groups = l.dims.G;
+        g.fy = l.dims.FY;
+        g.fx = l.dims.FX;
+        g.stride_y = l.window.stride_y;
+        g.stride_x = l.window.stride_x;
+        g.dil_y = l.window.dilation_y;
+        g.dil_x = l.window.dilation_x;
+        g.pad_top = l.window.pad_top;
+        g.pad_left = l.window.pad_left;
+        g.pad_bottom = l.window.pad_bottom;
+        g.pad_right = l.window.pad_right;
+        g.oy = l.dims.OY;
+        g.ox = l.dims.OX;
+        if (absl::Status s = Conv2d(g, x.data(), l.params.weights.data(),
+                                    l.params.bias.empty() ? nullptr : l.params.bias.data(), y, threads);
+            !s.ok())
+          return s;
+        break;
+      }
+      case ir::OpKind::kLinear: {
+        std::vector<float> x = contiguous_input(l.inputs[0]);
+        int64_t rows = static_cast<int64_t>(x.size()) / l.dims.C;
+        if (rows * l.dims.C != static_cast<int64_t>(x.size())) return Error("input size is not a multiple of the features");
+        Linear(rows, l.dims.C, l.dims.K, x.data(), l.params.weights.data(),
+               l.params.bias.empty() ? nullptr : l.params.bias.data(), y, threads);
+        break;
+      }
+      case ir::OpKind::kMaxPool:
+      case ir::OpKind::kAvgPool: {
+        std::vector<float> x = contiguous_input(l.inputs[0]);
+        PoolGeometry g;
+        g.n = steps * B_;
+        g.c = l.dims.K;
+        g.h = l.in_y;
+        g.w = l.in_x;
+        g.fy = l.dims.FY;
+        g.fx = l.dims.FX;
+        g.stride_y = l.window.stride_y;
+        g.stride_x = l.window.stride_x;
+        g.dil_y = l.window.dilation_y;
+        g.dil_x = l.window.dilation_x;
+        g.pad_top = l.window.pad_top;
+        g.pad_left = l.window.pad_left;
+        g.pad_bottom = l.window.pad_bottom;
+        g.pad_right = l.window.pad_right;
+        g.oy = l.dims.OY;
+        g.ox = l.dims.OX;
+        g.count_include_pad = l.params.count_include_pad;
+        absl::Status s = l.op == ir::OpKind::kMaxPool ? MaxPool2d(g, x.data(), y, threads)
+                                                      : AvgPool2d(g, x.data(), y, threads);
+        if (!s.ok()) return s;
+        break;
+      }
+      case ir::OpKind::kGlobalAvgPool: {
+        std::vector<float> x = contiguous_input(l.inputs[0]);
+        GlobalAvgPool(steps * B_, l.dims.K, l.dims.FY * l.dims.FX, x.data(), y);
+        break;
+      }
+      case ir::OpKind::kTimeMean: {
+        // The mean over all T steps of the input.
+        int src = l.inputs[0];
+        const int64_t in_steps = src < 0 ? T_ : values_[src].steps;
+        std::vector<double> acc(static_cast<size_t>(B_ * e), 0.0);
+        for (int64_t t = 0; t < in_steps; ++t) {
+          const float* p = Source(src, t);
+          for (int64_t i = 0; i < B_ * e; ++i) acc[i] += p[i];
+        }
+        for (int64_t i = 0; i < B_ * e; ++i) y[i] = static_cast<float>(acc[i] / static_cast<double>(in_steps));
+        break;
+      }
+      case ir::OpKind::kAdd:
+      case ir::OpKind::kSewAdd:
+      case ir::OpKind::kSewOr:
+      case ir::OpKind::kSewAnd:
+      case ir::OpKind::kSewIAnd: {
+        for (int64_t t = 0; t < steps; ++t) {
+          float* out = y + t * B_ * e;
+          const float* a = Source(l.inputs[0], t);
+          const float* b = l.inputs.size() > 1 ? Source(l.inputs[1], t) : nullptr;
+          for (int64_t i = 0; i < B_ * e; ++i) {
+            float u = a[i], v = b ? b[i] : 0.0f;
+            switch (l.op) {
+              case ir::OpKind::kSewOr:
+                out[i] = std::max(u, v);
+                break;
+              case ir::OpKind::kSewAnd:
+                out[i] = u * v;
+                break;
+              case ir::OpKind::kSewIAnd:
+                out[i] = (1.0f - u) * v;
+                break;
+              default: {
+                float s = 0.0f;
+                for (int src : l.inputs) s += Source(src, t)[i];
+                out[i] = s;
+              }
+            }
+          }
+        }
+        break;
+      }
+      case ir::OpKind::kRelu:
+      case ir::OpKind::kScale:
+      case ir::OpKind::kBatchNorm: {
+        for (int64_t t = 0; t < steps; ++t) std::copy_n(Source(l.inputs[0], t), B_ * e, y + t * B_ * e);
+        break;
+      }
+    }
+    return PostOps(l, steps, y);
+  }
+
+  absl::Status PostOps(const ir::Layer& l, int64_t steps, float* y) const {
+    const int64_t e = Elements(l), k = Channels(l);
+    for (const ir::PostOp& op : l.params.post) {
+      ParamView scale = View(op.scale, k, e), shift = View(op.shift, k, e);
+      for (int64_t i = 0; i < steps * B_ * e; ++i) {
+        double x = y[i];
+        int64_t el = i % e;
+        switch (op.kind) {
+          case ir::PostOpKind::kAffine:
+            x = x * scale.At(el) + shift.At(el);
+            break;
+          case ir::PostOpKind::kRelu:
+            x = x > 0 ? x : 0.0;
+            break;
+          case ir::PostOpKind::kLeakyRelu:
+            x = x >= 0 ? x : op.alpha * x;
+            break;
+          case ir::PostOpKind::kClip:
+            x = std::min(std::max(x, op.lo), op.hi);
+            break;
+          case ir::PostOpKind::kSigmoid:
+            x = 1.0 / (1.0 + std::exp(-x));
+            break;
+          case ir::PostOpKind::kTanh:
+            x = std::tanh(x);
+            break;
+          case ir::PostOpKind::kHardSigmoid:
+            x = std::clamp(op.alpha * x + op.beta, 0.0, 1.0);
+            break;
+        }
+        y[i] = static_cast<float>(x);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Steps the layer's neuron through time; its output becomes the spikes.
+  absl::Status Neuron(int id, const ir::Layer& l, int64_t steps, LayerValues* out) {
+    const ir::NeuronDynamics& d = l.neuron.dynamics;
+    const int64_t e = Elements(l), k = Channels(l);
+    const CompiledNeuron c = Compile(d, k, e);
+    const bool reset_each_step = l.neuron.mode == ir::NeuronMode::kStateless;
+    // Currents: the layer's own output, or each summed layer's output.
+    std::vector<const float*> cur_step(d.currents);
+    std::vector<float> own = out->data;
+    const int64_t n = B_ * e;
+    std::vector<double> state(static_cast<size_t>(n * d.states));
+    for (int s = 0; s < d.states; ++s) {
+      auto it = initial_states_.find({id, s});
+      if (it != initial_states_.end()) {
+        if (static_cast<int64_t>(it->second->values.size()) != n)
+          return Error(absl::StrCat("the initial state ", s, " holds ", it->second->values.size(), " values, expected ", n));
+        for (int64_t i = 0; i < n; ++i) state[i * d.states + s] = it->second->values[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) state[i * d.states + s] = d.initial.empty() ? 0.0 : d.initial[s];
+      }
+    }
+    if (record_states_[id]) states_[id].assign(static_cast<size_t>(steps * n * d.states), 0.0f);
+    const bool current_sum = l.neuron.current_layers.size() > 1;
+    for (int64_t t = 0; t < steps; ++t) {
+      for (int j = 0; j < d.currents; ++j)
+        cur_step[j] = current_sum ? Source(l.neuron.current_layers[j], t) : own.data() + t * n;
+      float* y = out->data.data() + t * n;
+      float* rec = record_states_[id] ? states_[id].data() + t * n * d.states : nullptr;
+      // Fixed chunks of neurons: each neuron's arithmetic is independent,
+      // so any thread count gives the same bytes.
+      constexpr int64_t kChunk = 4096;
+      internal::ParallelFor((n + kChunk - 1) / kChunk, opt_.threads, [&](int64_t item, int) {
+        std::vector<double> vars(static_cast<size_t>(d.states + d.currents));
+        std::vector<double> next(static_cast<size_t>(d.states));
+        for (int64_t i = item * kChunk, hi = std::min(n, (item + 1) * kChunk); i < hi; ++i) {
+          const int64_t el = i % e;
+          double* st = state.data() + i * d.states;
+          for (int s = 0; s < d.states; ++s) vars[s] = reset_each_step ? (d.initial.empty() ? 0.0 : d.initial[s]) : st[s];
+          for (int j = 0; j < d.currents; ++j) vars[d.states + j] = cur_step[j][i];
+          uint32_t gates = 0;
+          for (size_t g = 0; g < c.gates.size(); ++g) {
+            double arg = Sum(c.gates[g], vars.data(), gates, el);
+            if (c.inclusive[g] ? arg >= 0 : arg > 0) gates |= uint32_t{1} << g;
+          }
+          y[i] = static_cast<float>(Sum(c.output, vars.data(), gates, el));
+          for (int s = 0; s < d.states; ++s) next[s] = Sum(c.next[s], vars.data(), gates, el);
+          for (int s = 0; s < d.states; ++s) {
+            st[s] = next[s];
+            if (rec) rec[i * d.states + s] = static_cast<float>(next[s]);
+          }
+        }
+      });
+    }
+    return absl::OkStatus();
+  }
+
+  const LayerValues& Recorded(const ir::Binding& b) const {
+    return b.kind == ir::BindingKind::kLayerCurrent ? currents_[b.layer] : values_[b.layer];
+  }
+
+  absl::StatusOr<RunResult> Collect() {
+    RunResult r;
+    r.timesteps = T_;
+    if (opt_.activity) r.activity = std::move(activity_);
+    for (const ir::Binding& b : w_.outputs) {
+      if (b.kind == ir::BindingKind::kNotProduced) {
+        r.not_produced.push_back(absl::StrCat(b.name, ": ", b.why));
+        continue;
+      }
+      const ir::Layer& l = w_.layers[b.layer];
+      const int64_t e = Elements(l), n = B_ * e;
+      const int64_t have = b.kind == ir::BindingKind::kState ? static_cast<int64_t>(states_[b.layer].size()) /
+                                                                   std::max(1, l.neuron.dynamics.states) / std::max<int64_t>(1, n)
+                                                             : Recorded(b).steps;
+      // Steps to write: all, or the last; single-step exports run over
+      // --timesteps stack their per-call outputs on a leading axis.
+      int64_t first = 0, count = have;
+      std::vector<int64_t> shape = b.shape;
+      if (b.steps == ir::BindingSteps::kOne) {
+        if (w_.time_in_graph || T_ == 1) {
+          first = have - 1;
+          count = 1;
+        } else {
+          shape.insert(shape.begin(), T_);
+        }
+      }
+      Array a;
+      a.shape = shape;
+      a.values.reserve(static_cast<size_t>(count * n));
+      for (int64_t t = first; t < first + count; ++t) {
+        if (b.kind == ir::BindingKind::kState) {
+          const int S = l.neuron.dynamics.states;
+          const float* p = states_[b.layer].data() + t * n * S;
+          for (int64_t i = 0; i < n; ++i) a.values.push_back(p[i * S + b.state]);
+        } else {
+          const float* p = Recorded(b).data.data() + t * n;
+          a.values.insert(a.values.end(), p, p + n);
+        }
+      }
+      int64_t want = 1;
+      for (int64_t d : shape) want *= d;
+      if (want != static_cast<int64_t>(a.values.size()))
+        return Error(absl::StrCat("output '", b.name, "': computed ", a.values.size(), " values for shape [",
+                                  absl::StrJoin(shape, ","), "]"));
+      r.outputs[b.name] = std::move(a);
+    }
+    return r;
+  }
+
+  const ir::Workload& w_;
+  RunOptions opt_;
+  int64_t T_ = 1, B_ = 1;
+  std::vector<float> input_;
+  int64_t input_per_ = 0;
+  std::map<std::pair<int, int>, const Array*> initial_states_;
+  std::vector<int> uses_;
+  std::vector<char> keep_, record_states_, record_currents_;
+  std::vector<LayerValues> values_;
+  std::vector<LayerValues> currents_;  // per layer: its value before the neuron, when an output
+  std::vector<std::vector<float>> states_;  // per layer: [steps][B*elements][states]
+  std::vector<LayerActivity> activity_;     // per layer, when requested
+};
+
+}  // namespace
+
+absl::StatusOr<RunResult> RunWorkload(const ir::Workload& w, const std::map<std::string, Array>& inputs,
+                                      const RunOptions& options) {
+  return Executor(w, options).Run(inputs);
+}
+
+}  // namespace snnplan::runtime
