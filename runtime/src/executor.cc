@@ -232,21 +232,25 @@ class Executor {
   absl::Status Compute(const ir::Layer& l, int64_t steps, float* y) {
     const int64_t e = Elements(l);
     const int threads = opt_.threads;
-    auto contiguous_input = [&](int src) {
-      // All steps of the input, [steps][B][elements] (a time_mean's
-      // consumers read one step).
-      std::vector<float> x;
-      int64_t n = SourceElements(src);
-      x.reserve(static_cast<size_t>(steps * B_ * n));
+    // All steps of an input, [steps][B][elements]: the source's own buffer
+    // when it holds exactly these steps, else a copy (a layer after a time
+    // mean reads its one step at every step).
+    std::vector<float> copy;
+    auto contiguous_input = [&](int src) -> const float* {
+      const int64_t held = src < 0 ? T_ : values_[src].steps;
+      if (held == steps) return Source(src, 0);
+      const int64_t n = SourceElements(src);
+      copy.clear();
+      copy.reserve(static_cast<size_t>(steps * B_ * n));
       for (int64_t t = 0; t < steps; ++t) {
         const float* p = Source(src, t);
-        x.insert(x.end(), p, p + B_ * n);
+        copy.insert(copy.end(), p, p + B_ * n);
       }
-      return x;
+      return copy.data();
     };
     switch (l.op) {
       case ir::OpKind::kConv: {
-        std::vector<float> x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(l.inputs[0]);
         ConvGeometry g;
         g.n = steps * B_;
         g.c = l.dims.G * l.dims.C;
@@ -266,23 +270,24 @@ class Executor {
         g.pad_right = l.window.pad_right;
         g.oy = l.dims.OY;
         g.ox = l.dims.OX;
-        if (absl::Status s = Conv2d(g, x.data(), l.params.weights.data(),
+        if (absl::Status s = Conv2d(g, x, l.params.weights.data(),
                                     l.params.bias.empty() ? nullptr : l.params.bias.data(), y, threads);
             !s.ok())
           return s;
         break;
       }
       case ir::OpKind::kLinear: {
-        std::vector<float> x = contiguous_input(l.inputs[0]);
-        int64_t rows = static_cast<int64_t>(x.size()) / l.dims.C;
-        if (rows * l.dims.C != static_cast<int64_t>(x.size())) return Error("input size is not a multiple of the features");
-        Linear(rows, l.dims.C, l.dims.K, x.data(), l.params.weights.data(),
+        const float* x = contiguous_input(l.inputs[0]);
+        const int64_t size = steps * B_ * SourceElements(l.inputs[0]);
+        const int64_t rows = size / l.dims.C;
+        if (rows * l.dims.C != size) return Error("input size is not a multiple of the features");
+        Linear(rows, l.dims.C, l.dims.K, x, l.params.weights.data(),
                l.params.bias.empty() ? nullptr : l.params.bias.data(), y, threads);
         break;
       }
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool: {
-        std::vector<float> x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(l.inputs[0]);
         PoolGeometry g;
         g.n = steps * B_;
         g.c = l.dims.K;
@@ -301,14 +306,14 @@ class Executor {
         g.oy = l.dims.OY;
         g.ox = l.dims.OX;
         g.count_include_pad = l.params.count_include_pad;
-        absl::Status s = l.op == ir::OpKind::kMaxPool ? MaxPool2d(g, x.data(), y, threads)
-                                                      : AvgPool2d(g, x.data(), y, threads);
+        absl::Status s = l.op == ir::OpKind::kMaxPool ? MaxPool2d(g, x, y, threads)
+                                                      : AvgPool2d(g, x, y, threads);
         if (!s.ok()) return s;
         break;
       }
       case ir::OpKind::kGlobalAvgPool: {
-        std::vector<float> x = contiguous_input(l.inputs[0]);
-        GlobalAvgPool(steps * B_, l.dims.K, l.dims.FY * l.dims.FX, x.data(), y);
+        const float* x = contiguous_input(l.inputs[0]);
+        GlobalAvgPool(steps * B_, l.dims.K, l.dims.FY * l.dims.FX, x, y);
         break;
       }
       case ir::OpKind::kTimeMean: {
@@ -408,7 +413,9 @@ class Executor {
     const bool reset_each_step = l.neuron.mode == ir::NeuronMode::kStateless;
     // Currents: the layer's own output, or each summed layer's output.
     std::vector<const float*> cur_step(d.currents);
-    std::vector<float> own = out->data;
+    // The layer's own current is read in place: each element's current is
+    // read before its output (the spike) overwrites it.
+    const float* own = out->data.data();
     const int64_t n = B_ * e;
     std::vector<double> state(static_cast<size_t>(n * d.states));
     for (int s = 0; s < d.states; ++s) {
@@ -425,7 +432,7 @@ class Executor {
     const bool current_sum = l.neuron.current_layers.size() > 1;
     for (int64_t t = 0; t < steps; ++t) {
       for (int j = 0; j < d.currents; ++j)
-        cur_step[j] = current_sum ? Source(l.neuron.current_layers[j], t) : own.data() + t * n;
+        cur_step[j] = current_sum ? Source(l.neuron.current_layers[j], t) : own + t * n;
       float* y = out->data.data() + t * n;
       float* rec = record_states_[id] ? states_[id].data() + t * n * d.states : nullptr;
       // Fixed chunks of neurons: each neuron's arithmetic is independent,
