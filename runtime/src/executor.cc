@@ -128,7 +128,8 @@ class Executor {
         initial_states_[{b.layer, b.state}] = &it->second;
       }
     }
-    for (const auto& [name, a] : inputs) {
+    for (const auto& entry : inputs) {
+      const std::string& name = entry.first;  // (clang 14 lambdas cannot capture structured bindings)
       // A reference file (inputs and expected outputs together) may be
       // given as is: keys naming graph outputs are not inputs and are skipped.
       auto named = [&](const ir::Binding& b) { return b.name == name; };

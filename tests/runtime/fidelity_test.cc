@@ -48,6 +48,9 @@ std::vector<Fixture> Fixtures() {
       // The Lynxi-style export names its input x ([T*B, C, H, W]).
       {"sj_sew5_T16_lynxi_unrolled_op13.onnx", "sj_sew5_T16.io.npz", {}, "x_seq", "x"},
       {"sj_sew7_T16_lynxi_unrolled_op13.onnx", "sj_sew7_T16.io.npz", {}, "x_seq", "x"},
+      // Batch 3, BatchNorm with running statistics, two reset kinds
+      // (tools/fixtures/make_run_batch.py).
+      {"run/torch_lif_batch3_unrolled_op13.onnx", "run/torch_lif_batch3_unrolled_op13.io.npz", {}, "", ""},
   };
   std::vector<std::string> facts;
   for (const fs::directory_entry& e : fs::directory_iterator(kModels + "corpus"))
