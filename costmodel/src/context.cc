@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model.h"
+#include "snnplan/activity.h"
 
 namespace snnplan::cost {
 namespace {
@@ -95,10 +96,42 @@ absl::Status ValidateTile(const TileShape& tile) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tile of layer '", tile.layer.name,
         "' splits the reduction (C, FY, FX); tiles must cover it whole"));
-  if (!(tile.density >= 0.0 && tile.density <= 1.0))
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tile of layer '", tile.layer.name, "': density ", tile.density,
-        " outside [0, 1]"));
+  for (const auto& [what, value] :
+       {std::pair{"density", tile.density}, std::pair{"input activity", tile.input_activity},
+        std::pair{"output activity", tile.output_activity}})
+    if (!(value >= 0.0 && value <= 1.0))
+      return absl::InvalidArgumentError(absl::StrCat("tile of layer '", tile.layer.name,
+                                                     "': ", what, " ", value, " outside [0, 1]"));
+  return absl::OkStatus();
+}
+
+// Activity the hardware does not exploit is priced (and cached) as dense.
+void DropUnexploitedActivity(internal::Context& c, const hw::Hardware& hardware) {
+  const hw::OperationalArray& array = c.core->operational_array;
+  const bool encoded = hardware.spike_encoding.format != hw::SpikeFormat::kDense;
+  const bool skips = c.tile.layer.uses_sop() && (array.zero_skipping || array.sparse_speedup);
+  if (!encoded && !skips) c.tile.input_activity = 1.0;
+  if (!encoded) c.tile.output_activity = 1.0;
+}
+
+// The DRAM link carries I and O's final values in the hardware's spike
+// encoding (a declared address width must address the tensor's map).
+absl::Status SetEncoding(internal::Context& c, const hw::SpikeEncoding& e) {
+  if (e.format == hw::SpikeFormat::kDense) return absl::OkStatus();
+  const ir::Layer& l = c.tile.layer;
+  const int64_t in_map = InputMapElements(l), out_map = OutputMapElements(l);
+  if (absl::Status s =
+          CheckAddressBits(e, in_map, absl::StrCat("the input of layer '", l.name, "'"));
+      !s.ok())
+    return s;
+  if (absl::Status s =
+          CheckAddressBits(e, out_map, absl::StrCat("the output of layer '", l.name, "'"));
+      !s.ok())
+    return s;
+  c.ops[internal::kI].dram_fraction =
+      LinkFraction(e, l.precision.input_bits, c.tile.input_activity, AddressBits(e, in_map));
+  c.ops[internal::kO].dram_fraction =
+      LinkFraction(e, l.precision.output_bits, c.tile.output_activity, AddressBits(e, out_map));
   return absl::OkStatus();
 }
 
@@ -242,7 +275,11 @@ void SetTotals(internal::Context& c) {
   const ir::LoopDims& d = c.tile.dims;
   c.real_ops = static_cast<double>(Product(real));
   c.uses_sop = c.tile.layer.uses_sop();
-  c.priced_ops = c.real_ops * (c.uses_sop ? c.tile.density : 1.0);
+  const hw::OperationalArray& array = c.core->operational_array;
+  const double skipped = c.uses_sop && array.zero_skipping ? c.tile.input_activity : 1.0;
+  c.priced_ops = c.real_ops * (c.uses_sop ? c.tile.density : 1.0) * skipped;
+  c.cycle_density =
+      c.uses_sop && array.sparse_speedup ? c.tile.density * c.tile.input_activity : 1.0;
   c.neuron_steps = c.tile.layer.spiking()
                        ? static_cast<double>(d.B * d.G * d.K * d.OY * d.OX * d.T)
                        : 0.0;
@@ -316,6 +353,7 @@ absl::StatusOr<Context> BuildContext(const TileShape& tile,
   c.core = &core;
   c.options = options;
   c.tile = tile;
+  DropUnexploitedActivity(c, hardware);
   c.stateful = tile.layer.stateful();
   const ir::Window& w = tile.layer.window;
   c.stride_y = w.stride_y;
@@ -329,6 +367,9 @@ absl::StatusOr<Context> BuildContext(const TileShape& tile,
   SetOperands(c);
   SetOverflow(c);
   SetTotals(c);
+  if (absl::Status s = SetEncoding(c, hardware.spike_encoding); !s.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("tile of layer '", tile.layer.name, "': ", s.message()));
   return c;
 }
 

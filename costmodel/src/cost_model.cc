@@ -27,6 +27,7 @@ std::string CacheKey(const internal::Context& c) {
                   t.in_y, ",", t.in_x, "|", p.weight_bits, ",", p.input_bits, ",", p.output_bits,
                   ",", p.state_bits, ",", p.accumulator_bits, "|", static_cast<int>(l.neuron.mode),
                   ",", l.neuron.states_per_neuron, "|", absl::StrFormat("%a", t.density), "|",
+                  absl::StrFormat("%a,%a", t.input_activity, t.output_activity), "|",
                   t.starts_at_first_timestep, t.ends_at_last_timestep, "|");
   for (bool o : c.overflow) absl::StrAppend(&key, o ? "1" : "0");
   return key;

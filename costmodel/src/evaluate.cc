@@ -143,16 +143,18 @@ void CountBoundary(const Context& c, const std::vector<Loop>& order,
   const Use lo = s.use[x][j - 1];
   const int hi = s.use[x][j].level;
   const double total = static_cast<double>(op.total_elements);
+  // Final values (and W, I) cross the DRAM link in the hardware's encoding.
+  const double link = c.levels[hi].region == Region::kDram ? op.dram_fraction : 1.0;
   if (op.spike_output) {
     s.rd[lo.level][x] += total * op.bits;
-    s.wr[hi][x] += total * op.bits;
+    s.wr[hi][x] += total * op.bits * link;
     return;
   }
   const double tile = static_cast<double>(
       TileElements(c, x, c.spatial, s.ext[lo.cut]));
   const double refills = static_cast<double>(Refills(op, order, s, lo.cut));
   if (!op.accumulator) {
-    s.rd[hi][x] += tile * refills * op.bits;
+    s.rd[hi][x] += tile * refills * op.bits * link;
     s.wr[lo.level][x] += tile * refills * op.bits;
     return;
   }
@@ -164,7 +166,7 @@ void CountBoundary(const Context& c, const std::vector<Loop>& order,
   const double lo_partial = lo_inner ? op.low_bits : op.partial_bits;
   const double lo_final = lo_inner ? op.low_bits : op.final_bits;
   s.rd[lo.level][x] += partial * lo_partial + final_up * lo_final;
-  s.wr[hi][x] += partial * op.partial_bits + final_up * op.final_bits;
+  s.wr[hi][x] += partial * op.partial_bits + final_up * op.final_bits * link;
   s.rd[hi][x] += down * op.partial_bits;
   s.wr[lo.level][x] += down * lo_partial;
 }
@@ -193,10 +195,8 @@ int64_t CeilDiv(double bits, int64_t bw) {
 }
 
 int64_t ComputeCycles(const Context& c) {
-  const auto& array = c.core->operational_array;
-  if (array.sparse_speedup && c.uses_sop)
-    return static_cast<int64_t>(
-        std::ceil(static_cast<double>(c.iterations) * c.tile.density));
+  if (c.cycle_density != 1.0)  // sparse_speedup on an SOP layer
+    return static_cast<int64_t>(std::ceil(static_cast<double>(c.iterations) * c.cycle_density));
   return c.iterations;
 }
 

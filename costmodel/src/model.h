@@ -55,6 +55,9 @@ struct OperandInfo {
   int64_t top_reserved_bits = 0;  // real footprint reserved in the GB
   int64_t total_elements = 0;  // |X| over the padded nest
   double scale = 1.0;          // real / padded elements (padded lanes)
+  // Fraction of the dense bits its final values move at the DRAM level
+  // (the hardware's spike encoding on the DRAM link; 1 = dense).
+  double dram_fraction = 1.0;
 };
 
 // Everything about one tile that does not depend on the loop order.
@@ -73,7 +76,8 @@ struct Context {
   int64_t stride_y = 1, stride_x = 1, dilation_y = 1, dilation_x = 1;
   int64_t cap_y = 1, cap_x = 1;    // input rows/cols the tile really reads
   double real_ops = 0;             // product of the tile's loop bounds
-  double priced_ops = 0;           // real_ops x density (SOP layers)
+  double priced_ops = 0;           // real_ops x density (x input activity, zero-skipping)
+  double cycle_density = 1;        // compute cycles scale (sparse_speedup SOP layers)
   double neuron_steps = 0;         // neurons x timesteps (spiking layers)
   double utilization = 0;
   bool uses_sop = false;

@@ -9,12 +9,16 @@
 
 namespace snnplan::explore::internal {
 
+// ExploreOptions::cancel is set.
+inline bool Cancelled(const ExploreOptions& o) { return o.cancel != nullptr && o.cancel->load(); }
+
 struct Compulsory {
   int64_t read_bytes = 0;   // weights, network input (+ states in, --state-io dram)
   int64_t write_bytes = 0;  // network output (+ states out, --state-io dram)
 };
 Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
-                             const std::vector<int>& layer_core, cost::StateIo state_io);
+                             const std::vector<int>& layer_core, cost::StateIo state_io,
+                             const cost::LayerDensities* densities);
 
 // Evaluates every schedule on options.threads workers; results land by
 // index, so the outcome does not depend on the thread count.

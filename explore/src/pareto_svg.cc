@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "snnplan/allocate.h"
+#include "snnplan/explore.h"
 
 namespace snnplan::explore {
 namespace {
@@ -33,9 +34,13 @@ std::vector<bool> OnFront(const GaResult& r) {
 }  // namespace
 
 std::string ParetoCsv(const GaResult& r,
-                      const std::function<std::string(const Genome&)>& format_genome) {
+                      const std::function<std::string(const Genome&)>& format_genome,
+                      const cost::ActivityFile* activity) {
   const std::vector<bool> on_front = OnFront(r);
-  std::string csv = "index,generation,seeded,feasible,pareto,latency_cycles,energy_pj,genome\n";
+  const std::string activity_columns = CsvActivityColumns(activity);
+  std::string csv =
+      absl::StrCat("index,generation,seeded,feasible,pareto,latency_cycles,energy_pj,genome",
+                   activity ? ",activity_file,activity_sha256" : "", "\n");
   for (size_t i = 0; i < r.evaluated.size(); ++i) {
     const Individual& ind = r.evaluated[i];
     const AllocationObjectives& o = ind.objectives;
@@ -45,9 +50,10 @@ std::string ParetoCsv(const GaResult& r,
     const std::string energy = o.feasible ? absl::StrFormat("%.12g", o.energy_pj) : "";
     const std::string genome =
         format_genome ? format_genome(ind.genome) : absl::StrJoin(ind.genome, ";");
-    absl::StrAppendFormat(&csv, "%d,%d,%s,%s,%s,%s,%s,%s\n", i, ind.generation,
+    absl::StrAppendFormat(&csv, "%d,%d,%s,%s,%s,%s,%s,%s%s\n", i, ind.generation,
                           ind.seeded ? "true" : "false", o.feasible ? "true" : "false",
-                          on_front[i] ? "true" : "false", latency, energy, CsvField(genome));
+                          on_front[i] ? "true" : "false", latency, energy, CsvField(genome),
+                          activity_columns);
   }
   return csv;
 }

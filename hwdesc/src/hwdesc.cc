@@ -1,6 +1,7 @@
 #include "snnplan/hwdesc.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -140,7 +141,8 @@ absl::StatusOr<std::vector<std::string>> ReadStrings(const JsonField& f) {
 }
 
 absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"dimensions", "sizes", "unit_energy", "sparse_speedup"}));
+  SNNPLAN_RETURN_IF_ERROR(
+      f.ExpectObject({"dimensions", "sizes", "unit_energy", "sparse_speedup", "zero_skipping"}));
   OperationalArray a;
   JsonField dims_f = f;
   SNNPLAN_ASSIGN_OR_RETURN(dims_f, f.Child("dimensions"));
@@ -180,6 +182,11 @@ absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
     JsonField s = f;
     SNNPLAN_ASSIGN_OR_RETURN(s, f.Child("sparse_speedup"));
     SNNPLAN_ASSIGN_OR_RETURN(a.sparse_speedup, s.Boolean());
+  }
+  if (f.Has("zero_skipping")) {
+    JsonField s = f;
+    SNNPLAN_ASSIGN_OR_RETURN(s, f.Child("zero_skipping"));
+    SNNPLAN_ASSIGN_OR_RETURN(a.zero_skipping, s.Boolean());
   }
   return a;
 }
@@ -335,6 +342,33 @@ absl::StatusOr<Offchip> ReadOffchip(const JsonField& f) {
   return o;
 }
 
+constexpr std::array<SpikeFormat, 3> kSpikeFormats = {SpikeFormat::kDense, SpikeFormat::kBitmap,
+                                                      SpikeFormat::kAddressEvent};
+
+absl::StatusOr<SpikeEncoding> ReadSpikeEncoding(const JsonField& f) {
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"format", "address_bits"}));
+  SpikeEncoding e;
+  JsonField c = f;
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("format"));
+  std::string name;
+  SNNPLAN_ASSIGN_OR_RETURN(name, c.String());
+  auto it = std::find_if(kSpikeFormats.begin(), kSpikeFormats.end(),
+                         [&](SpikeFormat s) { return SpikeFormatName(s) == name; });
+  if (it == kSpikeFormats.end())
+    return c.Error(
+        absl::StrCat("'", name, "' is not a spike format (dense, bitmap, address_event)"));
+  e.format = *it;
+  if (!f.Has("address_bits")) return e;
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("address_bits"));
+  if (e.format != SpikeFormat::kAddressEvent)
+    return c.Error("only the address_event format has addresses");
+  int64_t bits = 0;
+  SNNPLAN_ASSIGN_OR_RETURN(bits, c.PositiveInteger());
+  if (bits > 64) return c.Error("must be in 1..64");
+  e.address_bits = static_cast<int>(bits);
+  return e;
+}
+
 // Positions are kept in core-id order however they were given, so that a
 // description and its ToJson output compare equal.
 void SortByCore(std::vector<NocPosition>& positions) {
@@ -386,6 +420,18 @@ absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) 
 
 }  // namespace
 
+std::string_view SpikeFormatName(SpikeFormat format) {
+  switch (format) {
+    case SpikeFormat::kBitmap:
+      return "bitmap";
+    case SpikeFormat::kAddressEvent:
+      return "address_event";
+    case SpikeFormat::kDense:
+      break;
+  }
+  return "dense";
+}
+
 int Hardware::CoreIndex(int core_id) const {
   for (size_t i = 0; i < cores.size(); ++i)
     if (cores[i].id == core_id) return static_cast<int>(i);
@@ -419,7 +465,8 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
         absl::StrCat("expected a JSON object at the top level, got ", doc.type_name())));
   Hardware hw;
   absl::Status status = [&]() -> absl::Status {
-    SNNPLAN_RETURN_IF_ERROR(root.ExpectObject({"name", "cores", "offchip", "noc"}));
+    SNNPLAN_RETURN_IF_ERROR(
+        root.ExpectObject({"name", "cores", "offchip", "noc", "spike_encoding"}));
     JsonField c = root;
     SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("name"));
     SNNPLAN_ASSIGN_OR_RETURN(hw.name, c.String());
@@ -446,6 +493,10 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
       for (size_t i = 0; i < hw.cores.size(); ++i)
         hw.noc.positions.push_back({hw.cores[i].id, static_cast<int64_t>(i), 0});
       SortByCore(hw.noc.positions);
+    }
+    if (root.Has("spike_encoding")) {
+      SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("spike_encoding"));
+      SNNPLAN_ASSIGN_OR_RETURN(hw.spike_encoding, ReadSpikeEncoding(c));
     }
     return absl::OkStatus();
   }();
@@ -560,20 +611,29 @@ nlohmann::json ToJson(const Hardware& hw) {
                        {"sparse_speedup", a.sparse_speedup}}},
                      {"dataflows", dataflows},
                      {"memories", memories}});
+    // Written only when declared, so descriptions that exploit no activity
+    // print (and embed in manifests) exactly as before.
+    if (a.zero_skipping) cores.back()["operational_array"]["zero_skipping"] = true;
   }
   nlohmann::json positions = nlohmann::json::array();
   for (const NocPosition& p : hw.noc.positions)
     positions.push_back({{"core", p.core}, {"x", p.x}, {"y", p.y}});
-  return {{"name", hw.name},
-          {"cores", cores},
-          {"offchip",
-           {{"r_cost", hw.offchip.read_energy_fj_per_bit},
-            {"w_cost", hw.offchip.write_energy_fj_per_bit},
-            {"bw", hw.offchip.bw_bits_per_cycle}}},
-          {"noc",
-           {{"positions", positions},
-            {"link_bw", hw.noc.link_bw_bits_per_cycle},
-            {"link_energy", hw.noc.link_energy_fj_per_bit_per_hop}}}};
+  nlohmann::json doc = {{"name", hw.name},
+                        {"cores", cores},
+                        {"offchip",
+                         {{"r_cost", hw.offchip.read_energy_fj_per_bit},
+                          {"w_cost", hw.offchip.write_energy_fj_per_bit},
+                          {"bw", hw.offchip.bw_bits_per_cycle}}},
+                        {"noc",
+                         {{"positions", positions},
+                          {"link_bw", hw.noc.link_bw_bits_per_cycle},
+                          {"link_energy", hw.noc.link_energy_fj_per_bit_per_hop}}}};
+  if (hw.spike_encoding.format != SpikeFormat::kDense) {  // only when declared, as above
+    doc["spike_encoding"] = {{"format", std::string(SpikeFormatName(hw.spike_encoding.format))}};
+    if (hw.spike_encoding.address_bits > 0)
+      doc["spike_encoding"]["address_bits"] = hw.spike_encoding.address_bits;
+  }
+  return doc;
 }
 
 namespace {
@@ -599,6 +659,12 @@ std::string Describe(const Hardware& hw) {
       out << " " << std::string(ir::DimName(u.loop)) << " " << u.size;
     out << absl::StrFormat("\n  energy: MAC %g fJ, SOP %g fJ, neuron update %g fJ\n",
                            a.mac_energy_fj, a.sop_energy_fj, a.neuron_update_energy_fj);
+    if (a.zero_skipping || a.sparse_speedup)
+      out << absl::StrFormat(
+          "  activity: %s%s%s\n",
+          a.zero_skipping ? "zero-skipping (SOP energy x input density)" : "",
+          a.zero_skipping && a.sparse_speedup ? ", " : "",
+          a.sparse_speedup ? "sparse speed-up (SOP cycles x input density)" : "");
     out << absl::StrFormat("  %-16s %-10s %10s %10s %9s %9s %6s %s\n", "memory", "operands", "size",
                            "r/w fJ/b", "r_bw", "w_bw", "banks", "role");
     for (size_t i = 0; i < core.memories.size(); ++i) {
@@ -618,6 +684,13 @@ std::string Describe(const Hardware& hw) {
   out << absl::StrFormat("noc: %d core(s), link %d bit/cycle, %g fJ/bit/hop\n",
                          hw.noc.positions.size(), hw.noc.link_bw_bits_per_cycle,
                          hw.noc.link_energy_fj_per_bit_per_hop);
+  if (hw.spike_encoding.format != SpikeFormat::kDense)
+    out << absl::StrFormat(
+        "spike encoding on links: %s%s\n", SpikeFormatName(hw.spike_encoding.format),
+        hw.spike_encoding.format != SpikeFormat::kAddressEvent ? ""
+        : hw.spike_encoding.address_bits > 0
+            ? absl::StrFormat(", %d-bit addresses", hw.spike_encoding.address_bits)
+            : std::string(", addresses of ceil(log2(map elements)) bits per tensor"));
   return out.str();
 }
 

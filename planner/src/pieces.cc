@@ -180,7 +180,45 @@ std::vector<Piece> PieceBuilder::Build(std::vector<PieceList>* tile_inputs,
   return std::move(pieces_);
 }
 
+// Values a feature or network-input piece holds, their bits each, their
+// density and the address width of one event in their map.
+struct PieceValues {
+  int64_t elements = 0;
+  int value_bits = 1;
+  double density = 1.0;
+  int64_t map_elements = 1;
+};
+
+PieceValues ValuesOf(const ir::Workload& w, const InputTiling& input,
+                     const cost::LayerDensities& densities, const Piece& p) {
+  if (p.kind == PieceKind::kInput)
+    return {p.t.size() * input.channels * p.rows.size() * input.cols, static_cast<int>(input.bits),
+            densities.network_input, input.channels * input.rows * input.cols};
+  const ir::Layer& l = w.layers[p.layer];
+  const int64_t steps = l.op == ir::OpKind::kTimeMean ? 1 : p.t.size();
+  return {steps * l.dims.B * l.dims.G * l.dims.K * p.rows.size() * l.dims.OX,
+          l.precision.output_bits, densities.output[p.layer], cost::OutputMapElements(l)};
+}
+
 }  // namespace
+
+void SetLinkBytes(const ir::Workload& w, const InputTiling& input, const hw::Hardware& hw,
+                  const cost::LayerDensities& densities, std::vector<Piece>& pieces) {
+  const hw::SpikeEncoding& e = hw.spike_encoding;
+  for (Piece& p : pieces) {
+    p.link_bytes = p.bytes;
+    p.encoded = e.format != hw::SpikeFormat::kDense &&
+                (p.kind == PieceKind::kFeature || p.kind == PieceKind::kInput);
+    if (!p.encoded || p.source >= 0) continue;  // copies: below, as their original
+    const PieceValues v = ValuesOf(w, input, densities, p);
+    const int64_t bits = cost::LinkBits(e, v.elements, v.value_bits, v.density,
+                                        cost::AddressBits(e, v.map_elements));
+    const int64_t granularity = hw.cores[p.core].global_buffer().access_granularity_bits;
+    p.link_bytes = std::min(p.bytes, GranuleBytes(bits, granularity));
+  }
+  for (Piece& p : pieces)
+    if (p.source >= 0) p.link_bytes = pieces[p.source].link_bytes;
+}
 
 std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const hw::Hardware& hw,
                                const std::vector<int>& layer_core,

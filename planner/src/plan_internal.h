@@ -90,6 +90,10 @@ struct Piece {
   // The original's `uses` include its copies' uses, so it stays on chip or
   // in DRAM until every reader on any core has run.
   int source = -1;
+  // Bytes a transfer of it moves over a link (DRAM or NoC): `bytes`, or its
+  // feature values in the hardware's spike encoding (`encoded`; never more).
+  int64_t link_bytes = 0;
+  bool encoded = false;
 };
 
 // The piece whose DRAM copy and identity a piece shares.
@@ -115,7 +119,9 @@ struct TransferRecord {
   Direction direction = Direction::kLoad;  // load: DRAM -> chip
   int piece = 0;                           // -1 for streams
   ir::Operand operand = ir::Operand::kW;
-  int64_t bytes = 0;
+  int64_t bytes = 0;       // on-chip side: what the allocation holds
+  int64_t link_bytes = 0;  // over the link (DRAM or NoC); < bytes when encoded
+  bool encoded = false;    // the piece moves in the hardware's spike encoding
   int64_t dram_address = 0;
   int allocation = -1;  // on-chip side (-1 for streams)
   int64_t start = 0;
@@ -170,11 +176,13 @@ struct Plan {
   std::vector<int64_t> piece_address;  // DRAM address per piece (-1: none)
   std::vector<int> piece_block;        // block each piece's traffic counts for
   std::vector<DramRegion> dram_layout;
+  std::shared_ptr<const cost::LayerDensities> densities;  // per layer, as priced
   Summary summary;
 };
 
 // Cost-model tile shape of a tile.
-cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options);
+cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options,
+                        const cost::LayerDensities& densities);
 
 // Creates the pieces and their uses for the graph's order.
 // Pieces live on their layer's core (`layer_core`: index into hw.cores);
@@ -183,6 +191,12 @@ std::vector<Piece> BuildPieces(const ir::Workload& w, const TileGraph& g, const 
                                const std::vector<int>& layer_core,
                                std::vector<PieceList>* tile_inputs, std::vector<int>* tile_output,
                                std::vector<int>* tile_state, std::vector<int>* layer_weights);
+
+// Sets every piece's link_bytes: feature and network-input pieces in the
+// hardware's spike encoding at their producer's output density (copies as
+// their original), everything else dense.
+void SetLinkBytes(const ir::Workload& w, const InputTiling& input, const hw::Hardware& hw,
+                  const cost::LayerDensities& densities, std::vector<Piece>& pieces);
 
 // {total, compute, local, sram, dram} in pJ, as summaries and tiles print it.
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e);

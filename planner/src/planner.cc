@@ -44,6 +44,7 @@ struct Planner::Impl {
   // One cost model (and price cache) per distinct core design.
   std::vector<std::unique_ptr<cost::CostModel>> cost_models;
   std::vector<int> core_model;  // per hardware core: index into cost_models
+  std::shared_ptr<const cost::LayerDensities> densities;  // from options.activity
 };
 
 Planner::Planner(ir::Workload workload, hw::Hardware hardware, PlanOptions options)
@@ -51,6 +52,8 @@ Planner::Planner(ir::Workload workload, hw::Hardware hardware, PlanOptions optio
   impl_->workload = std::make_shared<const ir::Workload>(std::move(workload));
   impl_->hardware = std::move(hardware);
   impl_->options = options;
+  impl_->densities = std::make_shared<const cost::LayerDensities>(
+      cost::DensitiesOf(options.activity.get(), *impl_->workload));
   cost::CostOptions co;
   co.objective = options.objective;
   co.state_io = options.state_io;
@@ -73,6 +76,7 @@ Planner::~Planner() = default;
 const ir::Workload& Planner::workload() const { return *impl_->workload; }
 const hw::Hardware& Planner::hardware() const { return impl_->hardware; }
 const PlanOptions& Planner::options() const { return impl_->options; }
+const cost::LayerDensities& Planner::densities() const { return *impl_->densities; }
 cost::CostModel& Planner::cost_model() {
   const int core = std::max(0, impl_->hardware.CoreIndex(impl_->options.core));
   return *impl_->cost_models[impl_->core_model[core]];
@@ -154,7 +158,8 @@ std::vector<int> AssignShapes(Plan& plan) {
                      t.in_rows, t.t.begin == 0, t.t.end == w.layers[t.layer].dims.T};
     auto [fp, fresh] = footprint_bits.emplace(g, 0);
     if (fresh)
-      for (int64_t bits : cost::FootprintBits(ShapeOf(w, t, plan.options))) fp->second += bits;
+      for (int64_t bits : cost::FootprintBits(ShapeOf(w, t, plan.options, *plan.densities)))
+        fp->second += bits;
     t.overhead_bits = std::max<int64_t>(0, PieceBytes(plan, id) * 8 - fp->second);
     auto [it, inserted] =
         index.emplace(std::pair{g, t.overhead_bits}, static_cast<int>(representative.size()));
@@ -175,7 +180,8 @@ absl::Status PriceTiles(Plan& plan, const std::vector<cost::CostModel*>& models,
   auto worker = [&] {
     for (size_t i = next++; i < representative.size(); i = next++) {
       const Tile& t = plan.graph.tiles[representative[i]];
-      auto c = models[plan.layer_core[t.layer]]->Price(ShapeOf(w, t, plan.options));
+      auto c =
+          models[plan.layer_core[t.layer]]->Price(ShapeOf(w, t, plan.options, *plan.densities));
       if (c.ok())
         plan.shape_costs[i] = *c;
       else
@@ -215,27 +221,29 @@ void AccountTransfer(const Plan& plan, const TransferRecord& t, Summary& s, Caus
   if (t.direction == Direction::kNoc) {
     s.energy += t.noc_energy;
     s.energy_by_operand[o] += t.noc_energy;
-    s.noc_bytes += t.bytes;
+    s.noc_bytes += t.link_bytes;
     ++s.noc_transfers;
     return;
   }
+  // The DRAM side moves the link bytes, the global buffer the allocation's.
   const hw::MemoryLevel& gb = plan.hardware.cores[t.core].global_buffer();
   const hw::Offchip& dram = plan.hardware.offchip;
-  const double bits = static_cast<double>(t.bytes) * 8;
+  const double link_bits = static_cast<double>(t.link_bytes) * 8;
+  const double onchip_bits = static_cast<double>(t.bytes) * 8;
   cost::EnergyBreakdown e;
   if (t.direction == Direction::kLoad) {
-    s.dram.read[o] += t.bytes;
-    e.dram_pj = bits * dram.read_energy_fj_per_bit / 1000;
-    e.sram_pj = bits * gb.write_energy_fj_per_bit / 1000;
+    s.dram.read[o] += t.link_bytes;
+    e.dram_pj = link_bits * dram.read_energy_fj_per_bit / 1000;
+    e.sram_pj = onchip_bits * gb.write_energy_fj_per_bit / 1000;
   } else {
-    s.dram.write[o] += t.bytes;
-    e.dram_pj = bits * dram.write_energy_fj_per_bit / 1000;
-    e.sram_pj = bits * gb.read_energy_fj_per_bit / 1000;
+    s.dram.write[o] += t.link_bytes;
+    e.dram_pj = link_bits * dram.write_energy_fj_per_bit / 1000;
+    e.sram_pj = onchip_bits * gb.read_energy_fj_per_bit / 1000;
   }
   s.energy += e;
   s.energy_by_operand[o] += e;
-  by_cause[static_cast<int>(t.cause)] += t.bytes;
-  s.dram_bytes_by_block[plan.piece_block[t.piece]] += t.bytes;
+  by_cause[static_cast<int>(t.cause)] += t.link_bytes;
+  s.dram_bytes_by_block[plan.piece_block[t.piece]] += t.link_bytes;
 }
 
 void AccountStream(const Plan& plan, const TransferRecord& t, Summary& s, CauseBytes& by_cause) {
@@ -336,11 +344,17 @@ absl::StatusOr<std::vector<int>> Planner::LayerCores(const CoreAllocation& alloc
 
 absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedule,
                                                          const CoreAllocation& allocation) {
+  if (impl_->options.activity &&
+      (impl_->options.density != 1.0 || !impl_->options.layer_density.empty()))
+    return absl::InvalidArgumentError(
+        "activity and density both set: measured activity is priced where the hardware "
+        "exploits it, density scales SOP energy on any hardware; use one");
   auto plan = std::make_shared<Plan>();
   plan->workload = impl_->workload;
   plan->hardware = impl_->hardware;
   plan->schedule = schedule;
   plan->options = impl_->options;
+  plan->densities = impl_->densities;
   absl::StatusOr<std::vector<int>> cores = LayerCores(allocation);
   if (!cores.ok()) return cores.status();
   plan->layer_core = *std::move(cores);
@@ -350,6 +364,8 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   plan->pieces =
       BuildPieces(*impl_->workload, plan->graph, impl_->hardware, plan->layer_core,
                   &plan->tile_inputs, &plan->tile_output, &plan->tile_state, &plan->layer_weights);
+  SetLinkBytes(*impl_->workload, plan->graph.input, impl_->hardware, *impl_->densities,
+               plan->pieces);
   std::vector<cost::CostModel*> models;
   for (int m : impl_->core_model) models.push_back(impl_->cost_models[m].get());
   if (absl::Status s = PriceTiles(*plan, models, impl_->options.threads); !s.ok()) return s;
@@ -402,7 +418,7 @@ nlohmann::json SummaryToJson(const Plan& plan) {
   for (ir::Operand o : ir::kAllOperands)
     by_operand_energy[std::string(ir::OperandName(o))] =
         EnergyJson(s.energy_by_operand[static_cast<int>(o)]);
-  return {
+  nlohmann::json j = {
       {"energy_pj", EnergyJson(s.energy)},
       {"memory_energy_pj_by_operand", by_operand_energy},
       {"dram_bytes",
@@ -429,7 +445,32 @@ nlohmann::json SummaryToJson(const Plan& plan) {
       {"state_io", plan.options.state_io == cost::StateIo::kZero ? "zero" : "dram"},
       {"eviction", plan.options.eviction == Eviction::kStems ? "stems" : "belady"},
   };
+  if (plan.options.activity)  // only then, so plans without one read as before
+    j["activity"] = cost::ActivityRecordJson(*plan.options.activity, *plan.densities,
+                                             *plan.workload, plan.hardware);
+  return j;
 }
+
+namespace {
+// One line: the activity file and what of it the hardware exploits.
+std::string DescribeActivity(const Plan& plan) {
+  const cost::ActivityFile& a = *plan.options.activity;
+  std::vector<std::string> exploits;
+  bool zero_skipping = false, sparse_speedup = false;
+  for (const hw::Core& c : plan.hardware.cores) {
+    zero_skipping = zero_skipping || c.operational_array.zero_skipping;
+    sparse_speedup = sparse_speedup || c.operational_array.sparse_speedup;
+  }
+  if (zero_skipping) exploits.push_back("zero-skipping");
+  if (sparse_speedup) exploits.push_back("sparse speed-up");
+  if (plan.hardware.spike_encoding.format != hw::SpikeFormat::kDense)
+    exploits.push_back(absl::StrCat(
+        std::string(hw::SpikeFormatName(plan.hardware.spike_encoding.format)), " links"));
+  return absl::StrFormat("activity: %s (%d of %d layers measured); hardware exploits %s\n", a.file,
+                         a.layers.size(), plan.workload->layers.size(),
+                         exploits.empty() ? "none: priced dense" : absl::StrJoin(exploits, ", "));
+}
+}  // namespace
 
 std::string DescribeSummary(const Plan& plan) {
   const Summary& s = plan.summary;
@@ -467,6 +508,7 @@ std::string DescribeSummary(const Plan& plan) {
   }
   out << absl::StrFormat("tiles: %d (%d unique), allocations: %d, transfers: %d\n", s.tiles,
                          s.unique_tiles, s.allocations, s.transfers);
+  if (plan.options.activity) out << DescribeActivity(plan);
   return out.str();
 }
 

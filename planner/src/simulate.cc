@@ -168,9 +168,11 @@ int64_t Simulator::Store(int piece, Cause cause, int64_t not_before) {
   t.piece = piece;
   t.operand = p.operand;
   t.bytes = p.bytes;
+  t.link_bytes = p.link_bytes;
+  t.encoded = p.encoded;
   t.allocation = s.allocation;
   t.core = p.core;
-  const int64_t cycles = LinkCycles(p.bytes);
+  const int64_t cycles = LinkCycles(p.link_bytes);
   t.start = dram_link_.Earliest(std::max(s.ready_at, not_before), cycles);
   t.end = t.start + cycles;
   t.cause = cause;
@@ -261,15 +263,17 @@ int64_t Simulator::Load(int piece, int from_piece) {
   PieceState& s = st_[piece];
   const Piece& p = plan_.pieces[piece];
   AllocationRecord& a = plan_.allocations[s.allocation];
-  const int64_t bytes = plan_.pieces[from_piece].bytes;
+  const Piece& from = plan_.pieces[from_piece];
   TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kLoad;
   t.piece = piece;
   t.operand = p.operand;
-  t.bytes = bytes;
+  t.bytes = from.bytes;
+  t.link_bytes = from.link_bytes;
+  t.encoded = from.encoded;
   t.allocation = s.allocation;
   t.core = p.core;
-  const int64_t cycles = LinkCycles(bytes);
+  const int64_t cycles = LinkCycles(from.link_bytes);
   t.start = dram_link_.Earliest(std::max(a.allocated_at, st_[from_piece].dram_ready_at), cycles);
   t.end = t.start + cycles;
   dram_link_.Reserve(t.start, cycles);
@@ -311,13 +315,15 @@ int64_t Simulator::NocCopy(int copy) {
   t.piece = copy;
   t.operand = p.operand;
   t.bytes = plan_.pieces[src].bytes;
+  t.link_bytes = plan_.pieces[src].link_bytes;
+  t.encoded = plan_.pieces[src].encoded;
   t.allocation = c.allocation;
   t.src_allocation = s.allocation;
   t.core = p.core;
   t.from_core = plan_.pieces[src].core;
   t.route = Route(t.from_core, t.core);
   const hw::Noc& noc = plan_.hardware.noc;
-  const int64_t bits = t.bytes * 8;
+  const int64_t bits = t.link_bytes * 8;  // over the links; the buffers hold t.bytes
   const int64_t cycles = (bits + noc.link_bw_bits_per_cycle - 1) / noc.link_bw_bits_per_cycle;
   absl::InlinedVector<LinkCalendar*, 4> links;
   for (size_t i = 1; i < t.route.size(); ++i)
@@ -339,7 +345,7 @@ int64_t Simulator::NocCopy(int copy) {
   t.noc_energy.noc_pj =
       static_cast<double>(bits) * hops * noc.link_energy_fj_per_bit_per_hop / 1000;
   t.noc_energy.sram_pj =
-      static_cast<double>(bits) *
+      static_cast<double>(t.bytes * 8) *
       (cores_[t.from_core].gb.read_energy_fj_per_bit + cores_[t.core].gb.write_energy_fj_per_bit) /
       1000;
   t.cause = c.seen ? Cause::kReload : Cause::kFirstUse;

@@ -333,7 +333,8 @@ std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& s) {
   return out;
 }
 
-cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options) {
+cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptions& options,
+                        const cost::LayerDensities& densities) {
   const ir::Layer& l = w.layers[tile.layer];
   cost::TileShape shape;
   shape.layer = l;
@@ -346,6 +347,8 @@ cost::TileShape ShapeOf(const ir::Workload& w, const Tile& tile, const PlanOptio
   shape.ends_at_last_timestep = tile.t.end == l.dims.T;
   auto it = options.layer_density.find(l.name);
   shape.density = it != options.layer_density.end() ? it->second : options.density;
+  shape.input_activity = densities.input[tile.layer];
+  shape.output_activity = densities.output[tile.layer];
   shape.reserved_bits = tile.overhead_bits;
   return shape;
 }

@@ -22,10 +22,13 @@ nlohmann::json LoadJson(const std::string& relative) {
 }
 
 // A description using every optional field (the meta-prototype has them all
-// on its global buffer, which is memories[4]).
+// on its global buffer, which is memories[4], except the activity fields,
+// which ToJson writes only when declared).
 nlohmann::json FullDoc() {
   absl::StatusOr<Hardware> hw = Preset("meta-prototype");
   EXPECT_TRUE(hw.ok());
+  hw->cores[0].operational_array.zero_skipping = true;
+  hw->spike_encoding = {SpikeFormat::kAddressEvent, 16};
   return ToJson(*hw);
 }
 
@@ -45,6 +48,7 @@ constexpr ObjectCase kObjects[] = {
     {"offchip", "/offchip", "offchip"},
     {"noc", "/noc", "noc"},
     {"noc_position", "/noc/positions/0", "noc.positions[0]"},
+    {"spike_encoding", "/spike_encoding", "spike_encoding"},
 };
 
 std::string Join(const std::string& path, const std::string& key) {
@@ -117,6 +121,11 @@ TEST(Schema, DocumentedDefaultsAreTheLoaders) {
   EXPECT_EQ(schema["$defs"]["operational_array"]["properties"]["sparse_speedup"]["default"]
                 .get<bool>(),
             array.sparse_speedup);
+  EXPECT_EQ(
+      schema["$defs"]["operational_array"]["properties"]["zero_skipping"]["default"].get<bool>(),
+      array.zero_skipping);
+  EXPECT_EQ(schema["$defs"]["spike_encoding"]["properties"]["format"]["default"].get<std::string>(),
+            SpikeFormatName(SpikeEncoding{}.format));
   EXPECT_EQ(schema["$defs"]["unit_energy"]["properties"]["neuron_update"]["default"]
                 .get<double>(),
             array.neuron_update_energy_fj);
@@ -127,6 +136,16 @@ TEST(Schema, EnumsMatchTheLoader) {
   for (const nlohmann::json& op : schema["$defs"]["operand"]["enum"])
     EXPECT_TRUE(ir::ParseOperand(op.get<std::string>()).has_value()) << op;
   EXPECT_EQ(schema["$defs"]["operand"]["enum"].size(), ir::kAllOperands.size());
+  // Every spike format the schema lists loads; the names are the loader's.
+  for (const nlohmann::json& format :
+       schema["$defs"]["spike_encoding"]["properties"]["format"]["enum"]) {
+    nlohmann::json d = FullDoc();
+    d["spike_encoding"] = {{"format", format}};
+    absl::StatusOr<Hardware> hw = FromJson(d, "format");
+    ASSERT_TRUE(hw.ok()) << format;
+    EXPECT_EQ(SpikeFormatName(hw->spike_encoding.format), format.get<std::string>());
+  }
+  EXPECT_EQ(schema["$defs"]["spike_encoding"]["properties"]["format"]["enum"].size(), 3u);
   // Every loop the schema lists is accepted as a dataflow; T and B are not.
   nlohmann::json doc = FullDoc();
   for (const nlohmann::json& loop : schema["$defs"]["loop"]["enum"]) {

@@ -82,7 +82,7 @@ inline void ExpectLinkSerial(const nlohmann::json& m) {
     EXPECT_LE(spans[i - 1].second, spans[i].first) << "transfers overlap on the DRAM link";
 }
 
-// DRAM bytes in `transfers` add up to the summary, by operand.
+// DRAM bytes in `transfers` (their link bytes) add up to the summary, by operand.
 inline void ExpectTransfersSumToSummary(const nlohmann::json& m) {
   std::map<std::string, int64_t> by_operand;
   int64_t read = 0, write = 0;
@@ -95,8 +95,10 @@ inline void ExpectTransfersSumToSummary(const nlohmann::json& m) {
       }
       continue;
     }
-    by_operand[t["operand"].get<std::string>()] += t["bytes"].get<int64_t>();
-    (t["direction"] == "load" ? read : write) += t["bytes"].get<int64_t>();
+    // DRAM traffic is what crosses the link: link_bytes when encoded.
+    const int64_t bytes = t.value("link_bytes", t["bytes"].get<int64_t>());
+    by_operand[t["operand"].get<std::string>()] += bytes;
+    (t["direction"] == "load" ? read : write) += bytes;
   }
   const auto& d = m["summary"]["dram_bytes"];
   EXPECT_EQ(d["read"].get<int64_t>(), read);

@@ -113,6 +113,24 @@ void CheckLoadStoreAllocation(const MTransfer& x, const MAlloc& a, Violations* o
                      ", ", a.bytes, " B at ", a.memory, "+", a.offset, ")"));
 }
 
+// `link_bytes` only where the hardware declares a spike encoding and the
+// piece is a feature or the network input, and never more than `bytes`.
+void CheckLinkBytes(const Manifest& m, const MTransfer& x, Violations* out) {
+  if (!x.link_bytes) return;
+  const std::string name = absl::StrCat("transfer ", x.id);
+  if (m.hardware.spike_encoding.format == hw::SpikeFormat::kDense)
+    Add(out, "transfer.link_bytes",
+        name + " has link_bytes but the hardware declares no spike_encoding");
+  else if (x.tensor.kind != Kind::kFeature && x.tensor.kind != Kind::kInput)
+    Add(out, "transfer.link_bytes",
+        absl::StrCat(name, " encodes ", Describe(x.tensor),
+                     ": only features and the network "
+                     "input move in the spike encoding"));
+  if (*x.link_bytes < 0 || *x.link_bytes > x.bytes)
+    Add(out, "transfer.link_bytes",
+        absl::StrCat(name, ": link_bytes ", *x.link_bytes, " outside 0..bytes (", x.bytes, ")"));
+}
+
 void CheckTransferRefs(const Manifest& m, const Index& index, Violations* out) {
   std::set<int64_t> seen;
   for (const MTransfer& x : m.transfers) {
@@ -121,6 +139,7 @@ void CheckTransferRefs(const Manifest& m, const Index& index, Violations* out) {
     if (x.start < 0 || x.end < x.start)
       Add(out, "interval.invalid", absl::StrCat(name, " runs ", Str({x.start, x.end})));
     if (x.bytes < 0) Add(out, "transfer.bytes", absl::StrCat(name, " moves ", x.bytes, " bytes"));
+    CheckLinkBytes(m, x, out);
     if (x.dir == Dir::kStream) {
       CheckStreamRefs(m, index, x, out);
       continue;

@@ -1,5 +1,5 @@
 // The DRAM side: one link carrying one transfer at a time, loads and stores
-// that last at least bytes / bandwidth, and DRAM addresses that lie in a
+// that last at least their link bytes / bandwidth, and DRAM addresses that lie in a
 // `dram_layout` region, one address per piece. NoC transfers between cores
 // do not use the DRAM link (check_noc.cc).
 #include <algorithm>
@@ -26,11 +26,11 @@ void CheckDuration(const Manifest& m, Violations* out) {
   const int64_t bw = m.hardware.offchip.bw_bits_per_cycle;
   if (bw <= 0) return;
   for (const MTransfer& x : m.transfers) {
-    if (x.dir == Dir::kStream || x.dir == Dir::kNoc || x.bytes < 0) continue;
-    const int64_t cycles = static_cast<int64_t>((__int128{x.bytes} * 8 + bw - 1) / bw);
+    if (x.dir == Dir::kStream || x.dir == Dir::kNoc || x.LinkBytes() < 0) continue;
+    const int64_t cycles = static_cast<int64_t>((__int128{x.LinkBytes()} * 8 + bw - 1) / bw);
     if (x.end - x.start < cycles)
       Add(out, "link.bandwidth",
-          absl::StrCat("transfer ", x.id, " moves ", x.bytes, " bytes in ", x.end - x.start,
+          absl::StrCat("transfer ", x.id, " moves ", x.LinkBytes(), " bytes in ", x.end - x.start,
                        " cycles; the link needs ", cycles));
   }
 }

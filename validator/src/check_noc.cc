@@ -91,12 +91,13 @@ void CheckNocDuration(const Manifest& m, Violations* out) {
   const int64_t bw = m.hardware.noc.link_bw_bits_per_cycle;
   if (bw <= 0) return;
   for (const MTransfer& x : m.transfers) {
-    if (x.dir != Dir::kNoc || x.bytes < 0) continue;
-    const int64_t cycles = static_cast<int64_t>((__int128{x.bytes} * 8 + bw - 1) / bw);
+    if (x.dir != Dir::kNoc || x.LinkBytes() < 0) continue;
+    const int64_t cycles = static_cast<int64_t>((__int128{x.LinkBytes()} * 8 + bw - 1) / bw);
     if (x.end - x.start < cycles)
       Add(out, "noc.bandwidth",
-          absl::StrCat("noc transfer ", x.id, " moves ", x.bytes, " bytes in ", x.end - x.start,
-                       " cycles; a NoC link of ", bw, " bit/cycle needs ", cycles));
+          absl::StrCat("noc transfer ", x.id, " moves ", x.LinkBytes(), " bytes in ",
+                       x.end - x.start, " cycles; a NoC link of ", bw, " bit/cycle needs ",
+                       cycles));
   }
 }
 

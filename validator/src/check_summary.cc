@@ -49,13 +49,14 @@ const hw::MemoryLevel& GlobalBuffer(const Manifest& m, const Index& index, int64
   return c != nullptr ? *c->gb : m.hardware.cores.front().global_buffer();
 }
 
-// What a noc transfer costs: bits x hops x link energy on the NoC, source
-// read + destination write in the global buffers (fJ -> pJ).
+// What a noc transfer costs: link bits x hops x link energy on the NoC,
+// source read + destination write of `bytes` in the global buffers (fJ -> pJ).
 Energy NocEnergy(const Manifest& m, const Index& index, const MTransfer& x) {
+  const double link_bits = static_cast<double>(x.LinkBytes()) * 8;
   const double bits = static_cast<double>(x.bytes) * 8;
   const double hops = x.route.empty() ? 0 : static_cast<double>(x.route.size() - 1);
   Energy e;
-  e.noc = bits * hops * m.hardware.noc.link_energy_fj_per_bit_per_hop / 1000;
+  e.noc = link_bits * hops * m.hardware.noc.link_energy_fj_per_bit_per_hop / 1000;
   e.sram = bits *
            (GlobalBuffer(m, index, x.from_core).read_energy_fj_per_bit +
             GlobalBuffer(m, index, x.to_core).write_energy_fj_per_bit) /
@@ -111,12 +112,12 @@ Sums Recompute(const Manifest& m, const Index& index) {
   for (const MTransfer& x : m.transfers) {
     s.latency = std::max(s.latency, x.end);
     if (x.dir == Dir::kNoc) {  // between cores: not DRAM traffic
-      s.noc_bytes += x.bytes;
+      s.noc_bytes += x.LinkBytes();
       ++s.noc_transfers;
       AddEnergy(&s.energy, NocEnergy(m, index, x));
       continue;
     }
-    s.by_cause[x.cause] += x.bytes;
+    s.by_cause[x.cause] += x.LinkBytes();
     if (x.dir == Dir::kStream) {
       for (size_t o = 0; o < 4; ++o) {
         s.read[o] += x.read[o];
@@ -126,13 +127,16 @@ Sums Recompute(const Manifest& m, const Index& index) {
       s.by_block[it == index.tile.end() ? -1 : m.tiles[it->second].block] += x.bytes;
       continue;  // its energy is in the tile's
     }
+    // DRAM traffic and energy at the link bytes, the global buffer at `bytes`.
+    const double link_bits = static_cast<double>(x.LinkBytes()) * 8;
     const double bits = static_cast<double>(x.bytes) * 8;
     const bool load = x.dir == Dir::kLoad;
     const hw::MemoryLevel& gb = GlobalBuffer(m, index, x.core);
-    (load ? s.read : s.write)[x.operand] += x.bytes;
-    s.energy.dram += bits * (load ? dram.read_energy_fj_per_bit : dram.write_energy_fj_per_bit) / 1000;
+    (load ? s.read : s.write)[x.operand] += x.LinkBytes();
+    s.energy.dram +=
+        link_bits * (load ? dram.read_energy_fj_per_bit : dram.write_energy_fj_per_bit) / 1000;
     s.energy.sram += bits * (load ? gb.write_energy_fj_per_bit : gb.read_energy_fj_per_bit) / 1000;
-    s.by_block[block_of(x.tensor)] += x.bytes;
+    s.by_block[block_of(x.tensor)] += x.LinkBytes();
   }
   s.energy.total = Parts(s.energy);
   return s;

@@ -54,6 +54,13 @@ struct TileShape {
   bool starts_at_first_timestep = true;  // tile covers t = 0
   bool ends_at_last_timestep = true;     // tile covers t = T - 1
   double density = 1.0;                  // spike activity; scales SOPs only
+  // Measured activity (--activity, snnplan/activity.h): the density of the
+  // layer's input values and of its output values. Priced only where the
+  // hardware declares it exploits activity: input_activity scales SOPs
+  // (zero_skipping: energy; sparse_speedup: cycles) and the DRAM bits of I,
+  // output_activity the DRAM bits of O's final values (spike_encoding).
+  double input_activity = 1.0;
+  double output_activity = 1.0;
   // Global-buffer bits the caller keeps occupied next to the tile's operands
   // (e.g. whole producer pieces around its input window); they shrink the
   // capacity left for the tile when deciding which operands overflow.
@@ -85,7 +92,7 @@ struct TileCost {
   std::array<EnergyBreakdown, 4> energy_by_operand;  // memory energy by W,I,O,S
   std::array<bool, 4> dram_operands = {};            // streamed from DRAM in the tile
   std::array<OperandTraffic, 4> dram_traffic;        // in-tile DRAM traffic
-  int64_t operations = 0;                            // MACs/SOPs priced (× density)
+  int64_t operations = 0;  // MACs/SOPs priced (× density, × input activity with zero-skipping)
   bool uses_sop = false;
   int64_t compute_cycles = 0;
   int64_t memory_cycles = 0;   // busiest memory port

@@ -5,6 +5,7 @@
 // SearchAllocation below binds it to the planner.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +39,9 @@ struct GaOptions {
   // after the generation that reaches it, whose extra offspring are dropped
   // unevaluated in draw order, so the cut does not depend on threads.
   int64_t budget = 0;
+  // When set and true, no further generation is started and RunNsga2 (and
+  // SearchAllocation) return CancelledError (front ends set it on Ctrl-C).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Individual {
@@ -92,8 +96,11 @@ absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vec
 // Booleans are true/false; objectives of infeasible rows are empty. The
 // genome is the caller's text (e.g. layer=core pairs) or, when
 // `format_genome` is null, its values joined by ';'; quoted when needed.
+// With `activity` (--activity) every line ends in two more columns,
+// activity_file and activity_sha256.
 std::string ParetoCsv(const GaResult& result,
-                      const std::function<std::string(const Genome&)>& format_genome = nullptr);
+                      const std::function<std::string(const Genome&)>& format_genome = nullptr,
+                      const cost::ActivityFile* activity = nullptr);
 // SVG scatter plot: x = latency (cycles), y = energy (pJ). Every feasible
 // evaluated point gets one marker: class "point" (grey) or, on the Pareto
 // front, class "front" (coloured, joined by a step line); seeded points get

@@ -30,6 +30,10 @@ struct OperationalArray {
   double neuron_update_energy_fj = 0;
   // Whether the array skips zero spikes in time (latency scales with density).
   bool sparse_speedup = false;
+  // Whether the array skips the synaptic operations of zero input spikes
+  // without spending their energy: with measured activity (--activity) the
+  // SOPs of spike-input layers are priced at the layer's input density.
+  bool zero_skipping = false;
   int64_t TotalPes() const;
   friend bool operator==(const OperationalArray&, const OperationalArray&) = default;
 };
@@ -97,11 +101,26 @@ struct Noc {
   friend bool operator==(const Noc&, const Noc&) = default;
 };
 
+// How feature tensors (spikes, and multi-bit features) travel over links
+// (the DRAM link and the NoC); memories hold them dense. See
+// docs/hardware.md, "Spike encoding", for the bit rule of each format.
+enum class SpikeFormat { kDense, kBitmap, kAddressEvent };
+std::string_view SpikeFormatName(SpikeFormat format);
+
+struct SpikeEncoding {
+  SpikeFormat format = SpikeFormat::kDense;
+  // address_event: bits of one event's address; 0 = derived per tensor
+  // (ceil(log2(elements of one timestep's map)), at least 1).
+  int address_bits = 0;
+  friend bool operator==(const SpikeEncoding&, const SpikeEncoding&) = default;
+};
+
 struct Hardware {
   std::string name;
   std::vector<Core> cores;
   Offchip offchip;
   Noc noc;
+  SpikeEncoding spike_encoding;  // dense unless the description declares one
   // Index into `cores` of the core with this id, or -1.
   int CoreIndex(int core_id) const;
   // Mesh position of the core with this id, or nullptr (a loaded
