@@ -1,5 +1,6 @@
 // The deployable schedule manifest (docs/manifest.md), streamed element by
 // element so large plans never build one giant JSON document in memory.
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -105,6 +106,7 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
   j["operand"] = std::string(ir::OperandName(t.operand));
   j["tensor"] = PieceJson(plan, t.piece);
   j["bytes"] = t.bytes;
+  if (t.encoded) j["link_bytes"] = t.link_bytes;  // only on hardware with a spike encoding
   if (t.direction == Direction::kNoc) {
     j["direction"] = "noc";
     j["from_core"] = CoreId(plan, t.from_core);
@@ -122,6 +124,60 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
   j["allocation"] = t.allocation;
   j["offset"] = plan.allocations[t.allocation].offset;
   return j;
+}
+
+// The geometry a reader needs to prove a tile's reads without the model
+// (docs/manifest.md, "layers"): the same receptive-field and time rules the
+// tile graph uses (tiling.cc), stated per input.
+nlohmann::json InputJson(const Plan& plan, const ir::Layer& l, int producer) {
+  const ir::Workload& w = *plan.workload;
+  const bool network = producer == ir::kNetworkInput;
+  const int64_t rows = network ? plan.graph.input.rows : w.layers[producer].dims.OY;
+  const int64_t steps = network ? l.dims.T
+                        : w.layers[producer].op == ir::OpKind::kTimeMean
+                            ? 1
+                            : w.layers[producer].dims.T;
+  const bool all_time = network ? l.op == ir::OpKind::kTimeMean
+                                : l.op == ir::OpKind::kTimeMean || steps == 1 || l.dims.T != steps;
+  nlohmann::json mapping = "all";
+  if (l.op != ir::OpKind::kLinear && l.in_y == rows)
+    mapping = {{"kernel", l.dims.FY},
+               {"stride", l.window.stride_y},
+               {"padding", {l.window.pad_top, l.window.pad_bottom}},
+               {"dilation", l.window.dilation_y}};
+  return {{"layer", network ? nlohmann::json(nullptr) : nlohmann::json(producer)},
+          {"input_rows", rows},
+          {"input_timesteps", steps},
+          {"rows", mapping},
+          {"time", all_time ? "all" : "same"}};
+}
+
+nlohmann::json LayerJson(const Plan& plan, size_t id) {
+  const ir::Layer& l = plan.workload->layers[id];
+  nlohmann::json inputs = nlohmann::json::array(), producers = nlohmann::json::array();
+  bool reads_input = false;
+  for (int p : l.inputs) {
+    inputs.push_back(InputJson(plan, l, p));
+    if (p == ir::kNetworkInput)
+      reads_input = true;
+    else if (std::find(producers.begin(), producers.end(), p) == producers.end())
+      producers.push_back(p);
+  }
+  const char* time = l.op == ir::OpKind::kTimeMean ? "mean" : l.dims.T == 1 ? "once" : "per_step";
+  return {{"id", id},
+          {"name", l.name},
+          {"kind", std::string(ir::OpKindName(l.op))},
+          {"block", l.block},
+          {"T", l.dims.T},
+          {"time", time},
+          {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
+          {"weights", l.WeightsUsed() > 0},
+          {"stateful", l.stateful()},
+          {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
+          {"network_output", l.network_output},
+          {"reads_network_input", reads_input},
+          {"producers", producers},
+          {"inputs", inputs}};
 }
 
 template <typename Fn>
@@ -156,6 +212,8 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
       [&](size_t i) { return AllocationJson(plan, i); }, false);
   out << "\"dram_layout\":" << layout.dump() << ",\n";
   out << "\"hardware\":" << hw::ToJson(plan.hardware).dump() << ",\n";
+  WriteArray(
+      out, "layers", w.layers.size(), [&](size_t i) { return LayerJson(plan, i); }, false);
   out << "\"model\":" << model.dump() << ",\n";
   out << "\"schedule\":" << schedule.dump() << ",\n";
   out << "\"schema_version\":" << kManifestSchemaVersion << ",\n";

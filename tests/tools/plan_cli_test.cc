@@ -28,7 +28,7 @@ TEST_F(PlanCli, WritesManifestAndSummaryForTheReadmeJob) {
   EXPECT_THAT(r.out, HasSubstr("dram:"));
   nlohmann::json m = nlohmann::json::parse(ReadAll(manifest));
   nlohmann::json s = nlohmann::json::parse(ReadAll(summary));
-  EXPECT_EQ(m["schema_version"], 2);
+  EXPECT_EQ(m["schema_version"], 3);
   EXPECT_EQ(m["model"]["file"], "sj_sew7_T16_loop_op13.onnx");
   EXPECT_EQ(m["model"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(m["summary"], s);

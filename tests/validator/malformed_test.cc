@@ -32,7 +32,7 @@ TEST(ValidatorMalformed, NotJsonOrNotAManifest) {
   EXPECT_THAT(ErrorOf({{"schema_version", 1}, {"summary", json::object()}}),
               HasSubstr("--summary-only"));
   json m = CleanManifest();
-  m["schema_version"] = 3;  // 1 and 2 are read
+  m["schema_version"] = 4;  // 1, 2 and 3 are read
   EXPECT_THAT(ErrorOf(m), HasSubstr("schema_version: unsupported"));
 }
 
@@ -52,6 +52,33 @@ TEST(ValidatorMalformed, WrongTypesAndMissingKeysNameThePath) {
   m = CleanManifest();
   m["hardware"]["cores"] = json::array();
   EXPECT_THAT(ErrorOf(m), HasSubstr("hardware"));
+}
+
+// schema_version 3: `layers` is required and type-checked like the rest.
+TEST(ValidatorMalformed, LayerTableTypesNameThePath) {
+  json m = CleanManifest();
+  ASSERT_EQ(m["schema_version"], 3);
+  EXPECT_EQ(ErrorOf(m), "ok");
+  m.erase("layers");
+  EXPECT_THAT(ErrorOf(m), HasSubstr("manifest.layers: missing"));
+  m = CleanManifest();
+  m["layers"][1]["inputs"][0]["rows"] = "some";
+  EXPECT_THAT(ErrorOf(m), HasSubstr("layers[1].inputs[0].rows: unknown value"));
+  m = CleanManifest();
+  m["layers"][1]["inputs"][0]["rows"]["padding"] = 1;
+  EXPECT_THAT(ErrorOf(m), HasSubstr("layers[1].inputs[0].rows.padding: must be [top, bottom]"));
+  m = CleanManifest();
+  m["layers"][0]["stateful"] = 1;
+  EXPECT_THAT(ErrorOf(m), HasSubstr("layers[0].stateful: must be true or false"));
+  m = CleanManifest();
+  m["layers"][0]["time"] = "sometimes";
+  EXPECT_THAT(ErrorOf(m), HasSubstr("layers[0].time: unknown value"));
+  m = CleanManifest();
+  m["layers"][0]["shape"].erase("OY");
+  EXPECT_THAT(ErrorOf(m), HasSubstr("layers[0].shape.OY: missing"));
+  // Versions 1 and 2 do not read it.
+  m["schema_version"] = 2;
+  EXPECT_EQ(ErrorOf(m), "ok");
 }
 
 TEST(ValidatorMalformed, HugeNumbersAreRefused) {

@@ -7,6 +7,7 @@
 // piece held on two cores at once (an original and its copy) needs no
 // special case: each holder is checked on its own.
 #include <algorithm>
+#include <set>
 
 #include "model.h"
 
@@ -34,6 +35,9 @@ class Replay {
     for (const MTransfer& x : m.transfers)
       if (x.dir == Dir::kStream)
         streams_[x.tile].insert(streams_[x.tile].end(), x.pieces.begin(), x.pieces.end());
+    if (m.layer_table)
+      for (const MLayer& l : *m.layer_table)
+        if (l.network_output) output_layers_.insert(l.name);
   }
 
   void Run() {
@@ -52,6 +56,7 @@ class Replay {
       else start ? TransferStart(e.index) : TransferEnd(e.index);
     }
     if (!zero_states_) CheckFinalStates();
+    CheckOutputsStored();
   }
 
  private:
@@ -136,6 +141,8 @@ class Replay {
 
   // A tile writes its output feature once and its state once per time batch.
   int64_t Write(const MTile& t, const PieceRef& p) {
+    if (p.kind == Kind::kFeature && p.layer && output_layers_.count(*p.layer))
+      outputs_.emplace(p.piece, std::make_pair(&p, &t));
     int64_t& v = latest_[p.piece];
     if (p.kind == Kind::kFeature && v > 0)
       Add(out_, "data.rewritten",
@@ -224,6 +231,17 @@ class Replay {
                          ") is never stored to DRAM under state_io dram"));
   }
 
+  // schema_version 3: every piece a tile of a network-output layer produced
+  // ends in DRAM (a final_output store, or streamed out) in its last version.
+  void CheckOutputsStored() {
+    for (const auto& [piece, written] : outputs_)
+      if (DramVersion(*written.first) != Latest(piece))
+        Add(out_, "output.stored",
+            absl::StrCat(Describe(*written.first), ", produced by tile ", written.second->id,
+                         " of network-output layer '", *written.first->layer,
+                         "', never reaches DRAM (no final_output store or streamed write of it)"));
+  }
+
   const Manifest& m_;
   const Index& index_;
   Violations* out_;
@@ -233,6 +251,8 @@ class Replay {
   std::map<int64_t, int64_t> dram_;      // piece -> version in DRAM
   bool zero_states_;
   std::map<std::string, std::vector<PieceRef>> streams_;  // tile id -> pieces
+  std::set<std::string> output_layers_;                    // network-output layer names
+  std::map<int64_t, std::pair<const PieceRef*, const MTile*>> outputs_;  // their pieces
 };
 
 }  // namespace

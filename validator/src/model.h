@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,10 @@ struct MTransfer {
   Dir dir = Dir::kLoad;
   std::string cause;
   int64_t start = 0, end = 0, bytes = 0;
+  // load / store / noc on hardware with a spike encoding: bytes over the link
+  // (DRAM or NoC); `bytes` is what the on-chip allocation holds.
+  std::optional<int64_t> link_bytes;
+  int64_t LinkBytes() const { return link_bytes.value_or(bytes); }
   // The core whose memory the transfer fills or drains (noc: `to_core`);
   // schema_version 1: always the first hardware core. Optional on streams.
   int64_t core = 0;
@@ -130,6 +135,45 @@ struct MSummary {
   std::optional<std::vector<MCoreSummary>> cores;
 };
 
+// One input of a layer (`layers[i].inputs`, schema_version 3): which rows
+// and timesteps of the producer's output (or the network input) a tile of
+// output rows `rows` and timesteps `t` reads.
+struct MInput {
+  std::optional<int64_t> layer;  // nullopt: the network input
+  int64_t input_rows = 0;        // rows of the tensor read (producer OY)
+  int64_t input_timesteps = 0;   // its timesteps (1 after a time mean)
+  bool all_rows = false;         // "all": linear layers, reshapes
+  int64_t kernel = 1, stride = 1, pad_top = 0, pad_bottom = 0, dilation = 1;
+  bool all_time = false;  // "all": every timestep of the input; "same": the tile's own
+  // Rows [lo, hi) of the input that output rows `rows` read (clipped).
+  Span Rows(const Span& rows) const {
+    if (all_rows) return {0, input_rows};
+    using Wide = __int128;  // fields are within +-2^53: products fit
+    const Wide lo = std::max<Wide>(0, Wide{rows.begin} * stride - pad_top);
+    const Wide hi = std::min<Wide>(
+        input_rows, (Wide{rows.end} - 1) * stride - pad_top + (Wide{kernel} - 1) * dilation + 1);
+    const Wide end = std::max(lo, hi);
+    return {static_cast<int64_t>(std::min<Wide>(lo, input_rows)),
+            static_cast<int64_t>(std::min<Wide>(end, input_rows))};
+  }
+  Span Time(const Span& t) const { return all_time ? Span{0, input_timesteps} : t; }
+};
+
+enum class LayerTime { kPerStep, kMean, kOnce };
+
+// One entry of the top-level `layers` (schema_version 3).
+struct MLayer {
+  int64_t id = 0;
+  std::string name, kind;
+  int64_t block = 0, T = 1, K = 1, OY = 1, OX = 1;
+  LayerTime time = LayerTime::kPerStep;
+  bool weights = false, stateful = false, network_output = false, reads_network_input = false;
+  int64_t states = 0;
+  std::vector<int64_t> producers;
+  std::vector<MInput> inputs;
+  int64_t OutTimesteps() const { return time == LayerTime::kPerStep ? T : 1; }
+};
+
 struct Manifest {
   int64_t schema_version = 1;
   hw::Hardware hardware;
@@ -143,6 +187,9 @@ struct Manifest {
   std::vector<MTile> tiles;
   std::vector<MAlloc> allocs;
   std::vector<MTransfer> transfers;
+  // schema_version 3: the layer geometry that lets the checks prove every
+  // tile's reads from the manifest alone (check_geometry.cc).
+  std::optional<std::vector<MLayer>> layer_table;
 };
 
 // Reads and type-checks a manifest document.
@@ -197,6 +244,42 @@ void ForEachOverlap(const Manifest& m, std::vector<size_t> users, Report report)
   }
 }
 
+// Rectangles in time x space (half-open both ways): a sweep over time calls
+// report(a, b) when b overlaps a rectangle a that started before it; b is
+// then left out, so each rectangle is reported at most once. O(n log n).
+struct Rect {
+  int64_t t0, t1, y0, y1;
+  size_t who;
+};
+template <typename Report>
+void ForEachRectOverlap(std::vector<Rect> rects, Report report) {
+  std::stable_sort(rects.begin(), rects.end(),
+                   [](const Rect& a, const Rect& b) { return a.t0 < b.t0; });
+  std::map<int64_t, const Rect*> live;  // y0 -> rect (disjoint)
+  using Ending = std::pair<int64_t, const Rect*>;
+  auto later = [](const Ending& a, const Ending& b) { return a.first > b.first; };
+  std::priority_queue<Ending, std::vector<Ending>, decltype(later)> ends(later);
+  for (const Rect& r : rects) {
+    if (r.t1 <= r.t0 || r.y1 <= r.y0) continue;
+    while (!ends.empty() && ends.top().first <= r.t0) {
+      live.erase(ends.top().second->y0);
+      ends.pop();
+    }
+    auto it = live.upper_bound(r.y0);
+    if (it != live.begin()) --it;
+    bool clash = false;
+    for (; it != live.end() && it->first < r.y1; ++it)
+      if (it->second->y1 > r.y0) {
+        report(*it->second, r);
+        clash = true;
+        break;
+      }
+    if (clash) continue;
+    live.emplace(r.y0, &r);
+    ends.push({r.t1, &r});
+  }
+}
+
 // The checks (one file each); each appends in a deterministic order.
 void CheckIdentities(const Manifest& m, Index* index, Violations* out);
 void CheckModelFacts(const Manifest& m, Violations* out);
@@ -205,6 +288,8 @@ void CheckLink(const Manifest& m, const Index& index, Violations* out);
 void CheckNoc(const Manifest& m, const Index& index, Violations* out);
 void CheckReplay(const Manifest& m, const Index& index, Violations* out);
 void CheckDependencies(const Manifest& m, const Index& index, Violations* out);
+void CheckGeometry(const Manifest& m, const Index& index, Violations* out);
+void CheckDramLiveness(const Manifest& m, const Index& index, Violations* out);
 void CheckModelDependencies(const Manifest& m, const ir::Workload& w, Violations* out);
 void CheckSummary(const Manifest& m, const Index& index, Violations* out);
 

@@ -238,6 +238,7 @@ MTransfer ReadTransfer(Obj o, const Version& v) {
   }
   t.operand = EnumIndex(o, "operand", kOperands);
   t.tensor = ReadPiece(o.Child("tensor"));
+  if (o.Has("link_bytes")) t.link_bytes = o.Int("link_bytes");
   if (t.dir == Dir::kNoc) {
     ReadNoc(o, v, &t);
     return t;
@@ -350,6 +351,71 @@ void ReadLayerCores(Obj& top, Manifest* m) {
     (*m->layer_core)[layer] = a.AsInt(&core, a.Path(layer.c_str()));
 }
 
+bool Bool(Obj& o, const char* key) {
+  const json* v = o.Get(key);
+  if (v == nullptr) return false;
+  if (!v->is_boolean()) return o.Fail(o.Path(key), "must be true or false"), false;
+  return v->get<bool>();
+}
+
+// One input of a layer: its row mapping ("all" or a window) and time rule.
+MInput ReadInput(Obj o) {
+  MInput in;
+  if (const json* l = o.Get("layer"); l != nullptr && !l->is_null())
+    in.layer = o.AsInt(l, o.Path("layer"));
+  in.input_rows = o.Int("input_rows");
+  in.input_timesteps = o.Int("input_timesteps");
+  const std::string time = o.Str("time");
+  if (time != "same" && time != "all") o.Fail(o.Path("time"), "unknown value");
+  in.all_time = time == "all";
+  const json* rows = o.Get("rows");
+  if (rows == nullptr) return in;
+  if (rows->is_string()) {
+    if (rows->get<std::string>() != "all") o.Fail(o.Path("rows"), "unknown value");
+    in.all_rows = true;
+    return in;
+  }
+  Obj w(rows, o.Path("rows"), o.err());
+  in.kernel = w.Int("kernel");
+  in.stride = w.Int("stride");
+  in.dilation = w.Int("dilation");
+  const json* pad = w.Get("padding");
+  if (pad != nullptr && (!pad->is_array() || pad->size() != 2))
+    w.Fail(w.Path("padding"), "must be [top, bottom]");
+  else if (pad != nullptr) {
+    in.pad_top = w.AsInt(&(*pad)[0], w.Path("padding"));
+    in.pad_bottom = w.AsInt(&(*pad)[1], w.Path("padding"));
+  }
+  return in;
+}
+
+MLayer ReadLayer(Obj o) {
+  MLayer l;
+  l.id = o.Int("id");
+  l.name = o.Str("name");
+  l.kind = o.Str("kind");
+  l.block = o.Int("block");
+  l.T = o.Int("T");
+  l.time = static_cast<LayerTime>(
+      EnumIndex(o, "time", std::array<const char*, 3>{"per_step", "mean", "once"}));
+  Obj shape = o.Child("shape");
+  l.K = shape.Int("K");
+  l.OY = shape.Int("OY");
+  l.OX = shape.Int("OX");
+  l.weights = Bool(o, "weights");
+  l.stateful = Bool(o, "stateful");
+  l.states = o.Int("states");
+  l.network_output = Bool(o, "network_output");
+  l.reads_network_input = Bool(o, "reads_network_input");
+  l.producers = o.Ints("producers");
+  if (const json* inputs = o.Array("inputs")) {
+    size_t i = 0;
+    for (const json& in : *inputs)
+      l.inputs.push_back(ReadInput(Obj(&in, absl::StrCat(o.Path("inputs"), "[", i++, "]"), o.err())));
+  }
+  return l;
+}
+
 }  // namespace
 
 absl::StatusOr<Manifest> ReadManifest(const json& doc) {
@@ -360,12 +426,13 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
     return absl::InvalidArgumentError(
         "tiles: missing (a --summary-only manifest cannot be validated)");
   const int64_t version = top.Int("schema_version");
-  if (version != 1 && version != 2 && err.ok())
-    return absl::InvalidArgumentError("schema_version: unsupported (this validator reads 1 and 2)");
+  if (version != 1 && version != 2 && version != 3 && err.ok())
+    return absl::InvalidArgumentError(
+        "schema_version: unsupported (this validator reads 1, 2 and 3)");
   Manifest m;
   m.schema_version = version;
   if (absl::Status s = ReadHardware(top, &m); !s.ok()) return s;
-  const Version v{version == 2, m.hardware.cores.front().id};
+  const Version v{version >= 2, m.hardware.cores.front().id};
   if (v.v2) ReadLayerCores(top, &m);
   Obj model = top.Child("model");
   m.model_file = model.Str("file");
@@ -381,6 +448,7 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   m.tiles = ReadArray<MTile>(top, "tiles", [&](Obj o) { return ReadTile(o, v); });
   m.allocs = ReadArray<MAlloc>(top, "allocations", [&](Obj o) { return ReadAlloc(o, v); });
   m.transfers = ReadArray<MTransfer>(top, "transfers", [&](Obj o) { return ReadTransfer(o, v); });
+  if (version >= 3) m.layer_table = ReadArray<MLayer>(top, "layers", ReadLayer);
   if (!err.ok()) return err;
   return m;
 }

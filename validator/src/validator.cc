@@ -40,8 +40,10 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     Index index;
     CheckIdentities(m, &index, &out);
     CheckModelFacts(m, &out);
+    CheckGeometry(m, index, &out);
     CheckMemory(m, index, &out);
     CheckLink(m, index, &out);
+    CheckDramLiveness(m, index, &out);
     CheckNoc(m, index, &out);
     CheckReplay(m, index, &out);
     CheckDependencies(m, index, &out);

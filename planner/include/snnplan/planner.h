@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "snnplan/activity.h"
 #include "snnplan/costmodel.h"
 #include "snnplan/hwdesc.h"
 #include "snnplan/ir.h"
@@ -86,6 +88,10 @@ struct PlanOptions {
   cost::Objective objective = cost::Objective::kEnergy;  // --objective (per tile)
   double density = 1.0;                                  // --density (spike activity)
   std::map<std::string, double> layer_density;           // --density-file overrides
+  // --activity: measured activity (cost::ReadActivityFile), priced where the
+  // hardware declares it exploits it; null = none. Run refuses it together
+  // with a density other than 1 or layer_density.
+  std::shared_ptr<const cost::ActivityFile> activity;
   int64_t mapping_budget = 0;                            // --budget per tile search
   int threads = 1;                                       // -j: tile pricing threads
   int core = 0;  // --core: core id of every layer when Run gets no allocation
@@ -148,6 +154,9 @@ class Planner {
   const ir::Workload& workload() const;
   const hw::Hardware& hardware() const;
   const PlanOptions& options() const;
+  // Per layer, the densities tiles and transfers are priced with (dense
+  // without options().activity).
+  const cost::LayerDensities& densities() const;
   cost::CostModel& cost_model();
 
  private:
@@ -163,6 +172,6 @@ void WriteManifest(const Plan& plan, std::ostream& out);
 // Chrome / Perfetto trace-event JSON of a manifest document.
 absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& manifest);
 
-inline constexpr int kManifestSchemaVersion = 2;
+inline constexpr int kManifestSchemaVersion = 3;
 
 }  // namespace snnplan::plan
