@@ -207,6 +207,15 @@ void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
 
 }  // namespace
 
+absl::Status ApplyBlocksFileTo(const std::string& path, std::vector<ir::Layer>* layers) {
+  return ApplyBlocksFile(path, layers);
+}
+void SetLayerPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
+                        std::vector<ir::Layer>* layers) {
+  SetPrecisions(o, spike_like, layers);
+}
+absl::Status CheckWorkloadLimits(const ir::Workload& w) { return CheckLimits(w); }
+
 absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis& ew,
                                     const ImportOptions& options) {
   int64_t t_graph = 0;

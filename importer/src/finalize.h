@@ -26,6 +26,13 @@ absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis
 // without joins every spiking weighted layer does.
 void DeriveBlocks(std::vector<ir::Layer>* layers);
 
+// Shared with the NIR importer (nir_import.cc): --blocks, precisions
+// (`spike_like`: per layer, its outputs are spikes) and the 2^62 size limits.
+absl::Status ApplyBlocksFileTo(const std::string& path, std::vector<ir::Layer>* layers);
+void SetLayerPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
+                        std::vector<ir::Layer>* layers);
+absl::Status CheckWorkloadLimits(const ir::Workload& w);
+
 absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, BuiltGraph built,
                                       const ImportOptions& options);
 

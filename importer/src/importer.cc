@@ -19,6 +19,8 @@
 #include "graph.h"
 #include "layer_builder.h"
 #include "neurons.h"
+#include "nir_hdf5.h"
+#include "nir_import.h"
 #include "onnx/checker.h"
 #include "snnplan/input_file.h"
 
@@ -231,6 +233,9 @@ std::string Sha256Hex(std::string_view bytes) {
 
 absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options,
                                     const std::string& model_dir) {
+  if (internal::HasHdf5Signature(bytes)) return internal::ImportNir(bytes, options);  // docs/nir.md
+  if (options.dt_seconds)
+    return absl::InvalidArgumentError("--dt applies to NIR files only (ONNX models are discrete in time)");
   absl::StatusOr<onnx::ModelProto> model = Parse(bytes);
   if (!model.ok()) return model.status();
   if (absl::Status s = internal::LoadExternalData(*model, model_dir); !s.ok()) return s;
@@ -282,6 +287,9 @@ absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes, std::string_vie
 absl::StatusOr<ir::Workload> ImportFile(const std::string& path, const ImportOptions& options) {
   absl::StatusOr<std::string> bytes = ReadInputFile(path, "model file", kMaxModelFileBytes);
   if (!bytes.ok()) return bytes.status();
+  if (std::filesystem::path(path).extension() == ".nir" && !internal::HasHdf5Signature(*bytes))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a NIR file (a .nir file is HDF5; no HDF5 signature found)"));
   const std::string dir = std::filesystem::path(path).parent_path().string();
   return ImportFrom(*bytes, path, options, dir.empty() ? "." : dir);
 }

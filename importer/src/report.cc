@@ -171,7 +171,7 @@ json ToJson(const ir::Workload& w) {
     }
     return out;
   };
-  return {{"schema_version", 2},
+  json out = {{"schema_version", 2},
           {"time_in_graph", w.time_in_graph},
           {"inputs", bindings(w.inputs)},
           {"outputs", bindings(w.outputs)},
@@ -183,12 +183,16 @@ json ToJson(const ir::Workload& w) {
           {"layers", layers},
           {"blocks", blocks},
           {"totals", totals}};
+  if (w.dt_seconds) out["dt_seconds"] = *w.dt_seconds;  // NIR models (docs/nir.md)
+  return out;
 }
 
 std::string DescribeTable(const ir::Workload& w) {
   std::string out = absl::StrFormat("model %s  T=%d  batch=%d  layers=%d  blocks=%d\n",
                                     w.model_file, w.timesteps, w.batch, w.layers.size(),
                                     w.num_blocks);
+  if (w.dt_seconds)  // NIR: the time step the neuron equations were discretised with
+    out.insert(out.size() - 1, absl::StrFormat("  dt=%g s", *w.dt_seconds));
   size_t name_w = 4;
   for (const ir::Layer& l : w.layers) name_w = std::max(name_w, l.name.size());
   name_w = std::min<size_t>(name_w, 40);

@@ -39,13 +39,22 @@ struct ImportOptions {
   int accumulator_bits = 16;
   // --sew-join-bits: output bits of SEW ADD joins (1 as in STEMS, 2 = 0/1/2).
   int sew_join_bits = 1;
+  // --dt: NIR files only: the time step in seconds the continuous-time
+  // neuron equations are discretised with (forward Euler, docs/nir.md);
+  // unset = kDefaultNirDtSeconds.
+  std::optional<double> dt_seconds;
   // Read the layers' weights, biases and folded BatchNorm into
   // Layer::params (set by commands that execute the network, e.g. `run`;
   // planning needs only shapes).
   bool load_parameters = false;
 };
 
-// Imports a model file. Errors name the file and the offending node(s)/op(s).
+// The default --dt of NIR imports: 1e-4 s, the dt snnTorch's export_to_nir
+// and import_nir assume (so snnTorch exports round-trip exactly).
+inline constexpr double kDefaultNirDtSeconds = 1e-4;
+
+// Imports a model file: ONNX, or NIR (HDF5 .nir, told apart by the HDF5
+// signature; docs/nir.md). Errors name the file and the offending node(s)/op(s).
 absl::StatusOr<ir::Workload> ImportFile(const std::string& path,
                                         const ImportOptions& options);
 // Imports serialized ModelProto bytes; `source` names them in messages.

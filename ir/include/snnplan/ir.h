@@ -255,6 +255,9 @@ struct Workload {
   int num_blocks = 0;
   std::vector<Binding> inputs;   // the graph's inputs, in declaration order
   std::vector<Binding> outputs;  // the graph's outputs, in declaration order
+  // NIR models: the time step (seconds) their continuous-time neurons were
+  // discretised with (--dt); unset for ONNX models, which are discrete.
+  std::optional<double> dt_seconds;
 
   int64_t TotalNeuronStates() const;
   int64_t TotalWeightsUsed() const;
