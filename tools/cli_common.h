@@ -1,5 +1,6 @@
-// Shared plumbing of the snnplan subcommands: the exit-code contract, atomic
-// output files and the option groups several subcommands accept.
+// Shared plumbing of the snnplan subcommands: the exit-code contract, and
+// the frontend library's atomic output files, option groups and loaders
+// under their CLI names.
 #pragma once
 
 #include <fstream>
@@ -11,9 +12,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
-#include "snnplan/hwdesc.h"
-#include "snnplan/importer.h"
+#include "snnplan/flags.h"
+#include "snnplan/frontend.h"
 #include "snnplan/input_file.h"
+#include "snnplan/output_file.h"
 
 namespace snnplan::cli {
 
@@ -25,92 +27,29 @@ inline constexpr int kExitBadInput = 2;     // bad input or usage
 // Prints "snnplan: error: <message>" to stderr and returns kExitBadInput.
 int ReportError(const absl::Status& status);
 
-// Checks, before any work, that `path` can be written as the output of
-// `option` (e.g. "-o"): "-" is stdout; a symlink is checked as its final
-// target; a regular file or a new file needs an existing, writable directory;
-// a device or FIFO is written into. A directory or a socket is an error,
-// "<option> <path>: is a directory".
-absl::Status CheckOutputPath(const std::string& option, const std::string& path);
+// Atomic output files (snnplan/output_file.h) and the option groups and
+// loaders (snnplan/flags.h, snnplan/frontend.h) live in the frontend library,
+// shared with the Python module.
+using frontend::AtomicFileWriter;
+using frontend::CheckOutputPath;
+using frontend::InstallTempFileCleanup;
+using frontend::OutputFiles;
+using frontend::WriteFileAtomically;
 
-// One output file. A regular (or new) target is written to "<target>.tmp.<pid>"
-// beside it and renamed onto it by Commit(), so a failure never leaves a
-// partial file; a symlink's target is replaced, the link stays. "-" writes to
-// stdout and a device or FIFO is written into directly, as a shell redirect
-// would. An uncommitted temporary file is removed by the destructor and, on
-// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGABRT, by the handler of
-// InstallTempFileCleanup().
-class AtomicFileWriter {
- public:
-  explicit AtomicFileWriter(std::string path);
-  ~AtomicFileWriter();
-  AtomicFileWriter(const AtomicFileWriter&) = delete;
-  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
-  absl::Status status() const;  // open/write errors so far
-  std::ostream& stream() { return path_ == "-" ? std::cout : file_; }
-  absl::Status Close();   // flush and close (stdout: flush); no rename yet
-  absl::Status Commit();  // Close, then rename onto the target
+using frontend::AddImportOptions;
+using frontend::FinishImportOptions;
+using frontend::ImportFlags;
+using frontend::ReadJsonFile;
+using frontend::ReadLayerNumbers;
 
- private:
-  std::string path_;
-  std::string target_;     // path_ with symlinks resolved
-  std::string temp_path_;  // empty: written directly (stdout, device, FIFO)
-  int temp_slot_ = -1;     // entry in the signal handler's table
-  absl::Status open_status_;
-  std::ofstream file_;
-  bool closed_ = false;
-  bool committed_ = false;
-};
-
-// Writes `content` to `path` atomically.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
-
-// Installs the signal handlers that remove uncommitted temporary files (and
-// then die of the signal as before). Signals that are ignored stay ignored.
-void InstallTempFileCleanup();
-
-// The output files of one command. Expect() checks each path before the work
-// starts; Open()/Write() write them to temporary files; CommitAll() renames
-// them all at the end, so a command that fails leaves none of its outputs.
-class OutputFiles {
- public:
-  // Checks the output `path` of `option` ("" = not requested); two options
-  // naming the same file (or both "-") are an error.
-  absl::Status Expect(const std::string& option, const std::string& path);
-  std::ostream& Open(const std::string& path);
-  void Write(const std::string& path, std::string_view content) {
-    Open(path).write(content.data(), static_cast<std::streamsize>(content.size()));
-  }
-  absl::Status CommitAll();
-  // Where the human-readable report goes: stderr when an output is stdout.
-  std::ostream& report() const { return to_stdout_ ? std::cerr : std::cout; }
-
- private:
-  std::map<std::string, std::string> targets_;  // resolved target -> option
-  bool to_stdout_ = false;
-  std::vector<std::unique_ptr<AtomicFileWriter>> writers_;
-};
-
-// Adds the `snnplan import` options (--timesteps, --batch, --input-shape,
-// --blocks, --stateless-blocks, precisions) to `cmd`. Call
-// FinishImportOptions after parsing to convert the raw strings.
-struct ImportFlags {
-  importer::ImportOptions options;
-  std::vector<std::string> input_shapes;  // NAME=C,H,W
-  std::string stateless_blocks;           // "0,1"
-};
-void AddImportOptions(CLI::App* cmd, ImportFlags* flags);
-absl::Status FinishImportOptions(ImportFlags* flags);
-
-// Imports the model with the parsed import flags.
-absl::StatusOr<ir::Workload> LoadWorkload(const std::string& model, ImportFlags* flags);
+// Imports the model (a path) with the parsed import flags.
+inline absl::StatusOr<ir::Workload> LoadWorkload(const std::string& model, ImportFlags* flags) {
+  return frontend::LoadWorkload(frontend::ModelRef{model, nullptr}, flags);
+}
 // Resolves a preset or JSON file and applies `--sram SIZE` when given.
-absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware, const std::string& sram);
-// Reads a JSON file ("<path>: invalid JSON: ..." on failure); errors start
-// with `option` when given ("--allocation <path>: is a directory, ...").
-absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path,
-                                            const std::string& option = "");
-// Reads a JSON object of layer name -> number (e.g. --density-file).
-absl::StatusOr<std::map<std::string, double>> ReadLayerNumbers(const std::string& path,
-                                                               const std::string& option);
+inline absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware,
+                                                 const std::string& sram) {
+  return frontend::LoadHardware(hardware, sram);
+}
 
 }  // namespace snnplan::cli

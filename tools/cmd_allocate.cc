@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "plan_flags.h"
@@ -20,8 +19,7 @@ namespace {
 
 struct AllocateFlags {
   std::string model;
-  PlanFlags plan;
-  explore::GaOptions ga;
+  frontend::AllocateFlags allocate;
   std::string csv, pareto_svg, best_manifest, best_allocation;
 };
 
@@ -91,36 +89,23 @@ absl::Status ExpectOutputs(const AllocateFlags& f, OutputFiles& outputs) {
   return absl::OkStatus();
 }
 
-absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearch& r,
-                          plan::Planner& planner, const plan::Schedule& schedule,
+absl::Status WriteOutputs(const AllocateFlags& f, const frontend::AllocateResult& r,
                           OutputFiles& outputs) {
-  const ir::Workload& w = planner.workload();
-  const hw::Hardware& hw = planner.hardware();
-  auto format = [&](const explore::Genome& g) {
-    const plan::CoreAllocation a = explore::ToAllocation(g, hw);
-    std::vector<std::string> pairs;
-    for (size_t l = 0; l < w.layers.size(); ++l)
-      pairs.push_back(absl::StrCat(w.layers[l].name, "=", a.layer_core[l]));
-    return absl::StrJoin(pairs, ";");
-  };
-  if (!f.csv.empty()) outputs.Write(f.csv, explore::ParetoCsv(r.ga, format));
+  const plan::Planner& planner = *r.planner;
+  if (!f.csv.empty()) outputs.Write(f.csv, frontend::AllocateCsv(r));
   if (!f.pareto_svg.empty()) {
-    const std::string title =
-        absl::StrCat(w.model_file, " on ", hw.name, ": ", plan::FormatSchedule(schedule));
-    outputs.Write(f.pareto_svg, explore::ParetoSvg(r.ga, title));
+    const std::string title = absl::StrCat(planner.workload().model_file, " on ",
+                                           planner.hardware().name, ": ",
+                                           plan::FormatSchedule(r.schedule));
+    outputs.Write(f.pareto_svg, explore::ParetoSvg(r.search.ga, title));
   }
   if (f.best_manifest.empty() && f.best_allocation.empty()) return absl::OkStatus();
-  if (r.ga.min_energy < 0)
-    return absl::FailedPreconditionError(
-        "no feasible allocation: nothing to write for --best-manifest / --best-allocation");
-  const plan::CoreAllocation best =
-      explore::ToAllocation(r.ga.evaluated[r.ga.min_energy].genome, hw);
-  if (!f.best_allocation.empty()) {
-    const nlohmann::json doc = {{"allocation", plan::AllocationToJson(best, w, 0)}};
-    outputs.Write(f.best_allocation, doc.dump(2) + "\n");
-  }
+  absl::StatusOr<plan::CoreAllocation> best = frontend::BestAllocation(r);
+  if (!best.ok()) return best.status();
+  if (!f.best_allocation.empty())
+    outputs.Write(f.best_allocation, frontend::AllocationFileText(*best, planner.workload()));
   if (f.best_manifest.empty()) return absl::OkStatus();
-  auto p = planner.Run(schedule, best);
+  auto p = r.planner->Run(r.schedule, *best);
   if (!p.ok()) return p.status();
   plan::WriteManifest(**p, outputs.Open(f.best_manifest));
   return absl::OkStatus();
@@ -129,23 +114,12 @@ absl::Status WriteOutputs(const AllocateFlags& f, const explore::AllocationSearc
 int RunAllocate(AllocateFlags& f) {
   OutputFiles outputs;
   if (absl::Status s = ExpectOutputs(f, outputs); !s.ok()) return ReportError(s);
-  absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
-  if (!in.ok()) return ReportError(in.status());
-  if (absl::Status s = CheckPlanMemory(f.plan, in->workload, in->schedule, f.plan.threads); !s.ok())
-    return ReportError(s);
-  in->options.threads = 1;  // parallel over allocations instead (-j)
-  f.ga.threads = f.plan.threads;
-  plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
-  const plan::Schedule& schedule = in->schedule;
-  const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<explore::AllocationSearch> r =
-      explore::SearchAllocation(planner, schedule, f.ga, MakeProgress());
+  absl::StatusOr<frontend::AllocateResult> r =
+      frontend::RunAllocate(frontend::ModelRef{f.model, nullptr}, f.allocate, MakeProgress());
   if (!r.ok()) return ReportError(r.status());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PrintReport(outputs.report(), *r, planner.workload(), planner.hardware(), f.ga, seconds);
-  if (absl::Status s = WriteOutputs(f, *r, planner, schedule, outputs); !s.ok())
-    return ReportError(s);
+  PrintReport(outputs.report(), r->search, r->planner->workload(), r->planner->hardware(),
+              f.allocate.ga, r->seconds);
+  if (absl::Status s = WriteOutputs(f, *r, outputs); !s.ok()) return ReportError(s);
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
@@ -157,19 +131,7 @@ void RegisterAllocateCommand(CLI::App& app, Runner* run) {
       "allocate", "Search layer-to-core allocations (NSGA-II on latency and energy)");
   auto f = std::make_shared<AllocateFlags>();
   cmd->add_option("model", f->model, "ONNX model file")->required();
-  AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
-  cmd->add_option("--population", f->ga.population, "Individuals per generation")
-      ->check(CLI::Range(2, 4096))
-      ->capture_default_str();
-  cmd->add_option("--generations", f->ga.generations, "Generations after the initial one")
-      ->check(CLI::Range(0, 100000))
-      ->capture_default_str();
-  cmd->add_option("--seed", f->ga.seed, "Random seed (same seed, same result)")
-      ->capture_default_str();
-  cmd->add_option("--budget", f->ga.budget,
-                  "Most allocations evaluated (0 = population x (generations + 1) at most)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  frontend::AddAllocateOptions(cmd, &f->allocate);
   cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV ('-' = stdout)");
   cmd->add_option("--pareto", f->pareto_svg,
                   "Write the Pareto front as an SVG plot ('-' = stdout)");

@@ -18,37 +18,9 @@ namespace {
 
 struct ExploreFlags {
   std::string model;
-  PlanFlags plan;
-  std::string strategy = "grid";
-  std::string objective = "dram";
-  std::string fuse_from = "features";
-  std::string batch_from = "memory";
-  int64_t schedule_budget = 0;
+  frontend::ExploreFlags explore;
   std::string csv, heatmap, breakdown, best_manifest;
 };
-
-explore::Ranking ParseRanking(const std::string& s) {
-  if (s == "input") return explore::Ranking::kInput;
-  if (s == "output") return explore::Ranking::kOutput;
-  if (s == "memory") return explore::Ranking::kMemory;
-  return explore::Ranking::kFeatures;
-}
-
-explore::ExploreOptions MakeExploreOptions(const ExploreFlags& f) {
-  explore::ExploreOptions o;
-  o.strategy = f.strategy == "exhaustive" ? explore::Strategy::kExhaustive
-               : f.strategy == "search"   ? explore::Strategy::kSearch
-                                          : explore::Strategy::kGrid;
-  o.objective = f.objective == "energy"    ? explore::Objective::kEnergy
-                : f.objective == "latency" ? explore::Objective::kLatency
-                : f.objective == "edp"     ? explore::Objective::kEdp
-                                           : explore::Objective::kDram;
-  o.fuse_ranking = ParseRanking(f.fuse_from);
-  o.batch_ranking = ParseRanking(f.batch_from);
-  o.threads = f.plan.threads;
-  o.budget = f.schedule_budget;
-  return o;
-}
 
 // A progress bar on a terminal; silent otherwise.
 explore::Progress MakeProgress() {
@@ -119,69 +91,39 @@ absl::Status ExpectExploreOutputs(const ExploreFlags& f, const std::vector<std::
   return outputs.Expect("--csv", f.csv);
 }
 
-absl::Status WriteExploreOutputs(const ExploreFlags& f, const explore::ExploreResult& r,
-                                 plan::Planner& planner, const plan::CoreAllocation& allocation,
-                                 const std::string& size, bool several, OutputFiles& outputs) {
-  const std::string title = absl::StrCat(planner.workload().model_file, " @ ", size);
-  if (!f.heatmap.empty() && f.strategy == "grid")
-    outputs.Write(PerSize(f.heatmap, size, several), explore::HeatmapSvg(r, title));
+absl::Status WriteExploreOutputs(const ExploreFlags& f, frontend::ExploredSize& size, bool several,
+                                 OutputFiles& outputs) {
+  const explore::ExploreResult& r = size.result;
+  plan::Planner& planner = *size.planner;
+  const std::string title = absl::StrCat(planner.workload().model_file, " @ ", size.label);
+  if (!f.heatmap.empty() && f.explore.strategy == "grid")
+    outputs.Write(PerSize(f.heatmap, size.label, several), explore::HeatmapSvg(r, title));
   if (!f.breakdown.empty())
-    outputs.Write(PerSize(f.breakdown, size, several), explore::BreakdownSvg(r, title));
+    outputs.Write(PerSize(f.breakdown, size.label, several), explore::BreakdownSvg(r, title));
   if (!f.best_manifest.empty() && r.best >= 0) {
-    auto p = planner.Run(r.evaluations[r.best].schedule, allocation);
+    auto p = planner.Run(r.evaluations[r.best].schedule, size.allocation);
     if (!p.ok()) return p.status();
-    plan::WriteManifest(**p, outputs.Open(PerSize(f.best_manifest, size, several)));
+    plan::WriteManifest(**p, outputs.Open(PerSize(f.best_manifest, size.label, several)));
   }
   return absl::OkStatus();
 }
 
-// The schedule with the most tiles in every explored space (one timestep and
-// one row band per tile) for the --max-memory estimate.
-absl::Status CheckExploreMemory(const PlanFlags& f, const ir::Workload& w) {
-  absl::StatusOr<plan::Schedule> finest = plan::ParseSchedule("st-lf", w.num_blocks, w.timesteps);
-  if (!finest.ok()) return finest.status();
-  return CheckPlanMemory(f, w, *finest, f.threads);
-}
-
 int RunExplore(ExploreFlags& f) {
-  if (!f.heatmap.empty() && f.strategy != "grid")
+  if (!f.heatmap.empty() && f.explore.strategy != "grid")
     return ReportError(absl::InvalidArgumentError("--heatmap needs --strategy grid"));
-  std::vector<std::string> sizes = absl::StrSplit(f.plan.sram, ',', absl::SkipEmpty());
+  std::vector<std::string> sizes = absl::StrSplit(f.explore.plan.sram, ',', absl::SkipEmpty());
   if (sizes.empty()) sizes.push_back("");
   OutputFiles outputs;
   if (absl::Status s = ExpectExploreOutputs(f, sizes, outputs); !s.ok()) return ReportError(s);
-  absl::StatusOr<ir::Workload> w = LoadWorkload(f.model, &f.plan.import);
-  if (!w.ok()) return ReportError(w.status());
-  if (absl::Status s = CheckExploreMemory(f.plan, *w); !s.ok()) return ReportError(s);
-  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
-  if (!options.ok()) return ReportError(options.status());
-  options->threads = 1;  // parallel over schedules instead
-  options->objective = f.objective == "latency" ? cost::Objective::kLatency
-                       : f.objective == "edp"   ? cost::Objective::kEdp
-                                                : cost::Objective::kEnergy;
-  std::string csv = explore::CsvHeader();
-  for (const std::string& size : sizes) {
-    absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, size);
-    if (!hw.ok()) return ReportError(hw.status());
-    absl::StatusOr<plan::CoreAllocation> allocation = LoadAllocation(f.plan, *w, *hw);
-    if (!allocation.ok()) return ReportError(allocation.status());
-    // The buffer of the --core the plans use (an unknown core fails in Explore).
-    const int core = std::max(0, hw->CoreIndex(options->core));
-    const int64_t sram_bytes = hw->cores[core].global_buffer().size_bits / 8;
-    const std::string label = size.empty() ? absl::StrCat(sram_bytes, "B") : size;
-    plan::Planner planner(*w, *hw, *options);
-    explore::ExploreOptions eo = MakeExploreOptions(f);
-    eo.allocation = *std::move(allocation);
-    auto r = explore::Explore(planner, eo, MakeProgress());
-    if (!r.ok()) return ReportError(r.status());
-    for (const explore::Evaluation& e : r->evaluations)
-      csv += explore::CsvRow(e, sram_bytes, options->density, options->state_io);
-    PrintBest(outputs.report(), *r, label, f.strategy == "search");
-    if (absl::Status s =
-            WriteExploreOutputs(f, *r, planner, eo.allocation, label, sizes.size() > 1, outputs);
-        !s.ok())
-      return ReportError(s);
-  }
+  std::string csv;
+  auto on_size = [&](frontend::ExploredSize& size) {
+    PrintBest(outputs.report(), size.result, size.label, f.explore.strategy == "search");
+    return WriteExploreOutputs(f, size, sizes.size() > 1, outputs);
+  };
+  if (absl::Status s = frontend::RunExplore(frontend::ModelRef{f.model, nullptr}, f.explore,
+                                            MakeProgress(), nullptr, on_size, &csv);
+      !s.ok())
+    return ReportError(s);
   if (!f.csv.empty()) outputs.Write(f.csv, csv);
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
@@ -198,17 +140,20 @@ int RunAblate(AblateFlags& f) {
   if (absl::Status s = outputs.Expect("--csv", f.csv); !s.ok()) return ReportError(s);
   absl::StatusOr<ir::Workload> full = LoadWorkload(f.model, &f.plan.import);
   if (!full.ok()) return ReportError(full.status());
-  if (absl::Status s = CheckExploreMemory(f.plan, *full); !s.ok()) return ReportError(s);
+  if (absl::Status s = frontend::CheckExploreMemory(f.plan, *full); !s.ok())
+    return ReportError(s);
   absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
   if (!hw.ok()) return ReportError(hw.status());
-  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan);
+  absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan, *full);
   if (!options.ok()) return ReportError(options.status());
   options->threads = 1;
   explore::ExploreOptions eo;
+  const cost::ActivityFile* activity = options->activity.get();
   eo.threads = f.plan.threads;
-  std::string csv =
+  std::string csv = absl::StrCat(
       "variant,stateless_blocks,neuron_states,state_bits,best_spec,best_dram_bytes,"
-      "best_energy_pj,baseline_dram_bytes,baseline_energy_pj,accuracy\n";
+      "best_energy_pj,baseline_dram_bytes,baseline_energy_pj,accuracy",
+      activity != nullptr ? ",activity_file,activity_sha256" : "", "\n");
   std::ostream& report = outputs.report();
   report << absl::StrFormat("%-8s %10s %12s %14s %14s %16s  %s\n", "variant", "states",
                             "state bits", "best DRAM B", "baseline DRAM", "best energy pJ",
@@ -235,11 +180,11 @@ int RunAblate(AblateFlags& f) {
         "%-8s %10d %12d %14d %14d %16.6g  %s\n", variant, w->TotalNeuronStates(), state_bits,
         best ? best->summary.dram.total() : -1, r->baseline.summary.dram.total(),
         best ? best->summary.energy.total_pj() : 0.0, best ? best->spec : "infeasible");
-    csv += absl::StrFormat("%s,%d,%d,%d,\"%s\",%d,%.12g,%d,%.12g,\n", variant, k,
-                           w->TotalNeuronStates(), state_bits, best ? best->spec : "",
-                           best ? best->summary.dram.total() : -1,
-                           best ? best->summary.energy.total_pj() : 0.0,
-                           r->baseline.summary.dram.total(), r->baseline.summary.energy.total_pj());
+    csv += absl::StrFormat(
+        "%s,%d,%d,%d,\"%s\",%d,%.12g,%d,%.12g,%s\n", variant, k, w->TotalNeuronStates(), state_bits,
+        best ? best->spec : "", best ? best->summary.dram.total() : -1,
+        best ? best->summary.energy.total_pj() : 0.0, r->baseline.summary.dram.total(),
+        r->baseline.summary.energy.total_pj(), explore::CsvActivityColumns(activity));
   }
   if (!f.csv.empty()) outputs.Write(f.csv, csv);
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
@@ -252,25 +197,7 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   CLI::App* cmd = app.add_subcommand("explore", "Explore hybrid per-block schedules");
   auto f = std::make_shared<ExploreFlags>();
   cmd->add_option("model", f->model, "ONNX model file")->required();
-  AddPlanOptions(cmd, &f->plan, /*schedule=*/false, /*mapping_objective=*/false);
-  AddAllocationOption(cmd, &f->plan);
-  cmd->get_option("--sram")->description("Global buffer size(s), comma-separated (128KiB,256KiB)");
-  cmd->add_option("--strategy", f->strategy,
-                  "grid: the paper's (N+1)^2 grid; exhaustive: {st,tb}x{lbl,lf} per block (4^N); "
-                  "search: {st,tb2,tb4,..,tb}x{lbl,lf} per block by branch and bound")
-      ->check(CLI::IsMember({"grid", "exhaustive", "search"}))
-      ->capture_default_str();
-  cmd->add_option("--objective", f->objective, "What 'best' minimises")
-      ->check(CLI::IsMember({"dram", "energy", "latency", "edp"}))
-      ->capture_default_str();
-  cmd->add_option("--fuse-from", f->fuse_from, "Grid: block order for layer fusion")
-      ->check(CLI::IsMember({"features", "memory", "input", "output"}))
-      ->capture_default_str();
-  cmd->add_option("--batch-from", f->batch_from, "Grid: block order for time batching")
-      ->check(CLI::IsMember({"features", "memory", "input", "output"}))
-      ->capture_default_str();
-  cmd->add_option("--budget", f->schedule_budget, "Most schedules to evaluate (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+  frontend::AddExploreOptions(cmd, &f->explore);
   cmd->add_option("--csv", f->csv, "One row per evaluated schedule ('-' = stdout)");
   cmd->add_option("--heatmap", f->heatmap, "SVG heatmap of the grid (Figure 8; '-' = stdout)");
   cmd->add_option("--breakdown", f->breakdown,

@@ -19,36 +19,16 @@ struct PlanCommandFlags {
   PlanFlags plan;
 };
 
-void WriteOutputs(const PlanCommandFlags& f, const plan::Plan& p, OutputFiles& outputs) {
-  if (!f.summary_json.empty()) outputs.Write(f.summary_json, plan::SummaryToJson(p).dump(2) + "\n");
-  if (f.output.empty()) return;
-  std::ostream& out = outputs.Open(f.output);
-  if (f.summary_only) {
-    nlohmann::json m = {{"schema_version", plan::kManifestSchemaVersion},
-                        {"summary", plan::SummaryToJson(p)}};
-    out << m.dump(2) << "\n";
-  } else {
-    plan::WriteManifest(p, out);
-  }
-}
-
 int RunPlan(PlanCommandFlags& f) {
   OutputFiles outputs;
   for (absl::Status s :
        {outputs.Expect("-o", f.output), outputs.Expect("--summary-json", f.summary_json)})
     if (!s.ok()) return ReportError(s);
-  absl::StatusOr<PlanInputs> in = LoadPlanInputs(f.model, f.plan);
-  if (!in.ok()) return ReportError(in.status());
-  absl::StatusOr<plan::CoreAllocation> allocation =
-      LoadAllocation(f.plan, in->workload, in->hardware);
-  if (!allocation.ok()) return ReportError(allocation.status());
-  if (absl::Status s = CheckPlanMemory(f.plan, in->workload, in->schedule, 1); !s.ok())
-    return ReportError(s);
-  plan::Planner planner(std::move(in->workload), std::move(in->hardware), in->options);
-  auto p = planner.Run(in->schedule, *allocation);
+  auto p = frontend::PlanOnce(frontend::ModelRef{f.model, nullptr}, f.plan);
   if (!p.ok()) return ReportError(p.status());
   outputs.report() << plan::DescribeSummary(**p);
-  WriteOutputs(f, **p, outputs);
+  if (!f.summary_json.empty()) outputs.Write(f.summary_json, frontend::SummaryJsonText(**p));
+  if (!f.output.empty()) frontend::WriteManifestFile(**p, f.summary_only, outputs.Open(f.output));
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   if (!f.output.empty() && f.output != "-") outputs.report() << "manifest: " << f.output << "\n";
   return kExitOk;

@@ -26,8 +26,7 @@ struct RunCmdFlags {
   std::string inputs;    // .npz, .npy or a folder of .npz (one sample each)
   std::string outputs;   // .npz (or a folder, for a folder of inputs)
   std::string activity;  // activity JSON (docs/activity.md)
-  int threads = 1;
-  ImportFlags import;
+  frontend::RunFlags run;
 };
 
 // One input set to run and where its outputs go ("" = not written).
@@ -90,11 +89,11 @@ int RunRun(RunCmdFlags& flags) {
   for (const Sample& s : *samples)
     if (absl::Status st = outputs.Expect("--outputs", s.output_path); !st.ok()) return ReportError(st);
   if (absl::Status s = outputs.Expect("--activity", flags.activity); !s.ok()) return ReportError(s);
-  flags.import.options.load_parameters = true;
-  absl::StatusOr<ir::Workload> w = LoadWorkload(flags.model, &flags.import);
+  flags.run.import.options.load_parameters = true;
+  absl::StatusOr<ir::Workload> w = LoadWorkload(flags.model, &flags.run.import);
   if (!w.ok()) return ReportError(w.status());
   runtime::RunOptions options;
-  options.threads = flags.threads;
+  options.threads = flags.run.threads;
   options.activity = !flags.activity.empty();
   runtime::ActivityProfile profile;
   std::vector<std::string> not_produced;
@@ -140,9 +139,7 @@ void RegisterRunCommand(CLI::App& app, Runner* run) {
                   "Write the graph outputs as .npz ('-' = stdout); a folder for a folder of inputs");
   cmd->add_option("--activity", flags->activity,
                   "Write each layer's measured input spike density (docs/activity.md)");
-  cmd->add_option("-j,--threads", flags->threads, "Threads (results do not depend on it)")
-      ->check(CLI::Range(1, 64));
-  AddImportOptions(cmd, &flags->import);
+  frontend::AddRunOptions(cmd, &flags->run);
   cmd->callback([run, flags] { *run = [flags] { return RunRun(*flags); }; });
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "explore_internal.h"
 
 namespace snnplan::explore {
@@ -72,10 +73,30 @@ std::vector<plan::Schedule> ExhaustiveSchedules(int num_blocks) {
   return out;
 }
 
+namespace {
+
+// At least the bits a feature tensor crosses the DRAM link with: dense, or
+// its encoded size less one bit (the planner rounds each piece up).
+int64_t LinkBitsLowerBound(const hw::SpikeEncoding& e, int64_t elements, int value_bits,
+                           double density, int64_t map_elements) {
+  const int64_t dense = elements * value_bits;
+  if (e.format == hw::SpikeFormat::kDense) return dense;
+  const double encoded =
+      static_cast<double>(elements) *
+      cost::EncodedBitsPerElement(e, value_bits, density, cost::AddressBits(e, map_elements));
+  return std::max<int64_t>(0, std::min<int64_t>(dense, static_cast<int64_t>(encoded) - 1));
+}
+
+}  // namespace
+
 namespace internal {
 
 Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
-                             const std::vector<int>& layer_core, cost::StateIo state_io) {
+                             const std::vector<int>& layer_core, cost::StateIo state_io,
+                             const cost::LayerDensities* densities) {
+  const cost::LayerDensities dense = cost::DensitiesOf(nullptr, w);
+  const cost::LayerDensities& d = densities != nullptr ? *densities : dense;
+  const hw::SpikeEncoding& e = hw.spike_encoding;
   int64_t weights = 0, read = 0, write = 0;  // weights are loaded once for all samples
   bool input_counted = false;
   for (size_t i = 0; i < w.layers.size(); ++i) {
@@ -87,12 +108,17 @@ Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
     const bool reads_input =
         std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
     if (reads_input && !input_counted) {
-      read += plan::GranuleBytes(l.dims.T * l.InputElementsPerStep() * l.precision.input_bits, g);
+      read += plan::GranuleBytes(
+          LinkBitsLowerBound(e, l.dims.T * l.InputElementsPerStep(), l.precision.input_bits,
+                             d.network_input, cost::InputMapElements(l)),
+          g);
       input_counted = true;
     }
     if (l.network_output)
-      write +=
-          plan::GranuleBytes(OutSteps(l) * l.OutputElementsPerStep() * l.precision.output_bits, g);
+      write += plan::GranuleBytes(
+          LinkBitsLowerBound(e, OutSteps(l) * l.OutputElementsPerStep(), l.precision.output_bits,
+                             d.output[i], cost::OutputMapElements(l)),
+          g);
     if (state_io == cost::StateIo::kDram) {
       const int64_t states = plan::GranuleBytes(l.NeuronStates() * l.precision.state_bits, g);
       read += states;
@@ -106,8 +132,10 @@ Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
 }  // namespace internal
 
 int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
-                            const std::vector<int>& layer_core, cost::StateIo state_io) {
-  const internal::Compulsory c = internal::CompulsoryTraffic(w, hw, layer_core, state_io);
+                            const std::vector<int>& layer_core, cost::StateIo state_io,
+                            const cost::LayerDensities* densities) {
+  const internal::Compulsory c =
+      internal::CompulsoryTraffic(w, hw, layer_core, state_io, densities);
   return c.read_bytes + c.write_bytes;
 }
 
@@ -154,7 +182,7 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
   std::atomic<size_t> next{0}, done{0};
   std::mutex progress_mu;
   auto worker = [&] {
-    for (size_t i = next++; i < schedules.size(); i = next++) {
+    for (size_t i = next++; i < schedules.size() && !Cancelled(options); i = next++) {
       out[i] = Evaluate(planner, schedules[i], options);
       const size_t d = ++done;
       if (progress) {
@@ -219,30 +247,42 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
     }
     result.best = internal::BestIndex(result.evaluations);
   }
+  if (internal::Cancelled(options)) return absl::CancelledError("exploration interrupted");
   plan::Schedule baseline;
   baseline.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});
   result.baseline = Evaluate(planner, baseline, options);
-  result.compulsory_dram_bytes =
-      CompulsoryDramBytes(w, planner.hardware(), *layer_core, planner.options().state_io);
+  result.compulsory_dram_bytes = CompulsoryDramBytes(
+      w, planner.hardware(), *layer_core, planner.options().state_io, &planner.densities());
   return result;
 }
 
-std::string CsvHeader() {
-  return "spec,sram_bytes,density,state_io,energy_pj_total,energy_pj_compute,energy_pj_local,"
-         "energy_pj_sram,energy_pj_dram,dram_bytes_total,dram_bytes_W,dram_bytes_I,"
-         "dram_bytes_O,dram_bytes_S,latency_cycles,peak_sram_bytes,feasible\n";
+std::string CsvActivityColumns(const cost::ActivityFile* activity) {
+  if (activity == nullptr) return "";
+  const std::string& f = activity->file;
+  const bool quote = f.find_first_of(",\"\r\n") != std::string::npos;
+  const std::string field =
+      quote ? absl::StrCat("\"", absl::StrReplaceAll(f, {{"\"", "\"\""}}), "\"") : f;
+  return absl::StrCat(",", field, ",", activity->sha256);
 }
 
-std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density,
-                   cost::StateIo state_io) {
+std::string CsvHeader(const cost::ActivityFile* activity) {
+  return absl::StrCat(
+      "spec,sram_bytes,density,state_io,energy_pj_total,energy_pj_compute,energy_pj_local,"
+      "energy_pj_sram,energy_pj_dram,dram_bytes_total,dram_bytes_W,dram_bytes_I,"
+      "dram_bytes_O,dram_bytes_S,latency_cycles,peak_sram_bytes,feasible",
+      activity != nullptr ? ",activity_file,activity_sha256" : "", "\n");
+}
+
+std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
+                   const cost::ActivityFile* activity) {
   const plan::Summary& s = e.summary;
   auto op = [&](int i) { return s.dram.read[i] + s.dram.write[i]; };
   return absl::StrFormat(
-      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s\n", e.spec,
+      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s%s\n", e.spec,
       sram_bytes, density, state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
       s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj, s.energy.dram_pj, s.dram.total(),
       op(0), op(1), op(2), op(3), s.latency_cycles, s.peak_sram_bytes,
-      e.feasible ? "true" : "false");
+      e.feasible ? "true" : "false", CsvActivityColumns(activity));
 }
 
 }  // namespace snnplan::explore

@@ -263,7 +263,7 @@ class Nsga2 {
   GaResult Run(const std::vector<Genome>& seeds, const GaProgress& progress) {
     Population population = Initial(seeds);
     if (progress) progress(0, options_.generations);
-    for (int g = 1; g <= options_.generations && BudgetLeft(); ++g) {
+    for (int g = 1; g <= options_.generations && BudgetLeft() && !Cancelled(); ++g) {
       population = NextGeneration(population, g);
       result_.generations = g;
       if (progress) progress(g, options_.generations);
@@ -293,6 +293,7 @@ class Nsga2 {
   }
 
   // True while another distinct genome may be queued for evaluation.
+  bool Cancelled() const { return options_.cancel != nullptr && options_.cancel->load(); }
   bool BudgetLeft() const {
     return options_.budget == 0 || static_cast<int64_t>(result_.evaluated.size()) < options_.budget;
   }
@@ -423,7 +424,10 @@ absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vec
       !s.ok())
     return s;
   if (!evaluate) return absl::InvalidArgumentError("evaluate must be set");
-  return Nsga2(genes, values_per_gene, evaluate, options).Run(seeds, progress);
+  GaResult result = Nsga2(genes, values_per_gene, evaluate, options).Run(seeds, progress);
+  if (options.cancel != nullptr && options.cancel->load())
+    return absl::CancelledError("allocation search interrupted");
+  return result;
 }
 
 }  // namespace snnplan::explore

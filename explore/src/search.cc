@@ -144,9 +144,11 @@ int64_t WeightReloadBytes(const ir::Workload& w, const hw::Hardware& hw,
 
 DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::Hardware& hw,
                                    const std::vector<int>& layer_core, cost::StateIo state_io,
-                                   const std::vector<plan::BlockSchedule>& choices) {
+                                   const std::vector<plan::BlockSchedule>& choices,
+                                   const cost::LayerDensities* densities) {
   DramLowerBound b;
-  const internal::Compulsory c = internal::CompulsoryTraffic(w, hw, layer_core, state_io);
+  const internal::Compulsory c =
+      internal::CompulsoryTraffic(w, hw, layer_core, state_io, densities);
   b.compulsory_read_bytes = c.read_bytes;
   b.compulsory_write_bytes = c.write_bytes;
   b.reload_bytes.assign(w.num_blocks, std::vector<int64_t>(choices.size(), 0));
@@ -213,8 +215,8 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
     return absl::InvalidArgumentError(
         absl::StrCat("search over ", w.num_blocks, " blocks is not supported (at most 40)"));
   const std::vector<plan::BlockSchedule> choices = SearchChoices(w.timesteps);
-  const DramLowerBound bound =
-      BuildDramLowerBound(w, hw, layer_core, planner.options().state_io, choices);
+  const DramLowerBound bound = BuildDramLowerBound(w, hw, layer_core, planner.options().state_io,
+                                                   choices, &planner.densities());
   result->space_size = std::pow(static_cast<double>(choices.size()), w.num_blocks);
   const size_t budget =
       options.budget > 0 ? static_cast<size_t>(options.budget) : std::numeric_limits<size_t>::max();
@@ -254,7 +256,8 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
   // tight incumbent for pruning) come early. At most half of a budget.
   const size_t climb_limit = budget == std::numeric_limits<size_t>::max() ? budget : budget / 2;
   double before_climb = INFINITY;
-  while (incumbent() < before_climb && result->evaluations.size() < climb_limit) {
+  while (incumbent() < before_climb && result->evaluations.size() < climb_limit &&
+         !Cancelled(options)) {
     before_climb = incumbent();
     const plan::Schedule center = result->evaluations[result->best].schedule;
     std::vector<plan::Schedule> neighbours;
@@ -272,7 +275,7 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
 
   LazyEnumeration leaves(bound.reload_bytes);
   std::vector<int> picks;
-  while (result->evaluations.size() < budget) {
+  while (result->evaluations.size() < budget && !Cancelled(options)) {
     std::vector<plan::Schedule> round;
     while (round.size() < kRound && !leaves.Empty() && lower(leaves.NextKey()) < incumbent() &&
            leaves.NextLeaf(&picks)) {

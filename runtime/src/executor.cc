@@ -95,8 +95,12 @@ class Executor {
 
   absl::StatusOr<RunResult> Run(const std::map<std::string, Array>& inputs) {
     if (absl::Status s = Plan(inputs); !s.ok()) return s;
-    for (size_t l = 0; l < w_.layers.size(); ++l)
+    const int64_t layers = static_cast<int64_t>(w_.layers.size());
+    for (size_t l = 0; l < w_.layers.size(); ++l) {
+      if (opt_.cancel != nullptr && opt_.cancel->load()) return absl::CancelledError("run interrupted");
       if (absl::Status s = Layer(static_cast<int>(l)); !s.ok()) return s;
+      if (opt_.progress) opt_.progress(static_cast<int64_t>(l) + 1, layers);
+    }
     return Collect();
   }
 

@@ -119,6 +119,33 @@ TEST_F(RunCli, FolderOfSamplesWritesOneOutputEachAndPoolsActivity) {
   EXPECT_EQ(conv1["per_timestep"].size(), 4u);
 }
 
+// The loop the activity file exists for: measure with `run`, price with
+// `plan`. The file `run` writes is accepted as it is, and on hardware that
+// skips zero spikes the measured plan spends less compute energy than the
+// dense one, while the dense meta-prototype ignores it.
+TEST_F(RunCli, MeasuredActivityDrivesThePlan) {
+  const std::string act = (dir_ / "act.json").string();
+  ASSERT_EQ(Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--outputs",
+                 (dir_ / "out.npz").string(), "--activity", act})
+                .exit_code,
+            0);
+  auto compute_pj = [&](const std::string& hw, bool measured) {
+    const std::string summary = (dir_ / "summary.json").string();
+    std::vector<std::string> args = {"plan", kUnrolled, "--hw", hw, "--summary-only",
+                                     "-o", summary};
+    if (measured) args.insert(args.end(), {"--activity", act});
+    CliResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(ReadAll(summary), nullptr, false);
+    return j.is_discarded() ? -1.0 : j["summary"]["energy_pj"]["compute"].get<double>();
+  };
+  const double sparse_dense = compute_pj("meta-prototype-sparse", false);
+  const double sparse_measured = compute_pj("meta-prototype-sparse", true);
+  EXPECT_GT(sparse_measured, 0);
+  EXPECT_LT(sparse_measured, sparse_dense);
+  EXPECT_EQ(compute_pj("meta-prototype", true), compute_pj("meta-prototype", false));
+}
+
 TEST_F(RunCli, MissingModelIsNamed) {
   CliResult r = Run({"run", SourceDir() + "/models/nope.onnx", "--inputs", kUnrolledIo});
   EXPECT_EQ(r.exit_code, 2);

@@ -2,6 +2,7 @@
 // the neuron-state removal study, on top of the planner.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,6 +38,9 @@ struct ExploreOptions {
   // --allocation: layer -> core for every schedule (empty: every layer on
   // PlanOptions::core); the bounds use each layer's own core.
   plan::CoreAllocation allocation;
+  // When set and true, no further schedule is started and Explore returns
+  // CancelledError (front ends set it on Ctrl-C).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Evaluation {
@@ -91,9 +95,12 @@ struct DramLowerBound {
 // In the bounds below, `layer_core` gives each layer's core (an index into
 // hw.cores, as Planner::LayerCores returns it): its global buffer, word size
 // and PE array are the ones that layer's tiles meet.
+// `densities` (Planner::densities(); null = dense): on hardware with a spike
+// encoding the network input and outputs count at their encoded size.
 DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::Hardware& hw,
                                    const std::vector<int>& layer_core, cost::StateIo state_io,
-                                   const std::vector<plan::BlockSchedule>& choices);
+                                   const std::vector<plan::BlockSchedule>& choices,
+                                   const cost::LayerDensities* densities = nullptr);
 // Forced weight reload bytes of one schedule (any per-block entries).
 int64_t WeightReloadBytes(const ir::Workload& w, const hw::Hardware& hw,
                           const std::vector<int>& layer_core, const plan::Schedule& s);
@@ -106,9 +113,12 @@ double ObjectiveLowerBound(const DramLowerBound& b, int64_t reload_bytes, double
                            const std::vector<int>& layer_core, Objective objective);
 
 // Weights once + network input once + network output once (+ 2 x states
-// under --state-io dram), word-rounded as the planner rounds.
+// under --state-io dram), word-rounded as the planner rounds; with
+// `densities` on hardware with a spike encoding, input and outputs at their
+// encoded size (rounded down: the planner rounds each piece up).
 int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
-                            const std::vector<int>& layer_core, cost::StateIo state_io);
+                            const std::vector<int>& layer_core, cost::StateIo state_io,
+                            const cost::LayerDensities* densities = nullptr);
 
 double ObjectiveValue(const plan::Summary& s, Objective objective);
 
@@ -117,8 +127,14 @@ using Progress = std::function<void(size_t done, size_t total)>;
 absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
                                       const Progress& progress = nullptr);
 
-std::string CsvHeader();
-std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io);
+// With `activity` (--activity), header and rows end in two more columns:
+// activity_file, activity_sha256 (the per-layer densities are in manifests
+// and summaries); without, they are exactly as before.
+std::string CsvHeader(const cost::ActivityFile* activity = nullptr);
+std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
+                   const cost::ActivityFile* activity = nullptr);
+// ",<file>,<sha256>" (the file name quoted when it needs it), or "" without activity.
+std::string CsvActivityColumns(const cost::ActivityFile* activity);
 // Figure 8-like heatmap: blocks time-batched (x) x blocks fused (y), colour =
 // DRAM energy, best cell marked. Grid results only.
 std::string HeatmapSvg(const ExploreResult& result, const std::string& title);

@@ -9,7 +9,9 @@
 // thread of its own on first use; the runtime parallelises with std::thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -139,6 +141,11 @@ struct RunOptions {
   int threads = 1;
   // --activity: record each layer's input activity.
   bool activity = false;
+  // Called on the calling thread after each layer with (layers done, layers).
+  std::function<void(int64_t done, int64_t total)> progress;
+  // When set and true (checked between layers), RunWorkload returns
+  // CancelledError (front ends set it on Ctrl-C).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // A layer's input activity: per step, the non-zero values read and all
