@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <system_error>
 
 #include "absl/strings/match.h"
@@ -26,6 +27,9 @@ struct RunCmdFlags {
   std::string inputs;    // .npz, .npy or a folder of .npz (one sample each)
   std::string outputs;   // .npz (or a folder, for a folder of inputs)
   std::string activity;  // activity JSON (docs/activity.md)
+  std::string exit;          // early-exit policy, "entropy:THRESHOLD"
+  std::string exit_output;   // the graph output it reads
+  std::string exit_profile;  // exit profile JSON (needs --exit)
   frontend::RunFlags run;
 };
 
@@ -89,6 +93,18 @@ int RunRun(RunCmdFlags& flags) {
   for (const Sample& s : *samples)
     if (absl::Status st = outputs.Expect("--outputs", s.output_path); !st.ok()) return ReportError(st);
   if (absl::Status s = outputs.Expect("--activity", flags.activity); !s.ok()) return ReportError(s);
+  if (!flags.exit_profile.empty() && flags.exit.empty())
+    return ReportError(absl::InvalidArgumentError("--exit-profile needs --exit"));
+  if (!flags.exit_output.empty() && flags.exit.empty())
+    return ReportError(absl::InvalidArgumentError("--exit-output needs --exit"));
+  std::optional<runtime::ExitPolicy> policy;
+  if (!flags.exit.empty()) {
+    absl::StatusOr<runtime::ExitPolicy> p = runtime::ParseExitPolicy(flags.exit, flags.exit_output);
+    if (!p.ok()) return ReportError(absl::InvalidArgumentError(absl::StrCat("--exit ", p.status().message())));
+    policy = *p;
+  }
+  if (absl::Status s = outputs.Expect("--exit-profile", flags.exit_profile); !s.ok())
+    return ReportError(s);
   flags.run.import.options.load_parameters = true;
   absl::StatusOr<ir::Workload> w = LoadWorkload(flags.model, &flags.run.import);
   if (!w.ok()) return ReportError(w.status());
@@ -98,6 +114,8 @@ int RunRun(RunCmdFlags& flags) {
   runtime::ActivityProfile profile;
   std::vector<std::string> not_produced;
   std::map<std::string, std::vector<int64_t>> written;
+  runtime::ExitProfile exits;
+  std::string exit_output;
   for (const Sample& s : *samples) {
     absl::StatusOr<std::map<std::string, runtime::Array>> in = ReadInputs(s.input_path, *w);
     if (!in.ok()) return ReportError(in.status());
@@ -110,17 +128,35 @@ int RunRun(RunCmdFlags& flags) {
       if (!npz.ok()) return ReportError(npz.status());
       outputs.Write(s.output_path, *npz);
     }
+    if (policy) {
+      absl::StatusOr<std::vector<int64_t>> steps = runtime::ExitSteps(*r, *policy);
+      if (!steps.ok()) return ReportError(absl::InvalidArgumentError(absl::StrCat("--exit: ", steps.status().message())));
+      exit_output = *runtime::ExitOutputName(*r, *policy);
+      const std::string name = fs::path(s.input_path).filename().string();
+      if (absl::Status st = runtime::AddExits(name, r->timesteps, *steps, &exits); !st.ok())
+        return ReportError(st);
+    }
     for (const auto& [name, a] : r->outputs) written[name] = a.shape;
     not_produced = r->not_produced;
   }
   if (options.activity)
     outputs.Write(flags.activity, runtime::ActivityJson(profile, w->model_file, w->model_sha256));
+  if (policy && !flags.exit_profile.empty())
+    outputs.Write(flags.exit_profile, runtime::ExitProfileJson(exits, *policy, exit_output,
+                                                               w->model_file, w->model_sha256));
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   std::ostream& out = outputs.report();
   out << absl::StrFormat("ran %s: %d sample(s), T=%d, batch=%d, %d layers\n", w->model_file,
                          samples->size(), w->timesteps, w->batch, w->layers.size());
   for (const auto& [name, shape] : written) out << "  output " << name << " " << ShapeText(shape) << "\n";
   for (const std::string& n : not_produced) out << "  not produced: " << n << "\n";
+  if (policy) {
+    out << "early exit (" << runtime::ExitPolicyText(*policy) << " on " << exit_output
+        << "): steps run per sample\n";
+    for (const runtime::ExitProfile::Input& in : exits.inputs)
+      out << "  " << in.input << ": " << absl::StrJoin(in.exit_steps, " ") << " of " << exits.timesteps
+          << "\n";
+  }
   return kExitOk;
 }
 
@@ -139,6 +175,13 @@ void RegisterRunCommand(CLI::App& app, Runner* run) {
                   "Write the graph outputs as .npz ('-' = stdout); a folder for a folder of inputs");
   cmd->add_option("--activity", flags->activity,
                   "Write each layer's measured input spike density (docs/activity.md)");
+  cmd->add_option("--exit", flags->exit,
+                  "Early-exit policy entropy:THRESHOLD (DT-SNN): report the step after which "
+                  "each sample exits (docs/run.md)");
+  cmd->add_option("--exit-output", flags->exit_output,
+                  "The graph output the exit policy reads (default: the only one recorded per step)");
+  cmd->add_option("--exit-profile", flags->exit_profile,
+                  "Write the exit profile (probability of exiting after 1..T steps) as JSON");
   frontend::AddRunOptions(cmd, &flags->run);
   cmd->callback([run, flags] { *run = [flags] { return RunRun(*flags); }; });
 }

@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "external_data.h"
@@ -144,6 +146,19 @@ absl::StatusOr<onnx::ModelProto> Parse(std::string_view bytes) {
   return m;
 }
 
+enum class SymbolicAxis { kUnknown, kTime, kBatch };
+
+// The axis a symbolic dim's name stands for: "batch", "batch_size", "N",
+// "B" are the batch; "T", "time", "timesteps", "steps", "seq_len" time.
+SymbolicAxis AxisNamed(const std::string& name) {
+  const std::string n = absl::AsciiStrToLower(name);
+  if (n == "n" || n == "b" || absl::StrContains(n, "batch")) return SymbolicAxis::kBatch;
+  if (n == "t" || absl::StrContains(n, "time") || absl::StrContains(n, "step") ||
+      absl::StrContains(n, "seq"))
+    return SymbolicAxis::kTime;
+  return SymbolicAxis::kUnknown;
+}
+
 bool FeedsOnlyArithmetic(const Scope& s, int id) {
   const std::vector<int>& cons = s.value(id).consumers;
   return !cons.empty() && std::all_of(cons.begin(), cons.end(), [&](int n) {
@@ -164,9 +179,17 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
       return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), " is not a tensor"));
     const auto& dims = in.type().tensor_type().shape().dim();
     int rank = dims.size();
+    // --input-shape gives the trailing dims; those need no other rule.
+    auto override_it = pending.find(in.name());
+    const int overridden_from =
+        override_it == pending.end() ? rank : rank - static_cast<int>(override_it->second.size());
     Shape shape;
     for (int i = 0; i < rank; ++i) {
       const auto& d = dims[i];
+      if (i >= overridden_from) {
+        shape.push_back(0);  // replaced below
+        continue;
+      }
       if (d.has_dim_value()) {
         if (d.dim_value() < 0)
           return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), " dimension ", i,
@@ -176,8 +199,13 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
       }
       std::string what = absl::StrCat("input ", in.name(), " dimension ", i, " ('", d.dim_param(),
                                       "') is symbolic");
-      bool is_t = rank == 5 && i == 0;
-      bool is_b = (rank == 5 && i == 1) || (rank < 5 && i == 0);
+      // What the exporter named the axis decides first (dynamic_axes
+      // {1: 'batch'} on a time-major [T, B, F] input); else its position:
+      // [T, B, C, H, W] for rank 5, the leading axis otherwise.
+      const SymbolicAxis named = AxisNamed(d.dim_param());
+      bool is_t = named == SymbolicAxis::kTime || (named == SymbolicAxis::kUnknown && rank == 5 && i == 0);
+      bool is_b = named == SymbolicAxis::kBatch ||
+                  (named == SymbolicAxis::kUnknown && ((rank == 5 && i == 1) || (rank < 5 && i == 0)));
       if (is_t && o.timesteps)
         shape.push_back(*o.timesteps);
       else if (is_b && o.batch)
@@ -187,7 +215,9 @@ absl::Status BindInputs(const onnx::GraphProto& g, const ImportOptions& o, Scope
       else if (is_b)
         return absl::InvalidArgumentError(absl::StrCat(what, ": pin the batch with --batch N"));
       else
-        return absl::InvalidArgumentError(absl::StrCat(what, ": set it with --input-shape"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": set it with --input-shape ", in.name(), "=D", i, ",...,D", rank - 1,
+            " (the trailing dims from this one on)"));
     }
     if (auto it = pending.find(in.name()); it != pending.end()) {
       if (it->second.size() > shape.size())

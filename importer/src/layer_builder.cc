@@ -61,6 +61,15 @@ class Builder {
         os.layer = l;
         os.current = true;
         os.step = step_[r];
+      } else if (auto st = state_src_.find(r);
+                 st != state_src_.end() && !spike_of_.contains(r) && l >= 0 &&
+                 neuron_layer_[st->second.front().group] == l) {
+        // A recorded state of the layer's own neuron (e.g. the membrane of a
+        // neuron that is stateless by value), not its spikes.
+        const StateSrc& src = st->second.front();
+        os.layer = l;
+        os.state = src.state;
+        os.step = src.step;
       } else if (l >= 0) {
         out_.layers[l].layer.network_output = true;
         os.layer = l;
@@ -216,10 +225,34 @@ class Builder {
     return c ? c->numel() : 0;
   }
 
+  // An unrolled graph computes each step from values of that step; a node
+  // that combines values of two different steps (a running sum over time,
+  // a leaky integrator without a threshold) is no per-step layer, and
+  // merging it into one would silently compute something else.
+  absl::Status CheckOneStep(int n) const {
+    int seen = -1, seen_value = -1;
+    for (int v : s_.inputs(n)) {
+      if (v < 0) continue;
+      const int r = s_.Resolve(v);
+      if (step_[r] < 0) continue;
+      if (seen >= 0 && step_[r] != seen)
+        return Error(n, absl::StrCat("combines ", Name(seen_value), " of time step ", seen, " with ",
+                                     Name(r), " of time step ", step_[r],
+                                     ": a value carried across steps without a threshold (a running "
+                                     "sum or non-spiking integrator over time) is not supported"));
+      seen = step_[r];
+      seen_value = r;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Node(int n) {
     const NodeProto& node = s_.node(n);
     if (ew_.node_neuron[n] >= 0) return NeuronNode(n, ew_.node_neuron[n]);
-    if (ew_.node_join[n] >= 0) return JoinNode(n, ew_.node_join[n]);
+    if (ew_.node_join[n] >= 0) {
+      if (absl::Status st = CheckOneStep(n); !st.ok()) return st;
+      return JoinNode(n, ew_.node_join[n]);
+    }
     const std::vector<int>& outs = s_.outputs(n);
     bool all_const = !outs.empty();
     for (int o : outs) all_const &= o < 0 || s_.IsConst(o);
@@ -227,6 +260,8 @@ class Builder {
     if (!outs.empty() && outs[0] >= 0 && s_.value(outs[0]).alias >= 0) return absl::OkStatus();
     const OpInfo* info = s_.info(n);
     if (!info) return Error(n, absl::StrCat("unsupported op ", node.op_type()));
+    if (info->layer != LayerRule::kConcat)  // re-stacking steps reads several by design
+      if (absl::Status st = CheckOneStep(n); !st.ok()) return st;
     switch (info->layer) {
       case LayerRule::kNone:
         return Error(n, "shape computation could not be folded to a constant");
@@ -448,6 +483,12 @@ class Builder {
         std::vector<StateSrc> held = it->second;
         state_src_[o] = std::move(held);
       }
+      // A view of a neuron's input current is still that current (the
+      // membrane of a neuron that keeps nothing, recorded over steps).
+      if (auto it = current_of_.find(in); it != current_of_.end()) {
+        const int group = it->second;
+        current_of_[o] = group;
+      }
     }
     return absl::OkStatus();
   }
@@ -486,6 +527,15 @@ class Builder {
     }
     SetOutputs(n, *srcs.begin());
     step_[out] = kAllSteps;
+    // Re-stacked steps of one neuron's input current.
+    int group = -1;
+    for (int v : s_.inputs(n)) {
+      if (v < 0 || s_.IsConst(v)) continue;
+      auto it = current_of_.find(s_.Resolve(v));
+      const int here = it == current_of_.end() ? -2 : it->second;
+      group = group == -1 ? here : group == here ? group : -2;
+    }
+    if (group >= 0) current_of_[out] = group;
     return absl::OkStatus();
   }
 

@@ -34,7 +34,6 @@ struct OutputSource {
   int step = -1;    // the one step it holds, -1 unknown, kAllSteps when stacked
   std::string why;  // what it is when nothing in the IR computes it
 };
-inline constexpr int kAllSteps = -2;
 
 struct BuiltGraph {
   std::vector<BuiltLayer> layers;

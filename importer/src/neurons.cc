@@ -58,6 +58,9 @@ std::vector<int> DynamicInputs(const Scope& s, int n) {
 struct Regions {
   std::vector<char> elem;       // per node: a non-alias elementwise node with a dynamic output
   std::vector<char> discrete;   // per value: spike-valued (resolved ids)
+  // per node: a threshold test of a continuous value (a fire). A comparison
+  // of spike values only (spk > 0) is logic on spikes, evaluated exactly.
+  std::vector<char> fire;
   std::vector<int> comp;        // per node: component, or -1
   std::vector<std::vector<int>> comps;  // nodes of each component, ascending
   std::vector<char> has_fire;
@@ -74,7 +77,7 @@ void ComputeSources(const Scope& s, const Regions& r, UnionFind& uf, const Discr
     int acc = -1;
     for (int d : DynamicInputs(s, n)) {
       int p = s.value(d).producer;
-      int from = p < 0 || !r.elem[p] ? kMixed : IsThreshold(s, p) ? uf.Find(p) : (*src)[p];
+      int from = p < 0 || !r.elem[p] ? kMixed : r.fire[p] ? uf.Find(p) : (*src)[p];
       acc = acc == -1 ? from : acc == from ? acc : kMixed;
     }
     (*src)[n] = acc;
@@ -86,6 +89,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
   Regions r;
   r.elem.assign(nodes, 0);
   r.discrete.assign(values, 0);
+  r.fire.assign(nodes, 0);
   r.comp.assign(nodes, -1);
   r.rcons.resize(values);
   r.routput.assign(values, 0);
@@ -101,6 +105,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
       r.elem[n] = 1;
       bool all_discrete = !dyn.empty();
       for (int d : dyn) all_discrete &= r.discrete[d] != 0;
+      r.fire[n] = IsThreshold(s, n) && !all_discrete;
       r.discrete[out] = IsThreshold(s, n) || info->logical || all_discrete;
     } else if (dyn_out && !dyn.empty()) {
       // Views, time slicing, re-stacking and max pooling keep spikes spikes.
@@ -140,7 +145,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
   // Continuous components.
   UnionFind uf(nodes);
   auto discrete_only = [&](int n) {
-    return r.elem[n] && r.discrete[s.outputs(n)[0]] && !IsThreshold(s, n);
+    return r.elem[n] && r.discrete[s.outputs(n)[0]] && !r.fire[n];
   };
   // Nodes reading one graph input (a state of a single-step export, a
   // loop-carried value) belong together, like nodes reading one another.
@@ -165,7 +170,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
     ComputeSources(s, r, uf, discrete_only, &src);
     absl::flat_hash_set<int> firing;  // roots of components with a threshold test
     for (int n = 0; n < nodes; ++n)
-      if (r.elem[n] && IsThreshold(s, n)) firing.insert(uf.Find(n));
+      if (r.elem[n] && r.fire[n]) firing.insert(uf.Find(n));
     // A layer output read by the arithmetic of two firing components
     // (an unrolled membrane whose first step is just the input current).
     for (int v = 0; v < values; ++v) {
@@ -238,7 +243,7 @@ Regions FindRegions(const Scope& s, const absl::flat_hash_set<int>& spike_values
     }
     r.comp[n] = it->second;
     r.comps[it->second].push_back(n);
-    if (IsThreshold(s, n)) r.has_fire[it->second] = 1;
+    if (r.fire[n]) r.has_fire[it->second] = 1;
   }
   absl::flat_hash_map<int, int> jdense;
   for (int n = 0; n < nodes; ++n) {
@@ -410,7 +415,7 @@ class NeuronAnalyzer {
     for (int f : fires_) fires.push_back(NodeLabel(s_.node(f)));
     if (fires.empty())
       for (int n : nodes_)
-        if (IsThreshold(s_, n)) fires.push_back(NodeLabel(s_.node(n)));
+        if (r_.fire[n]) fires.push_back(NodeLabel(s_.node(n)));
     if (fires.size() > 3) fires.resize(3);
     return absl::InvalidArgumentError(absl::StrCat(
         "spiking neuron not recognised at threshold test ", absl::StrJoin(fires, ", "),
@@ -474,7 +479,7 @@ class NeuronAnalyzer {
   absl::Status FindSteps() {
     absl::flat_hash_set<int> outset(outputs_.begin(), outputs_.end());
     for (int f : nodes_) {
-      if (!IsThreshold(s_, f)) continue;
+      if (!r_.fire[f]) continue;
       std::vector<int> spikes;
       std::vector<int> stack = {s_.outputs(f)[0]};
       absl::flat_hash_set<int> reached;
@@ -484,7 +489,7 @@ class NeuronAnalyzer {
         if (!reached.insert(v).second) continue;
         if (outset.contains(v)) spikes.push_back(v);
         for (int c : r_.rcons[v])
-          if (In(c) && r_.discrete[s_.outputs(c)[0]] && !IsThreshold(s_, c)) stack.push_back(s_.outputs(c)[0]);
+          if (In(c) && r_.discrete[s_.outputs(c)[0]] && !r_.fire[c]) stack.push_back(s_.outputs(c)[0]);
       }
       if (spikes.empty()) continue;
       std::sort(spikes.begin(), spikes.end());
@@ -1634,8 +1639,15 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
   std::vector<char> shape_only = ShapeOnly(body);
   absl::flat_hash_set<int> spike_like;
   for (int v : bg->spikes[0]) spike_like.insert(v);
+  // Body values holding a state after the step (and views of them), by state.
+  absl::flat_hash_map<int, int> state_like;
+  for (const NeuronGroup::StateValue& sv : bg->state_values)
+    if (sv.step >= 0) state_like[sv.value] = sv.state;
   absl::flat_hash_map<int, int> gathers;  // body value -> main value it slices
   absl::flat_hash_map<int, int> buffers;  // carried index -> ScatterND node
+  // Carried buffers recording a state at every step (SpikingJelly
+  // store_v_seq): carried index -> (ScatterND node, state).
+  absl::flat_hash_map<int, std::pair<int, int>> state_buffers;
   std::vector<int> index_values;          // values that must equal the iteration
   for (int n = 0; n < body.num_nodes(); ++n) {
     if (r.comp[n] == comp || IsAliasNode(body, n)) continue;
@@ -1657,6 +1669,21 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
       for (int o : outs)
         if (o >= 0) spike_like.insert(body.Resolve(o));
       continue;
+    }
+    if (info && info->layer == LayerRule::kView && resolved(0) >= 0 && state_like.contains(resolved(0))) {
+      for (int o : outs)
+        if (o >= 0) state_like[body.Resolve(o)] = state_like.at(resolved(0));
+      continue;
+    }
+    if (bn.op_type() == "ScatterND" && resolved(2) >= 0 && state_like.contains(resolved(2)) &&
+        iter_only[resolved(1)]) {
+      bool carried_buffer = false;
+      for (size_t k = 2; k < bin.size(); ++k)
+        if (body.Resolve(bin[k]) == resolved(0)) {
+          state_buffers[static_cast<int>(k) - 2] = {n, state_like.at(resolved(2))};
+          carried_buffer = true;
+        }
+      if (carried_buffer) continue;
     }
     if (bn.op_type() == "ScatterND" && resolved(2) >= 0 && spike_like.contains(resolved(2)) &&
         iter_only[resolved(1)]) {
@@ -1700,6 +1727,9 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
     for (const auto& [k, n] : buffers)
       if (!index_is_t((*at)->Resolve((*at)->inputs(n)[1])))
         return fail("its spikes are not written at the iteration number");
+    for (const auto& [k, ns] : state_buffers)
+      if (!index_is_t((*at)->Resolve((*at)->inputs(ns.first)[1])))
+        return fail("its recorded states are not written at the iteration number");
     const Tensor* cond = (*at)->ConstOf((*at)->graph_outputs()[0]);
     if (!cond || cond->Uniform() == 0.0) return fail("its loop condition is not constant true");
   }
@@ -1712,6 +1742,15 @@ absl::StatusOr<NeuronGroup> AnalyzeLoop(const Scope& main, int node) {
     int out = main.outputs(node)[k];
     if (out < 0) continue;
     int b = body.Resolve(bout[k + 1]);
+    if (auto sb = state_buffers.find(static_cast<int>(k));
+        sb != state_buffers.end() && b == body.Resolve(body.outputs(sb->second.first)[0])) {
+      std::optional<Shape> init = main.ShapeOf(main.inputs(node)[k + 2]);
+      if (!init || init->empty() || (*init)[0] != trips)
+        return fail(absl::StrCat("its state buffer ", main.value(out).name, " does not have T = ", trips,
+                                 " rows"));
+      g.state_values.push_back({out, sb->second.second, kAllSteps});
+      continue;
+    }
     if (static_cast<int>(k) < carried && buffers.contains(static_cast<int>(k)) &&
         b == body.Resolve(body.outputs(buffers.at(static_cast<int>(k)))[0])) {
       std::optional<Shape> init = main.ShapeOf(main.inputs(node)[k + 2]);

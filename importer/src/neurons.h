@@ -55,6 +55,9 @@ struct NeuronFacts {
 };
 
 // One spiking layer (all its time steps) found in the main graph.
+// A value holding every time step, stacked on a leading axis.
+inline constexpr int kAllSteps = -2;
+
 struct NeuronGroup {
   int64_t steps = 1;          // unrolled steps in the graph (1: step, Loop, stateless)
   int loop_node = -1;         // main-graph Loop node that is the neuron, or -1
@@ -71,7 +74,7 @@ struct NeuronGroup {
   struct StateValue {
     int value = -1;
     int state = -1;
-    int step = -1;
+    int step = -1;  // kAllSteps: the state after every step, stacked (a Loop's v_seq)
   };
   std::vector<StateValue> state_values;
   NeuronModel model;

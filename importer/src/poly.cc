@@ -168,17 +168,15 @@ absl::StatusOr<Poly> PolyContext::Heaviside(const Poly& arg, bool inclusive) {
     return MapGates({&arg}, [inclusive](const double* v) {
       return (inclusive ? v[0] >= 0 : v[0] > 0) ? 1.0 : 0.0;
     });
-  // Lead with the first variable term; its sign fixes the orientation.
-  const Term* lead = nullptr;
+  // Lead with the first variable term whose factor has one sign for every
+  // neuron; that sign fixes the orientation. (Other terms may vary in sign
+  // or vanish per neuron: a per-neuron decay that is 0 for some neurons.)
+  int sign = 0;
   for (const Term& t : arg.terms)
-    if (t.var >= 0) {
-      lead = &t;
-      break;
-    }
-  int sign = CoefSign(lead->coef);
+    if (t.var >= 0 && (sign = CoefSign(t.coef)) != 0) break;
   if (sign == 0)
     return absl::InvalidArgumentError(
-        "a threshold test whose input enters with a factor of mixed sign or zero");
+        "a threshold test whose inputs all enter with factors of mixed sign or zero");
   Poly p = sign > 0 ? arg : Neg(arg);
   bool inc = sign > 0 ? inclusive : !inclusive;
   int id = -1;

@@ -331,6 +331,10 @@ class Executor {
           for (int64_t i = 0; i < B_ * e; ++i) acc[i] += p[i];
         }
         for (int64_t i = 0; i < B_ * e; ++i) y[i] = static_cast<float>(acc[i] / static_cast<double>(in_steps));
+        // The layer keeps the IR's T steps (the planner prices it so), and
+        // every one holds the mean: consumers read step 0, a graph output
+        // bound to the layer's last step reads the same value.
+        for (int64_t t = 1; t < steps; ++t) std::copy(y, y + B_ * e, y + t * B_ * e);
         break;
       }
       case ir::OpKind::kAdd:

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -276,16 +277,56 @@ TEST(Guards, DivisionByTheMembrane) {
   EXPECT_THAT(s.message(), HasSubstr("divides by a non-constant value"));
 }
 
+// Every variable of the threshold test enters with a factor whose sign
+// differs between neurons: no orientation holds for all of them.
 TEST(Guards, ThresholdWithMixedSignFactor) {
   absl::Status s = ImportStatus(R"(
-  sv = Mul(mem, sgn)
   mem_out = Add(mem, I)
-  d = Add(sv, I)
+  d = Mul(mem_out, sgn)
   b = Greater(d, thr)
   spk = Cast <to = 1> (b)
 )",
                                 ", float[3] sgn = {1.0, -1.0, 1.0}");
   EXPECT_THAT(s.message(), HasSubstr("mixed sign"));
+}
+
+// The positive side of that guard: a per-neuron decay that is 0 for some
+// neurons (snnTorch clamps a learned beta at 0) leaves the current's factor
+// to orient the test, and the neuron computes what the graph does.
+TEST(Guards, PerNeuronDecayWithZerosIsANeuron) {
+  const std::string text = StepModel(R"(
+  rp = Sub(mem, thr)
+  rb = Greater(rp, zero)
+  r = Cast <to = 1> (rb)
+  bm = Mul(bv, mem)
+  acc = Add(bm, I)
+  rt = Mul(r, thr)
+  mem_out = Sub(acc, rt)
+  d = Sub(mem_out, thr)
+  b = Greater(d, zero)
+  spk = Cast <to = 1> (b)
+)",
+                                     ", float[3] bv = {0.9, 0.0, 0.5}");
+  ir::Neuron n = NeuronOf(text);
+  EXPECT_EQ(n.mode, ir::NeuronMode::kStateful);
+  // snnTorch Leaky per neuron i, from its definition: the reset is decided
+  // on the incoming membrane, then mem = beta_i mem + I - reset thr.
+  // The graph's constants are float32: 0.9f, not 0.9.
+  const double beta[3] = {static_cast<double>(0.9f), 0.0, 0.5}, thr = 1.0;
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1.0, 2.5);
+  for (int i = 0; i < 3; ++i) {
+    NeuronSim sim(n, 3, 3, i);
+    double mem = 0;
+    for (int t = 0; t < 200; ++t) {
+      const double cur = u(rng);
+      const double reset = mem - thr > 0 ? 1.0 : 0.0;
+      mem = beta[i] * mem + cur - reset * thr;
+      const double spk = mem - thr > 0 ? 1.0 : 0.0;
+      ASSERT_EQ(sim.Step({cur}), spk) << "neuron " << i << " step " << t;
+      ASSERT_NEAR(sim.state()[0], mem, 1e-12) << "neuron " << i << " step " << t;
+    }
+  }
 }
 
 // 0 must stay 0: an offset on spikes is not a gain.

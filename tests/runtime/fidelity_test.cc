@@ -1,4 +1,4 @@
-// `run` reproduces PyTorch: every fixture in models/ and models/corpus/ with
+// `run` reproduces PyTorch: every fixture in models/, models/corpus/ and models/blind/ with
 // a reference (*.io.npz, written by PyTorch; tools/fixtures/) is imported
 // with its parameters and executed, and every graph output the IR computes
 // is compared with the reference.
@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "snnplan/importer.h"
@@ -31,7 +32,31 @@ struct Fixture {
   std::string reference;         // *.io.npz under models/
   std::optional<int64_t> timesteps;  // --timesteps (single-step exports)
   std::string rename_from, rename_to;  // reference key -> graph input name
+  std::optional<int64_t> batch = {};   // --batch (a symbolic batch axis)
+  std::string refusal = {};            // a refused export: the message import gives
 };
+
+// models/blind/index.json: exports a blind check found refused or
+// miscomputed, each either reproduced ("run") or refused ("refuse").
+std::vector<Fixture> BlindFixtures(bool refused) {
+  std::ifstream in(kModels + "blind/index.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::vector<Fixture> out;
+  for (const auto& [name, f] : j.at("fixtures").items()) {
+    if ((f.at("expect") == "refuse") != refused) continue;
+    Fixture x;
+    x.model = "blind/" + name + ".onnx";
+    x.reference = "blind/" + name + ".io.npz";
+    const std::vector<std::string> args = f.at("import_args");
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--timesteps") x.timesteps = std::stoll(args[i + 1]);
+      if (args[i] == "--batch") x.batch = std::stoll(args[i + 1]);
+    }
+    if (refused) x.refusal = f.at("message");
+    out.push_back(x);
+  }
+  return out;
+}
 
 void PrintTo(const Fixture& f, std::ostream* os) { *os << f.model; }
 
@@ -69,6 +94,7 @@ std::vector<Fixture> Fixtures() {
       if (args[i] == "--timesteps") f.timesteps = std::stoll(args[i + 1]);
     all.push_back(f);
   }
+  for (Fixture& f : BlindFixtures(false)) all.push_back(std::move(f));
   return all;
 }
 
@@ -78,6 +104,7 @@ TEST_P(Fidelity, ReproducesThePyTorchReference) {
   const Fixture& f = GetParam();
   importer::ImportOptions options;
   options.timesteps = f.timesteps;
+  options.batch = f.batch;
   options.load_parameters = true;
   absl::StatusOr<ir::Workload> w = importer::ImportFile(kModels + f.model, options);
   ASSERT_TRUE(w.ok()) << w.status();
@@ -115,13 +142,31 @@ TEST_P(Fidelity, ReproducesThePyTorchReference) {
   EXPECT_GT(compared, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Fidelity, ::testing::ValuesIn(Fixtures()),
-                         [](const ::testing::TestParamInfo<Fixture>& i) {
-                           std::string n = fs::path(i.param.model).stem().string();
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+std::string FixtureName(const ::testing::TestParamInfo<Fixture>& i) {
+  std::string n = fs::path(i.param.model).stem().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Fidelity, ::testing::ValuesIn(Fixtures()), FixtureName);
+
+// What the IR cannot compute is refused, naming the node, never imported
+// into something that computes another value.
+class Refused : public ::testing::TestWithParam<Fixture> {};
+
+TEST_P(Refused, ImportRefusesNamingTheNode) {
+  const Fixture& f = GetParam();
+  importer::ImportOptions options;
+  options.timesteps = f.timesteps;
+  options.batch = f.batch;
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(kModels + f.model, options);
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(std::string(w.status().message()), ::testing::HasSubstr(f.refusal));
+  EXPECT_THAT(std::string(w.status().message()), ::testing::HasSubstr("node "));
+}
+
+INSTANTIATE_TEST_SUITE_P(Blind, Refused, ::testing::ValuesIn(BlindFixtures(true)), FixtureName);
 
 }  // namespace
 }  // namespace snnplan::runtime

@@ -146,6 +146,34 @@ TEST_F(RunCli, MeasuredActivityDrivesThePlan) {
   EXPECT_EQ(compute_pj("meta-prototype", true), compute_pj("meta-prototype", false));
 }
 
+// Early exit on snnTorch's recordings: two outputs are recorded per step,
+// so the policy must be told which one; the profile covers every sample.
+TEST_F(RunCli, ExitPolicyReportsAndWritesTheProfile) {
+  CliResult ambiguous = Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--exit", "entropy:0.5"});
+  EXPECT_EQ(ambiguous.exit_code, 2);
+  EXPECT_THAT(ambiguous.err, HasSubstr("several outputs are recorded per step (mem_rec, spk_rec)"));
+  CliResult bad = Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--exit", "entropy:2"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--exit 'entropy:2': the threshold is a normalised entropy"));
+  CliResult orphan = Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--exit-profile",
+                          (dir_ / "p.json").string()});
+  EXPECT_EQ(orphan.exit_code, 2);
+  EXPECT_THAT(orphan.err, HasSubstr("--exit-profile needs --exit"));
+  const fs::path profile = dir_ / "p.json";
+  // Threshold 1: any output that is not exactly uniform exits at step 1.
+  CliResult r = Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--exit", "entropy:1",
+                     "--exit-output", "mem_rec", "--exit-profile", profile.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("early exit (entropy:1 on mem_rec)"));
+  nlohmann::json p = nlohmann::json::parse(ReadAll(profile));
+  EXPECT_EQ(p["format"], "snnplan-exit-profile");
+  EXPECT_EQ(p["timesteps"], 4);
+  EXPECT_EQ(p["samples"], 1);
+  double total = 0;
+  for (const auto& [t, prob] : p["exit_probability"].items()) total += prob.get<double>();
+  EXPECT_DOUBLE_EQ(total, 1.0);
+}
+
 TEST_F(RunCli, MissingModelIsNamed) {
   CliResult r = Run({"run", SourceDir() + "/models/nope.onnx", "--inputs", kUnrolledIo});
   EXPECT_EQ(r.exit_code, 2);

@@ -192,4 +192,46 @@ absl::Status AddActivity(const RunResult& run, ActivityProfile* profile);
 std::string ActivityJson(const ActivityProfile& profile, const std::string& model_file,
                          const std::string& model_sha256);
 
+// ------------------------------------------------------------ early exit
+
+// An exit policy as DT-SNN defines it (Li et al. 2023): after step t, the
+// mean of the chosen output's steps 1..t goes through a softmax over its
+// classes, and inference stops once the normalised entropy H(p) / log(K)
+// falls below `threshold` (docs/run.md, "Early exit").
+struct ExitPolicy {
+  double threshold = 0;  // normalised entropy, in (0, 1]
+  std::string output;    // graph output read ("" = the only one recorded per step)
+};
+// Parses "entropy:THRESHOLD" (--exit); `output` is --exit-output.
+absl::StatusOr<ExitPolicy> ParseExitPolicy(std::string_view spec, std::string output);
+std::string ExitPolicyText(const ExitPolicy& policy);  // "entropy:0.3"
+// The graph output the policy reads: recorded per step (a leading axis of
+// run.timesteps, then [batch,] classes...).
+absl::StatusOr<std::string> ExitOutputName(const RunResult& run, const ExitPolicy& policy);
+// Per sample of the run's batch, the number of steps after which the policy
+// exits (1..T; T when it is never confident enough).
+absl::StatusOr<std::vector<int64_t>> ExitSteps(const RunResult& run, const ExitPolicy& policy);
+
+inline constexpr char kExitProfileFormat[] = "snnplan-exit-profile";
+inline constexpr int64_t kExitProfileVersion = 1;
+
+// Exit steps over a dataset: one entry per input file (its batch's samples).
+struct ExitProfile {
+  struct Input {
+    std::string input;                // the input file's name
+    std::vector<int64_t> exit_steps;  // per sample of its batch
+  };
+  int64_t timesteps = 0;
+  std::vector<Input> inputs;
+};
+// Adds one input's exit steps; runs of another step count are an error.
+absl::Status AddExits(const std::string& input, int64_t timesteps,
+                      const std::vector<int64_t>& exit_steps, ExitProfile* profile);
+// The exit profile file: format "snnplan-exit-profile" version 1, the
+// probability of exiting after 1..T steps, the mean step count and each
+// input's exit steps. Deterministic text.
+std::string ExitProfileJson(const ExitProfile& profile, const ExitPolicy& policy,
+                            const std::string& output, const std::string& model_file,
+                            const std::string& model_sha256);
+
 }  // namespace snnplan::runtime
