@@ -207,8 +207,20 @@ void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
 
 }  // namespace
 
-absl::Status ApplyBlocksFileTo(const std::string& path, std::vector<ir::Layer>* layers) {
-  return ApplyBlocksFile(path, layers);
+absl::Status ApplyBlockOptions(const ImportOptions& options, ir::Workload* w) {
+  DeriveBlocks(&w->layers);
+  if (!options.blocks_file.empty())
+    if (absl::Status s = ApplyBlocksFile(options.blocks_file, &w->layers); !s.ok()) return s;
+  for (const ir::Layer& l : w->layers) w->num_blocks = std::max(w->num_blocks, l.block + 1);
+  for (int b : options.stateless_blocks) {
+    if (b >= w->num_blocks)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--stateless-blocks: block ", b, " does not exist (the model has ", w->num_blocks,
+          " blocks)"));
+    for (ir::Layer& l : w->layers)
+      if (l.block == b && l.spiking()) l.neuron.mode = ir::NeuronMode::kStateless;
+  }
+  return absl::OkStatus();
 }
 void SetLayerPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
                         std::vector<ir::Layer>* layers) {
@@ -301,18 +313,7 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, B
     spike_like.push_back(b.spike_like);
     w.layers.push_back(std::move(l));
   }
-  DeriveBlocks(&w.layers);
-  if (!options.blocks_file.empty())
-    if (absl::Status s = ApplyBlocksFile(options.blocks_file, &w.layers); !s.ok()) return s;
-  for (const ir::Layer& l : w.layers) w.num_blocks = std::max(w.num_blocks, l.block + 1);
-  for (int b : options.stateless_blocks) {
-    if (b >= w.num_blocks)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--stateless-blocks: block ", b, " does not exist (the model has ", w.num_blocks,
-          " blocks)"));
-    for (ir::Layer& l : w.layers)
-      if (l.block == b && l.spiking()) l.neuron.mode = ir::NeuronMode::kStateless;
-  }
+  if (absl::Status s = ApplyBlockOptions(options, &w); !s.ok()) return s;
   SetPrecisions(options, spike_like, &w.layers);
   w.batch = DeriveBatch(main, w.layers, time, options);
   w.time_in_graph = time.in_graph;

@@ -26,9 +26,10 @@ absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis
 // without joins every spiking weighted layer does.
 void DeriveBlocks(std::vector<ir::Layer>* layers);
 
-// Shared with the NIR importer (nir_import.cc): --blocks, precisions
+// Shared with the NIR importer (nir_import.cc): blocks (derived, or
+// --blocks) and --stateless-blocks, setting w->num_blocks; precisions
 // (`spike_like`: per layer, its outputs are spikes) and the 2^62 size limits.
-absl::Status ApplyBlocksFileTo(const std::string& path, std::vector<ir::Layer>* layers);
+absl::Status ApplyBlockOptions(const ImportOptions& o, ir::Workload* w);
 void SetLayerPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
                         std::vector<ir::Layer>* layers);
 absl::Status CheckWorkloadLimits(const ir::Workload& w);

@@ -710,16 +710,6 @@ class Builder {
     return absl::OkStatus();
   }
 
-  // Channels and spatial extent of a per-sample feature shape.
-  static void FeatureDims(const Shape& s, ir::Layer* l) {
-    l->dims.K = s.empty() ? 1 : s[0];
-    l->dims.C = 1;
-    l->dims.OY = s.size() >= 3 ? s[s.size() - 2] : 1;
-    l->dims.OX = s.size() >= 2 ? s.back() : 1;
-    l->in_y = l->dims.OY;
-    l->in_x = l->dims.OX;
-  }
-
   absl::Status Pool(int n) {
     const NodeProto& node = s_.node(n);
     int data = s_.inputs(n)[0];
@@ -1117,6 +1107,15 @@ class Builder {
 };
 
 }  // namespace
+
+void FeatureDims(const Shape& s, ir::Layer* l) {
+  l->dims.K = s.empty() ? 1 : s[0];
+  l->dims.C = 1;
+  l->dims.OY = s.size() >= 3 ? s[s.size() - 2] : 1;
+  l->dims.OX = s.size() >= 2 ? s.back() : 1;
+  l->in_y = l->dims.OY;
+  l->in_x = l->dims.OX;
+}
 
 absl::StatusOr<BuiltGraph> BuildLayers(const Scope& main, const ElementwiseAnalysis& ew, int64_t timesteps,
                                        bool load_parameters) {

@@ -55,6 +55,10 @@ absl::StatusOr<BuiltGraph> BuildLayers(const Scope& main, const ElementwiseAnaly
 // element. Non-finite values are refused.
 absl::StatusOr<ir::NeuronParam> LayoutParam(const Tensor& t, const Shape& value_shape, const Shape& out);
 
+// Channels and spatial extent (K, OY, OX; C = 1, input = output extent) of
+// a per-sample feature shape [C, (H,) W] (also used by the NIR importer).
+void FeatureDims(const Shape& s, ir::Layer* l);
+
 // The IR neuron of a group attached to `layer` (parameters laid out over
 // the layer's output neurons).
 absl::StatusOr<ir::Neuron> ToIrNeuron(const NeuronGroup& g, const ir::Layer& layer);

@@ -313,15 +313,6 @@ class NirBuilder {
 
   // ---- layers -------------------------------------------------------------
 
-  static void FeatureDims(const Shape& s, ir::Layer* l) {
-    l->dims.K = s.empty() ? 1 : s[0];
-    l->dims.C = 1;
-    l->dims.OY = s.size() >= 3 ? s[s.size() - 2] : 1;
-    l->dims.OX = s.size() >= 2 ? s.back() : 1;
-    l->in_y = l->dims.OY;
-    l->in_x = l->dims.OX;
-  }
-
   int AddLayer(ir::Layer l, bool spike = false, OutBits bits = OutBits::kDefault) {
     l.params.loaded = l.params.loaded || o_.load_parameters;
     layers_.push_back(std::move(l));
@@ -929,17 +920,7 @@ class NirBuilder {
       l.dims.B = 1;
     }
     w.layers = std::move(layers_);
-    DeriveBlocks(&w.layers);
-    if (!o_.blocks_file.empty())
-      if (absl::Status s = ApplyBlocksFileTo(o_.blocks_file, &w.layers); !s.ok()) return s;
-    for (const ir::Layer& l : w.layers) w.num_blocks = std::max(w.num_blocks, l.block + 1);
-    for (int b : o_.stateless_blocks) {
-      if (b >= w.num_blocks)
-        return absl::InvalidArgumentError(absl::StrCat("--stateless-blocks: block ", b,
-                                                       " does not exist (the model has ", w.num_blocks, " blocks)"));
-      for (ir::Layer& l : w.layers)
-        if (l.block == b && l.spiking()) l.neuron.mode = ir::NeuronMode::kStateless;
-    }
+    if (absl::Status s = ApplyBlockOptions(o_, &w); !s.ok()) return s;
     SetLayerPrecisions(o_, spike_like_, &w.layers);
     for (size_t k = 0; k < w.layers.size(); ++k) {
       ir::Precision& p = w.layers[k].precision;
