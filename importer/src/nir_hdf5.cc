@@ -387,7 +387,8 @@ class Decoder {
       }
       if (!Count(&nums, sizeof(double))) return false;
       f.numbers.resize(nums);
-      std::memcpy(f.numbers.data(), in_.data() + pos_, nums * sizeof(double));
+      // memcpy's pointers must be non-null even for zero bytes; an empty vector's data() may be null.
+      if (nums > 0) std::memcpy(f.numbers.data(), in_.data() + pos_, nums * sizeof(double));
       pos_ += nums * sizeof(double);
       if (!Count(&strs, 8)) return false;
       for (uint64_t j = 0; j < strs; ++j) {
