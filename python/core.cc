@@ -76,6 +76,7 @@ Register Options(const std::string& command, frontend::ImportFlags* import,
     return [=](CLI::App* a) {
       frontend::AddPlanOptions(a, plan, /*schedule=*/true, /*mapping_objective=*/true);
       frontend::AddAllocationOption(a, plan);
+      frontend::AddExitProfileOption(a, plan);
     };
   if (command == "explore") return [=](CLI::App* a) { frontend::AddExploreOptions(a, explore); };
   if (command == "allocate") return [=](CLI::App* a) { frontend::AddAllocateOptions(a, allocate); };

@@ -48,6 +48,31 @@ std::string Ratio(double a, double b) {
   return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
 }
 
+// With --exit-profile: the best schedule's expected cost, and whether early
+// exit changed which schedule is best.
+void PrintEarlyExit(std::ostream& out, const explore::ExploreResult& r,
+                    explore::Objective objective, const std::string& objective_name) {
+  if (r.best < 0 || !r.evaluations[r.best].summary.expected) return;
+  const explore::Evaluation& b = r.evaluations[r.best];
+  const plan::ExpectedCost& x = *b.summary.expected;
+  out << absl::StrFormat(
+      "  early exit: %.3g timesteps on average; expected energy %.6g pJ, DRAM %.6g bytes, "
+      "latency %.6g cycles (best ranked by expected %s)\n",
+      x.mean_timesteps, x.energy.total_pj(), x.dram_bytes(), x.latency_cycles, objective_name);
+  const int fixed = explore::BestStatic(r, objective);
+  if (fixed == r.best) {
+    out << "  without early exit the same schedule is best\n";
+    return;
+  }
+  const explore::Evaluation& f = r.evaluations[fixed];
+  out << absl::StrFormat(
+      "  without early exit %s would be best (static %s %.6g vs %.6g); under the exit profile "
+      "its expected %s is %.6g vs %.6g\n",
+      f.spec, objective_name, explore::StaticObjectiveValue(f.summary, objective),
+      explore::StaticObjectiveValue(b.summary, objective), objective_name, f.objective,
+      b.objective);
+}
+
 void PrintBest(std::ostream& out, const explore::ExploreResult& r, const std::string& size,
                bool search) {
   out << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
@@ -118,6 +143,8 @@ int RunExplore(ExploreFlags& f) {
   std::string csv;
   auto on_size = [&](frontend::ExploredSize& size) {
     PrintBest(outputs.report(), size.result, size.label, f.explore.strategy == "search");
+    PrintEarlyExit(outputs.report(), size.result, frontend::MakeExploreOptions(f.explore).objective,
+                   f.explore.objective);
     return WriteExploreOutputs(f, size, sizes.size() > 1, outputs);
   };
   if (absl::Status s = frontend::RunExplore(frontend::ModelRef{f.model, nullptr}, f.explore,

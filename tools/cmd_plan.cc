@@ -61,6 +61,7 @@ void RegisterPlanCommand(CLI::App& app, Runner* run) {
   cmd->add_option("model", f->model, "ONNX model file")->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
   AddAllocationOption(cmd, &f->plan);
+  AddExitProfileOption(cmd, &f->plan);
   cmd->add_option("-o,--output", f->output, "Write the manifest JSON here ('-' = stdout)");
   cmd->add_option("--summary-json", f->summary_json,
                   "Write the summary object here ('-' = stdout)");

@@ -140,6 +140,23 @@ int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
 }
 
 double ObjectiveValue(const plan::Summary& s, Objective objective) {
+  if (s.expected) {
+    const plan::ExpectedCost& x = *s.expected;
+    switch (objective) {
+      case Objective::kDram:
+        return x.dram_bytes();
+      case Objective::kEnergy:
+        return x.energy.total_pj();
+      case Objective::kLatency:
+        return x.latency_cycles;
+      case Objective::kEdp:
+        return x.edp_pj_cycles;
+    }
+  }
+  return StaticObjectiveValue(s, objective);
+}
+
+double StaticObjectiveValue(const plan::Summary& s, Objective objective) {
   switch (objective) {
     case Objective::kDram:
       return static_cast<double>(s.dram.total());
@@ -215,6 +232,10 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
   // A bad allocation fails here, once, rather than every schedule.
   absl::StatusOr<std::vector<int>> layer_core = planner.LayerCores(options.allocation);
   if (!layer_core.ok()) return layer_core.status();
+  if (options.strategy == Strategy::kSearch && planner.options().exit_profile)
+    return absl::InvalidArgumentError(
+        "--strategy search bounds the static-T cost, which early exit can undercut: with an "
+        "exit profile use --strategy grid or exhaustive");
   ExploreResult result;
   result.num_blocks = w.num_blocks;
   std::vector<plan::Schedule> schedules;
@@ -265,24 +286,50 @@ std::string CsvActivityColumns(const cost::ActivityFile* activity) {
   return absl::StrCat(",", field, ",", activity->sha256);
 }
 
-std::string CsvHeader(const cost::ActivityFile* activity) {
+int BestStatic(const ExploreResult& r, Objective objective) {
+  int best = -1;
+  double value = 0;
+  for (size_t i = 0; i < r.evaluations.size(); ++i) {
+    const Evaluation& e = r.evaluations[i];
+    if (!e.feasible) continue;
+    const double v = StaticObjectiveValue(e.summary, objective);
+    if (best < 0 || v < value) {
+      best = static_cast<int>(i);
+      value = v;
+    }
+  }
+  return best;
+}
+
+std::string CsvHeader(const cost::ActivityFile* activity, bool expected) {
   return absl::StrCat(
       "spec,sram_bytes,density,state_io,energy_pj_total,energy_pj_compute,energy_pj_local,"
       "energy_pj_sram,energy_pj_dram,dram_bytes_total,dram_bytes_W,dram_bytes_I,"
       "dram_bytes_O,dram_bytes_S,latency_cycles,peak_sram_bytes,feasible",
-      activity != nullptr ? ",activity_file,activity_sha256" : "", "\n");
+      activity != nullptr ? ",activity_file,activity_sha256" : "",
+      expected
+          ? ",expected_energy_pj,expected_dram_bytes,expected_latency_cycles,expected_timesteps"
+          : "",
+      "\n");
 }
 
 std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
-                   const cost::ActivityFile* activity) {
+                   const cost::ActivityFile* activity, bool expected) {
   const plan::Summary& s = e.summary;
   auto op = [&](int i) { return s.dram.read[i] + s.dram.write[i]; };
+  std::string expected_columns;
+  if (expected && s.expected)
+    expected_columns = absl::StrFormat(",%.12g,%.12g,%.12g,%.12g", s.expected->energy.total_pj(),
+                                       s.expected->dram_bytes(), s.expected->latency_cycles,
+                                       s.expected->mean_timesteps);
+  else if (expected)
+    expected_columns = ",,,,";  // infeasible: nothing to expect
   return absl::StrFormat(
-      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s%s\n", e.spec,
+      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s%s%s\n", e.spec,
       sram_bytes, density, state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
       s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj, s.energy.dram_pj, s.dram.total(),
       op(0), op(1), op(2), op(3), s.latency_cycles, s.peak_sram_bytes,
-      e.feasible ? "true" : "false", CsvActivityColumns(activity));
+      e.feasible ? "true" : "false", CsvActivityColumns(activity), expected_columns);
 }
 
 }  // namespace snnplan::explore

@@ -114,6 +114,12 @@ void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_obj
   AddImportOptions(cmd, &f->import);
 }
 
+void AddExitProfileOption(CLI::App* cmd, PlanFlags* f) {
+  cmd->add_option("--exit-profile", f->exit_profile,
+                  "Exit profile JSON (snnplan run --exit-profile): also price the expected cost "
+                  "when inference may stop early (docs/early-exit.md)");
+}
+
 void AddAllocationOption(CLI::App* cmd, PlanFlags* f) {
   cmd->add_option("--allocation", f->allocation,
                   "JSON layer name -> core id (multi-core hardware; default: all on --core)");
@@ -122,6 +128,7 @@ void AddAllocationOption(CLI::App* cmd, PlanFlags* f) {
 void AddExploreOptions(CLI::App* cmd, ExploreFlags* f) {
   AddPlanOptions(cmd, &f->plan, /*schedule=*/false, /*mapping_objective=*/false);
   AddAllocationOption(cmd, &f->plan);
+  AddExitProfileOption(cmd, &f->plan);
   cmd->get_option("--sram")->description("Global buffer size(s), comma-separated (128KiB,256KiB)");
   cmd->add_option("--strategy", f->strategy,
                   "grid: the paper's (N+1)^2 grid; exhaustive: {st,tb}x{lbl,lf} per block (4^N); "

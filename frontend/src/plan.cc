@@ -133,6 +133,15 @@ absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f, const ir::
       LoadActivity(f.activity, w, f.density_given, f.density_file);
   if (!activity.ok()) return activity.status();
   o.activity = *std::move(activity);
+  if (!f.exit_profile.empty()) {
+    absl::StatusOr<plan::ExitProfile> p = plan::ReadExitProfileFile(f.exit_profile, w);
+    if (!p.ok())
+      return absl::Status(p.status().code(), absl::StrCat("--exit-profile ", p.status().message()));
+    if (!p->model_sha256.empty() && !w.model_sha256.empty() && p->model_sha256 != w.model_sha256)
+      std::cerr << "snnplan: note: --exit-profile " << f.exit_profile << " was measured on "
+                << p->model << ", not on this " << w.model_file << "\n";
+    o.exit_profile = std::make_shared<const plan::ExitProfile>(*std::move(p));
+  }
   if (!f.density_file.empty()) {
     auto d = LoadDensityFile(f.density_file, w);
     if (!d.ok()) return d.status();

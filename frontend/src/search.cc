@@ -58,7 +58,8 @@ absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::P
                        : f.objective == "edp"   ? cost::Objective::kEdp
                                                 : cost::Objective::kEnergy;
   const cost::ActivityFile* activity = options->activity.get();
-  *csv = explore::CsvHeader(activity);
+  const bool expected = options->exit_profile != nullptr;
+  *csv = explore::CsvHeader(activity, expected);
   for (const std::string& size : sizes) {
     absl::StatusOr<hw::Hardware> hw =
         LoadHardware(f.plan.hardware, size, f.plan.hardware_object.get());
@@ -79,7 +80,8 @@ absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::P
     out.result = *std::move(r);
     out.allocation = eo.allocation;
     for (const explore::Evaluation& e : out.result.evaluations)
-      *csv += explore::CsvRow(e, out.sram_bytes, options->density, options->state_io, activity);
+      *csv += explore::CsvRow(e, out.sram_bytes, options->density, options->state_io, activity,
+                              expected);
     if (on_size)
       if (absl::Status s = on_size(out); !s.ok()) return s;
   }

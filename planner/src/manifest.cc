@@ -180,6 +180,25 @@ nlohmann::json LayerJson(const Plan& plan, size_t id) {
           {"inputs", inputs}};
 }
 
+// Where an exit check may run after each step t < T, and what stopping there
+// skips: every tile and transfer that starts at or after the check.
+nlohmann::json ExitPointsJson(const Plan& plan) {
+  nlohmann::json points = nlohmann::json::array();
+  const std::vector<ExitStep>& steps = plan.summary.expected->steps;
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    const ExitStep& e = steps[i];
+    points.push_back({{"after_timesteps", e.timesteps},
+                      {"check_after_tile", e.check_after_tile},
+                      {"check_cycle", e.check_cycle},
+                      {"probability", e.probability},
+                      {"skips_tiles", plan.summary.tiles - e.tiles},
+                      {"skips_transfers", plan.summary.transfers - e.transfers}});
+  }
+  nlohmann::json layers = nlohmann::json::array();
+  for (int l : plan.options.exit_profile->exit_layers) layers.push_back(l);
+  return {{"reads_layers", layers}, {"points", points}};
+}
+
 template <typename Fn>
 void WriteArray(std::ostream& out, const char* key, size_t n, Fn element, bool last) {
   out << "\"" << key << "\":[";
@@ -211,6 +230,7 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
       out, "allocations", plan.allocations.size(),
       [&](size_t i) { return AllocationJson(plan, i); }, false);
   out << "\"dram_layout\":" << layout.dump() << ",\n";
+  if (plan.summary.expected) out << "\"exit_points\":" << ExitPointsJson(plan).dump() << ",\n";
   out << "\"hardware\":" << hw::ToJson(plan.hardware).dump() << ",\n";
   WriteArray(
       out, "layers", w.layers.size(), [&](size_t i) { return LayerJson(plan, i); }, false);

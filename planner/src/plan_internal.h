@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -200,6 +201,16 @@ void SetLinkBytes(const ir::Workload& w, const InputTiling& input, const hw::Har
 
 // {total, compute, local, sram, dram} in pJ, as summaries and tiles print it.
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e);
+
+// The summary of the tiles and transfers that start before `before_cycle`
+// (kEveryRecord: all of them): energy, DRAM bytes, cycles and counts; peaks
+// and the unique-tile and allocation counts are left to the caller.
+inline constexpr int64_t kEveryRecord = std::numeric_limits<int64_t>::max();
+Summary AccountRecords(const Plan& plan, int64_t before_cycle);
+
+// The expected cost of a simulated, accounted plan under `profile`
+// (early_exit.cc).
+ExpectedCost Expect(const Plan& plan, const ExitProfile& profile);
 
 // Runs the memory / DRAM-link simulation and fills tiles, allocations,
 // transfers, layout and summary of `plan`.

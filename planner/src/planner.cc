@@ -279,12 +279,15 @@ void AccountPeaks(const Plan& plan, Summary& s) {
   }
 }
 
-void Account(Plan& plan) {
-  Summary& s = plan.summary;
+}  // namespace
+
+Summary AccountRecords(const Plan& plan, int64_t before_cycle) {
+  Summary s;
   s.dram_bytes_by_block.assign(plan.workload->num_blocks, 0);
   for (const hw::Core& c : plan.hardware.cores) s.cores.push_back({c.id, 0, 0, 0});
   s.layer_busy_cycles.assign(plan.workload->layers.size(), 0);
   for (const TileRecord& r : plan.tiles) {
+    if (r.start >= before_cycle) continue;
     const Tile& tile = plan.graph.tiles[r.tile];
     const cost::TileCost& c = *plan.shape_costs[tile.shape];
     s.energy += c.energy;
@@ -295,27 +298,37 @@ void Account(Plan& plan) {
     Summary::CoreUse& use = s.cores[plan.layer_core[tile.layer]];
     ++use.tiles;
     use.busy_cycles += r.end - r.start;
+    ++s.tiles;
   }
   CauseBytes by_cause = {};
   std::array<bool, by_cause.size()> seen = {};
   for (const TransferRecord& t : plan.transfers) {
+    if (t.start >= before_cycle) continue;
     s.latency_cycles = std::max(s.latency_cycles, t.end);
     seen[static_cast<int>(t.cause)] |= t.direction != Direction::kNoc;
     if (t.direction == Direction::kStream)
       AccountStream(plan, t, s, by_cause);
     else
       AccountTransfer(plan, t, s, by_cause);
+    ++s.transfers;
   }
   for (size_t c = 0; c < by_cause.size(); ++c)
     if (seen[c]) s.dram_bytes_by_cause[CauseName(static_cast<Cause>(c))] = by_cause[c];
   int64_t busiest = 0;
   for (const Summary::CoreUse& use : s.cores) busiest = std::max(busiest, use.busy_cycles);
   s.stall_cycles = s.latency_cycles - busiest;
+  return s;
+}
+
+namespace {
+
+void Account(Plan& plan) {
+  plan.summary = AccountRecords(plan, kEveryRecord);
+  Summary& s = plan.summary;
   AccountPeaks(plan, s);
-  s.tiles = static_cast<int64_t>(plan.tiles.size());
   s.unique_tiles = static_cast<int64_t>(plan.shape_costs.size());
   s.allocations = static_cast<int64_t>(plan.allocations.size());
-  s.transfers = static_cast<int64_t>(plan.transfers.size());
+  if (plan.options.exit_profile) s.expected = Expect(plan, *plan.options.exit_profile);
 }
 
 // Core index per layer: the allocation's, or every layer on options.core.
@@ -394,6 +407,46 @@ nlohmann::json ByOperand(const std::array<int64_t, 4>& v) {
 }  // namespace
 
 namespace {
+// Expected over static: how much of the static-T cost early exit keeps.
+double Ratio(double expected, double full) { return full > 0 ? expected / full : 1.0; }
+
+nlohmann::json ExpectedJson(const Plan& plan) {
+  const ExpectedCost& x = *plan.summary.expected;
+  const ExitProfile& profile = *plan.options.exit_profile;
+  const Summary& s = plan.summary;
+  nlohmann::json layers = nlohmann::json::array(), steps = nlohmann::json::array();
+  for (int l : profile.exit_layers) layers.push_back(plan.workload->layers[l].name);
+  for (const ExitStep& e : x.steps)
+    steps.push_back({{"timesteps", e.timesteps},
+                     {"probability", e.probability},
+                     {"check_cycle", e.check_cycle},
+                     {"check_after_tile", e.check_after_tile},
+                     {"latency_cycles", e.latency_cycles},
+                     {"energy_pj", e.energy.total_pj()},
+                     {"dram_bytes", e.dram.total()},
+                     {"tiles", e.tiles},
+                     {"transfers", e.transfers}});
+  return {{"exit_profile",
+           {{"file", profile.file},
+            {"policy", profile.policy},
+            {"output", profile.output},
+            {"model", profile.model},
+            {"model_sha256", profile.model_sha256}}},
+          {"exit_layers", layers},
+          {"batch", plan.workload->batch},
+          {"mean_timesteps", x.mean_timesteps},
+          {"energy_pj", EnergyJson(x.energy)},
+          {"dram_bytes",
+           {{"total", x.dram_bytes()}, {"read", x.dram_read_bytes}, {"write", x.dram_write_bytes}}},
+          {"latency_cycles", x.latency_cycles},
+          {"edp_pj_cycles", x.edp_pj_cycles},
+          {"fraction_of_static",
+           {{"energy", Ratio(x.energy.total_pj(), s.energy.total_pj())},
+            {"dram_bytes", Ratio(x.dram_bytes(), static_cast<double>(s.dram.total()))},
+            {"latency", Ratio(x.latency_cycles, static_cast<double>(s.latency_cycles))}}},
+          {"by_exit_step", steps}};
+}
+
 nlohmann::json CoresJson(const Plan& plan) {
   nlohmann::json cores = nlohmann::json::array();
   for (size_t c = 0; c < plan.summary.cores.size(); ++c) {
@@ -445,6 +498,7 @@ nlohmann::json SummaryToJson(const Plan& plan) {
       {"state_io", plan.options.state_io == cost::StateIo::kZero ? "zero" : "dram"},
       {"eviction", plan.options.eviction == Eviction::kStems ? "stems" : "belady"},
   };
+  if (s.expected) j["expected"] = ExpectedJson(plan);
   if (plan.options.activity)  // only then, so plans without one read as before
     j["activity"] = cost::ActivityRecordJson(*plan.options.activity, *plan.densities,
                                              *plan.workload, plan.hardware);
@@ -469,6 +523,27 @@ std::string DescribeActivity(const Plan& plan) {
   return absl::StrFormat("activity: %s (%d of %d layers measured); hardware exploits %s\n", a.file,
                          a.layers.size(), plan.workload->layers.size(),
                          exploits.empty() ? "none: priced dense" : absl::StrJoin(exploits, ", "));
+}
+
+// The expected cost under early exit, against the static-T cost above.
+std::string DescribeExpected(const Plan& plan) {
+  const ExpectedCost& x = *plan.summary.expected;
+  const Summary& s = plan.summary;
+  const ExitProfile& p = *plan.options.exit_profile;
+  std::ostringstream out;
+  out << absl::StrFormat("early exit (%s%s): %.3g of %d timesteps on average", p.file,
+                         p.policy.empty() ? "" : absl::StrCat(", ", p.policy), x.mean_timesteps,
+                         plan.workload->timesteps);
+  if (plan.workload->batch > 1)
+    out << absl::StrFormat(" (a batch of %d stops when its last sample exits)",
+                           plan.workload->batch);
+  out << absl::StrFormat(
+      "\n  expected energy %.6g pJ (%.1f%% of static), dram %.6g bytes "
+      "(%.1f%%), latency %.6g cycles (%.1f%%)\n",
+      x.energy.total_pj(), 100 * Ratio(x.energy.total_pj(), s.energy.total_pj()), x.dram_bytes(),
+      100 * Ratio(x.dram_bytes(), static_cast<double>(s.dram.total())), x.latency_cycles,
+      100 * Ratio(x.latency_cycles, static_cast<double>(s.latency_cycles)));
+  return out.str();
 }
 }  // namespace
 
@@ -509,6 +584,7 @@ std::string DescribeSummary(const Plan& plan) {
   out << absl::StrFormat("tiles: %d (%d unique), allocations: %d, transfers: %d\n", s.tiles,
                          s.unique_tiles, s.allocations, s.transfers);
   if (plan.options.activity) out << DescribeActivity(plan);
+  if (s.expected) out << DescribeExpected(plan);
   return out.str();
 }
 

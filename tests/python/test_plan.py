@@ -101,3 +101,14 @@ def test_validate_is_the_cli_verdict(tmp_path):
     with pytest.raises(snnplan.Error) as e:
         snnplan.validate(tmp_path / "missing.json")
     assert str(e.value) == expected.error()
+
+
+def test_exit_profile_prices_the_expected_cost_like_the_cli(tmp_path):
+    profile, summary = tmp_path / "p.json", tmp_path / "s.json"
+    profile.write_text(json.dumps({"format": "snnplan-exit-profile", "version": 1,
+                                   "timesteps": 16, "exit_probability": {"2": 0.5, "16": 0.5}}))
+    cli_ok("plan", SEW5, "--schedule", "st-lbl", "--exit-profile", profile,
+           "--summary-json", summary, "-o", tmp_path / "m.json")
+    p = snnplan.plan(SEW5, schedule="st-lbl", exit_profile=str(profile))
+    assert p.summary_json == summary.read_text()
+    assert p.summary["expected"]["mean_timesteps"] == 0.5 * 2 + 0.5 * 16

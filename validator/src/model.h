@@ -174,6 +174,17 @@ struct MLayer {
   int64_t OutTimesteps() const { return time == LayerTime::kPerStep ? T : 1; }
 };
 
+// `exit_points` (plans priced under an exit profile): where an early-exit
+// check may run and what stopping there skips.
+struct MExitPoint {
+  int64_t after_timesteps = 0, check_after_tile = 0, check_cycle = 0;
+  int64_t skips_tiles = 0, skips_transfers = 0;
+};
+struct MExits {
+  std::vector<int64_t> reads_layers;  // layer ids whose step outputs the check reads
+  std::vector<MExitPoint> points;
+};
+
 struct Manifest {
   int64_t schema_version = 1;
   hw::Hardware hardware;
@@ -190,6 +201,7 @@ struct Manifest {
   // schema_version 3: the layer geometry that lets the checks prove every
   // tile's reads from the manifest alone (check_geometry.cc).
   std::optional<std::vector<MLayer>> layer_table;
+  std::optional<MExits> exits;
 };
 
 // Reads and type-checks a manifest document.
@@ -289,6 +301,9 @@ void CheckNoc(const Manifest& m, const Index& index, Violations* out);
 void CheckReplay(const Manifest& m, const Index& index, Violations* out);
 void CheckDependencies(const Manifest& m, const Index& index, Violations* out);
 void CheckGeometry(const Manifest& m, const Index& index, Violations* out);
+// Exit points: each check runs when the step outputs it reads exist and
+// skips exactly the tiles and transfers starting from then (check_exit.cc).
+void CheckExitPoints(const Manifest& m, Violations* out);
 void CheckDramLiveness(const Manifest& m, const Index& index, Violations* out);
 void CheckModelDependencies(const Manifest& m, const ir::Workload& w, Violations* out);
 void CheckSummary(const Manifest& m, const Index& index, Violations* out);

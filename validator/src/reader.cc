@@ -322,9 +322,11 @@ std::vector<T> ReadArray(Obj& top, const char* key, Fn read) {
   std::vector<T> out;
   const json* a = top.Array(key);
   if (a == nullptr) return out;
+  // Top-level arrays are named bare ("tiles[3]"), nested ones with their parent.
+  const std::string path = top.path() == "manifest" ? std::string(key) : top.Path(key);
   size_t i = 0;
   for (const json& e : *a) {
-    out.push_back(read(Obj(&e, absl::StrCat(key, "[", i++, "]"), top.err())));
+    out.push_back(read(Obj(&e, absl::StrCat(path, "[", i++, "]"), top.err())));
     if (!top.err()->ok()) break;  // the first error is all we report
   }
   return out;
@@ -449,6 +451,14 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   m.allocs = ReadArray<MAlloc>(top, "allocations", [&](Obj o) { return ReadAlloc(o, v); });
   m.transfers = ReadArray<MTransfer>(top, "transfers", [&](Obj o) { return ReadTransfer(o, v); });
   if (version >= 3) m.layer_table = ReadArray<MLayer>(top, "layers", ReadLayer);
+  if (top.Has("exit_points")) {
+    Obj exits = top.Child("exit_points");
+    m.exits = MExits{exits.Ints("reads_layers"), ReadArray<MExitPoint>(exits, "points", [](Obj o) {
+                       return MExitPoint{o.Int("after_timesteps"), o.Int("check_after_tile"),
+                                         o.Int("check_cycle"), o.Int("skips_tiles"),
+                                         o.Int("skips_transfers")};
+                     })};
+  }
   if (!err.ok()) return err;
   return m;
 }

@@ -47,6 +47,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     CheckNoc(m, index, &out);
     CheckReplay(m, index, &out);
     CheckDependencies(m, index, &out);
+    CheckExitPoints(m, &out);
     if (options.workload != nullptr) CheckModelDependencies(m, *options.workload, &out);
     CheckSummary(m, index, &out);
     return out;

@@ -120,7 +120,11 @@ int64_t CompulsoryDramBytes(const ir::Workload& w, const hw::Hardware& hw,
                             const std::vector<int>& layer_core, cost::StateIo state_io,
                             const cost::LayerDensities* densities = nullptr);
 
+// The objective of a plan: its expected value under early exit when the
+// plan was priced with an exit profile (Summary::expected), else static T.
 double ObjectiveValue(const plan::Summary& s, Objective objective);
+// The objective at static T (the expected cost ignored).
+double StaticObjectiveValue(const plan::Summary& s, Objective objective);
 
 using Progress = std::function<void(size_t done, size_t total)>;
 // Evaluates the strategy's schedules (deterministic whatever the threads).
@@ -130,9 +134,15 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
 // With `activity` (--activity), header and rows end in two more columns:
 // activity_file, activity_sha256 (the per-layer densities are in manifests
 // and summaries); without, they are exactly as before.
-std::string CsvHeader(const cost::ActivityFile* activity = nullptr);
+// With `expected` (--exit-profile), four more columns follow:
+// expected_energy_pj, expected_dram_bytes, expected_latency_cycles,
+// expected_timesteps (empty for infeasible schedules).
+std::string CsvHeader(const cost::ActivityFile* activity = nullptr, bool expected = false);
 std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
-                   const cost::ActivityFile* activity = nullptr);
+                   const cost::ActivityFile* activity = nullptr, bool expected = false);
+// The best feasible evaluation by the static-T objective (-1: none): with an
+// exit profile, what `best` would be without early exit.
+int BestStatic(const ExploreResult& result, Objective objective);
 // ",<file>,<sha256>" (the file name quoted when it needs it), or "" without activity.
 std::string CsvActivityColumns(const cost::ActivityFile* activity);
 // Figure 8-like heatmap: blocks time-batched (x) x blocks fused (y), colour =

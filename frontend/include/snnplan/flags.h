@@ -45,6 +45,9 @@ struct PlanFlags {
   bool density_given = false;  // --density was given
   std::string density_file;
   std::string activity;  // --activity: measured activity file (snnplan run --activity)
+  // --exit-profile: exit profile (snnplan run --exit-profile): price the
+  // expected cost under early exit (not allocate).
+  std::string exit_profile;
   int64_t budget = 0;
   int threads = 1;
   int core = 0;            // --core: the core every layer runs on without --allocation
@@ -59,6 +62,8 @@ struct PlanFlags {
 void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective);
 // --allocation (plan, explore, ablate: not allocate, which searches).
 void AddAllocationOption(CLI::App* cmd, PlanFlags* f);
+// --exit-profile (plan, explore).
+void AddExitProfileOption(CLI::App* cmd, PlanFlags* f);
 
 // `snnplan explore`: the plan options (no --schedule) and the search's own.
 struct ExploreFlags {

@@ -8,8 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -76,6 +78,30 @@ absl::StatusOr<CoreAllocation> ParseAllocationJson(const nlohmann::json& doc, co
 nlohmann::json AllocationToJson(const CoreAllocation& allocation, const ir::Workload& w,
                                 int default_core);
 
+// ---- early exit (DT-SNN; docs/early-exit.md)
+
+// How often inference stops early: the probability that one sample exits
+// after 1..T timesteps, as `snnplan run --exit-profile` measures it.
+struct ExitProfile {
+  std::string file;                 // file name it was read from
+  std::string model;                // model it was measured on ("" = not stated)
+  std::string model_sha256;         // ("" = not stated)
+  std::string policy;               // e.g. "entropy:0.3" ("" = not stated)
+  std::string output;               // graph output the policy read ("" = every network output)
+  std::vector<double> probability;  // [t - 1]: exits after t steps; sums to 1
+  // Layers whose step-t output the exit check waits for: the output's layer,
+  // or for a layer run once after the time loop (after a mean over time) the
+  // per-step layers feeding it.
+  std::vector<int> exit_layers;
+};
+inline constexpr char kExitProfileFormat[] = "snnplan-exit-profile";
+inline constexpr int64_t kExitProfileVersion = 1;
+// Parses and checks an exit profile against `w` (its timesteps, the output
+// it names); errors start with `source` and name the JSON path.
+absl::StatusOr<ExitProfile> ParseExitProfile(std::string_view text, const std::string& source,
+                                             const ir::Workload& w);
+absl::StatusOr<ExitProfile> ReadExitProfileFile(const std::string& path, const ir::Workload& w);
+
 enum class Eviction {
   kStems,   // ascending remaining uses / bytes, ties: deeper layer, lower id
   kBelady,  // the piece used furthest in the future first
@@ -95,6 +121,9 @@ struct PlanOptions {
   int64_t mapping_budget = 0;                            // --budget per tile search
   int threads = 1;                                       // -j: tile pricing threads
   int core = 0;  // --core: core id of every layer when Run gets no allocation
+  // --exit-profile: also price the plan's expected cost under early exit
+  // (Summary::expected); null = static T only.
+  std::shared_ptr<const ExitProfile> exit_profile;
 };
 
 // DRAM traffic in bytes, split by operand (W, I, O, S) and direction.
@@ -104,6 +133,36 @@ struct DramBytes {
   int64_t total() const;
   int64_t total_read() const;
   int64_t total_write() const;
+};
+
+// What an inference that exits after `timesteps` steps spends: every tile
+// and transfer that started before the exit check could run.
+struct ExitStep {
+  int64_t timesteps = 0;
+  double probability = 0;  // that the batch exits here (when its last sample does)
+  // When every exit layer's output of step `timesteps` exists: the check runs
+  // then. After T steps: the end of the whole plan.
+  int64_t check_cycle = 0;
+  int64_t check_after_tile = -1;  // execution-order index of the tile ending at check_cycle
+  // Time to the exit decision: check_cycle, or after T steps the whole plan's
+  // latency (its last transfer included).
+  int64_t latency_cycles = 0;
+  cost::EnergyBreakdown energy;
+  DramBytes dram;
+  int64_t tiles = 0;      // tiles started before check_cycle
+  int64_t transfers = 0;  // DRAM/NoC transfers started before check_cycle
+};
+
+// The expectation of a plan's cost over an exit profile.
+struct ExpectedCost {
+  std::vector<ExitStep> steps;  // t = 1..T
+  double mean_timesteps = 0;    // expected steps a batch runs
+  cost::EnergyBreakdown energy;
+  double dram_read_bytes = 0;
+  double dram_write_bytes = 0;
+  double latency_cycles = 0;  // expected time to the exit decision
+  double edp_pj_cycles = 0;   // E[energy x latency] per inference
+  double dram_bytes() const { return dram_read_bytes + dram_write_bytes; }
 };
 
 struct Summary {
@@ -130,6 +189,8 @@ struct Summary {
   int64_t unique_tiles = 0;
   int64_t allocations = 0;
   int64_t transfers = 0;
+  // With PlanOptions::exit_profile: the expected cost under early exit.
+  std::optional<ExpectedCost> expected;
 };
 
 // A planned inference, with everything a manifest lists.
