@@ -31,9 +31,7 @@ def main():
     hw = snnplan.load_hardware("meta-prototype", sram=args.sram)
     plan = snnplan.plan(workload, hw=hw, schedule=SCHEDULE)
     plan.write(out / "manifest.json")
-    s = plan.summary
-    print(f"plan {SCHEDULE}: energy {s['energy_pj']['total']:.6g} pJ, "
-          f"DRAM {s['dram_bytes']['total']} bytes, latency {s['latency_cycles']} cycles")
+    print(plan.describe(), end="")  # what `snnplan plan` prints (scaled units)
 
     rows = snnplan.explore(workload, hw=hw, strategy="grid", threads=2,
                            progress=lambda done, total: print(f"\r{done}/{total}", end=""))
@@ -44,7 +42,8 @@ def main():
         if r["feasible"]:
             grid[r["fused_blocks"], r["batched_blocks"]] = r["dram_bytes_total"] / 2**20
     best = next(r for r in rows if r["best"])
-    print(f"best: {best['spec']} ({best['dram_bytes_total']} DRAM bytes)")
+    print(f"best: {best['spec']} ({best['dram_bytes_total'] / 2**20:.3g} MiB DRAM traffic, "
+          f"{best['energy_pj_total'] / 1e9:.3g} mJ)")
 
     fig, ax = plt.subplots(figsize=(6, 5))
     image = ax.imshow(grid, origin="lower", cmap="viridis")

@@ -229,6 +229,7 @@ struct Hardware {
 
 struct Plan {
   std::shared_ptr<const plan::Plan> p;
+  bool default_hardware = false;  // planned without hw= (describe() says so, as `plan` does)
 };
 
 frontend::ModelRef Model(const std::string& path, const Workload* w) {
@@ -281,7 +282,7 @@ Plan MakePlan(const std::string& path, const Workload* workload, const Hardware*
     if (p.ok()) progress.Set(1, 1);
     return p;
   };
-  return Plan{Take(Interruptible(work, progress, callback))};
+  return Plan{Take(Interruptible(work, progress, callback)), frontend::DefaultHardware(f)};
 }
 
 py::dict Explore(const std::string& path, const Workload* workload, const Hardware* hardware,
@@ -392,7 +393,7 @@ py::object Cost(const std::string& path, const Workload* workload, const Hardwar
   return ToPython(Take(std::move(r)).json);
 }
 
-py::dict Validate(const std::string& manifest, const std::string& model_path,
+py::object Validate(const std::string& manifest, const std::string& model_path,
                   const Workload* workload, const Hardware* hardware,
                   const std::vector<std::string>& args) {
   frontend::ValidateFlags f;
@@ -403,19 +404,8 @@ py::dict Validate(const std::string& manifest, const std::string& model_path,
     py::gil_scoped_release release;
     found = frontend::ValidateManifestFile(manifest, f, Model(model_path, workload));
   }
-  std::vector<validate::Violation> v = Take(std::move(found));
-  py::list violations;
-  for (const validate::Violation& x : v) {
-    py::dict d;
-    d["check"] = x.check;
-    d["message"] = x.message;
-    violations.append(d);
-  }
-  py::dict d;
-  d["manifest"] = manifest;
-  d["valid"] = v.empty();
-  d["violations"] = violations;
-  return d;
+  // The document `validate --json` writes.
+  return ToPython(frontend::ValidationJson(manifest, Take(std::move(found))));
 }
 
 // run(): inputs are float32 C-order arrays (the wrapper converts them).
@@ -532,7 +522,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("name", [](const Hardware& h) { return h.hw->name; });
   py::class_<Plan>(m, "Plan")
       .def("summary_json", [](const Plan& p) { return frontend::SummaryJsonText(*p.p); })
-      .def("describe", [](const Plan& p) { return plan::DescribeSummary(*p.p); })
+      .def("describe", [](const Plan& p) { return frontend::DescribePlan(*p.p, p.default_hardware); })
       .def("write", &WritePlan, py::arg("path"), py::arg("summary_only") = false)
       .def("manifest_text", &ManifestText, py::arg("summary_only") = false);
 

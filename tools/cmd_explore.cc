@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "plan_flags.h"
 #include "snnplan/explore.h"
+#include "snnplan/units.h"
 
 namespace snnplan::cli {
 namespace {
@@ -19,7 +21,7 @@ namespace {
 struct ExploreFlags {
   std::string model;
   frontend::ExploreFlags explore;
-  std::string csv, heatmap, breakdown, best_manifest;
+  std::string csv, heatmap, breakdown, best_manifest, json;
 };
 
 // A progress bar on a terminal; silent otherwise.
@@ -44,65 +46,6 @@ std::string PerSize(const std::string& path, const std::string& size, bool sever
   return absl::StrCat(path.substr(0, dot), "-", size, path.substr(dot));
 }
 
-std::string Ratio(double a, double b) {
-  return b > 0 ? absl::StrFormat("%.2fx", a / b) : std::string("n/a");
-}
-
-// With --exit-profile: the best schedule's expected cost, and whether early
-// exit changed which schedule is best.
-void PrintEarlyExit(std::ostream& out, const explore::ExploreResult& r,
-                    explore::Objective objective, const std::string& objective_name) {
-  if (r.best < 0 || !r.evaluations[r.best].summary.expected) return;
-  const explore::Evaluation& b = r.evaluations[r.best];
-  const plan::ExpectedCost& x = *b.summary.expected;
-  out << absl::StrFormat(
-      "  early exit: %.3g timesteps on average; expected energy %.6g pJ, DRAM %.6g bytes, "
-      "latency %.6g cycles (best ranked by expected %s)\n",
-      x.mean_timesteps, x.energy.total_pj(), x.dram_bytes(), x.latency_cycles, objective_name);
-  const int fixed = explore::BestStatic(r, objective);
-  if (fixed == r.best) {
-    out << "  without early exit the same schedule is best\n";
-    return;
-  }
-  const explore::Evaluation& f = r.evaluations[fixed];
-  out << absl::StrFormat(
-      "  without early exit %s would be best (static %s %.6g vs %.6g); under the exit profile "
-      "its expected %s is %.6g vs %.6g\n",
-      f.spec, objective_name, explore::StaticObjectiveValue(f.summary, objective),
-      explore::StaticObjectiveValue(b.summary, objective), objective_name, f.objective,
-      b.objective);
-}
-
-void PrintBest(std::ostream& out, const explore::ExploreResult& r, const std::string& size,
-               bool search) {
-  out << absl::StrFormat("== %s: %d schedules evaluated\n", size, r.evaluations.size());
-  if (r.best < 0) {
-    out << "no feasible schedule\n";
-    return;
-  }
-  const explore::Evaluation& b = r.evaluations[r.best];
-  const plan::Summary& base = r.baseline.summary;
-  out << absl::StrFormat(
-      "best: %s\n  DRAM %d bytes (baseline st-lbl %d: %s less), energy %.6g pJ (baseline "
-      "%.6g: %s less), latency %d cycles\n  compulsory DRAM lower bound %d bytes (best is %s "
-      "of it)\n",
-      b.spec, b.summary.dram.total(), base.dram.total(),
-      Ratio(static_cast<double>(base.dram.total()), static_cast<double>(b.summary.dram.total())),
-      b.summary.energy.total_pj(), base.energy.total_pj(),
-      Ratio(base.energy.total_pj(), b.summary.energy.total_pj()), b.summary.latency_cycles,
-      r.compulsory_dram_bytes,
-      Ratio(static_cast<double>(b.summary.dram.total()),
-            static_cast<double>(r.compulsory_dram_bytes)));
-  if (!search) return;
-  if (r.proven_optimal)
-    out << absl::StrFormat("  proven optimal over the %.6g-schedule space\n", r.space_size);
-  else
-    out << absl::StrFormat(
-        "  not proven optimal (budget reached): objective lower bound %.6g, gap %.3g%% of the "
-        "best\n",
-        r.lower_bound, 100.0 * (b.objective - r.lower_bound) / std::max(b.objective, 1e-300));
-}
-
 // Checks every output path (one per size for --heatmap, --breakdown and
 // --best-manifest when several sizes are explored) before any work.
 absl::Status ExpectExploreOutputs(const ExploreFlags& f, const std::vector<std::string>& sizes,
@@ -113,7 +56,8 @@ absl::Status ExpectExploreOutputs(const ExploreFlags& f, const std::vector<std::
          {std::pair{"--heatmap", &f.heatmap}, std::pair{"--breakdown", &f.breakdown},
           std::pair{"--best-manifest", &f.best_manifest}})
       if (absl::Status s = outputs.Expect(option, PerSize(*path, size, several)); !s.ok()) return s;
-  return outputs.Expect("--csv", f.csv);
+  if (absl::Status s = outputs.Expect("--csv", f.csv); !s.ok()) return s;
+  return outputs.Expect("--json", f.json);
 }
 
 absl::Status WriteExploreOutputs(const ExploreFlags& f, frontend::ExploredSize& size, bool several,
@@ -141,10 +85,15 @@ int RunExplore(ExploreFlags& f) {
   OutputFiles outputs;
   if (absl::Status s = ExpectExploreOutputs(f, sizes, outputs); !s.ok()) return ReportError(s);
   std::string csv;
+  std::vector<nlohmann::json> size_json;
+  std::optional<nlohmann::json> json;
   auto on_size = [&](frontend::ExploredSize& size) {
-    PrintBest(outputs.report(), size.result, size.label, f.explore.strategy == "search");
-    PrintEarlyExit(outputs.report(), size.result, frontend::MakeExploreOptions(f.explore).objective,
-                   f.explore.objective);
+    if (size_json.empty())
+      outputs.report() << frontend::DescribeHardwareUse(size.planner->hardware(),
+                                                        frontend::DefaultHardware(f.explore.plan));
+    outputs.report() << frontend::DescribeExploredSize(size, f.explore);
+    size_json.push_back(frontend::ExploredSizeJson(size, f.explore));
+    json = frontend::ExploreJson(size.planner->workload(), size.planner->hardware(), size_json);
     return WriteExploreOutputs(f, size, sizes.size() > 1, outputs);
   };
   if (absl::Status s = frontend::RunExplore(frontend::ModelRef{f.model, nullptr}, f.explore,
@@ -152,6 +101,7 @@ int RunExplore(ExploreFlags& f) {
       !s.ok())
     return ReportError(s);
   if (!f.csv.empty()) outputs.Write(f.csv, csv);
+  if (!f.json.empty() && json) outputs.Write(f.json, json->dump(2) + "\n");
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
@@ -160,11 +110,13 @@ struct AblateFlags {
   std::string model;
   PlanFlags plan;
   std::string csv;
+  std::string json;
 };
 
 int RunAblate(AblateFlags& f) {
   OutputFiles outputs;
-  if (absl::Status s = outputs.Expect("--csv", f.csv); !s.ok()) return ReportError(s);
+  for (absl::Status s : {outputs.Expect("--csv", f.csv), outputs.Expect("--json", f.json)})
+    if (!s.ok()) return ReportError(s);
   absl::StatusOr<ir::Workload> full = LoadWorkload(f.model, &f.plan.import);
   if (!full.ok()) return ReportError(full.status());
   if (absl::Status s = frontend::CheckExploreMemory(f.plan, *full); !s.ok())
@@ -182,9 +134,12 @@ int RunAblate(AblateFlags& f) {
       "best_energy_pj,baseline_dram_bytes,baseline_energy_pj,accuracy",
       activity != nullptr ? ",activity_file,activity_sha256" : "", "\n");
   std::ostream& report = outputs.report();
-  report << absl::StrFormat("%-8s %10s %12s %14s %14s %16s  %s\n", "variant", "states",
-                            "state bits", "best DRAM B", "baseline DRAM", "best energy pJ",
+  report << frontend::DescribeHardwareUse(*hw, frontend::DefaultHardware(f.plan));
+  report << absl::StrFormat("%-8s %13s %12s %10s %11s %-16s %11s  %s\n", "variant",
+                            "neuron states", "state memory", "best DRAM", "st-lbl DRAM",
+                            "DRAM vs st-lbl", "best energy",
                             "best schedule (accuracy: measure it yourself)");
+  nlohmann::json variants = nlohmann::json::array();
   const int n = full->num_blocks;
   for (int k = 0; k <= n; ++k) {
     ImportFlags import = f.plan.import;
@@ -203,10 +158,26 @@ int RunAblate(AblateFlags& f) {
     // Named like the paper's SEW-X: X = blocks that keep their state.
     const std::string variant = absl::StrCat("X=", n - k);
     const explore::Evaluation* best = r->best >= 0 ? &r->evaluations[r->best] : nullptr;
+    const double base_dram = static_cast<double>(r->baseline.summary.dram.total());
+    const double best_dram = best ? static_cast<double>(best->summary.dram.total()) : 0;
     report << absl::StrFormat(
-        "%-8s %10d %12d %14d %14d %16.6g  %s\n", variant, w->TotalNeuronStates(), state_bits,
-        best ? best->summary.dram.total() : -1, r->baseline.summary.dram.total(),
-        best ? best->summary.energy.total_pj() : 0.0, best ? best->spec : "infeasible");
+        "%-8s %13s %12s %10s %11s %-16s %11s  %s\n", variant,
+        units::Grouped(w->TotalNeuronStates()), units::Bytes(static_cast<double>(state_bits) / 8),
+        best ? units::Bytes(best_dram) : "-", units::Bytes(base_dram),
+        best ? units::CompareShort(best_dram, base_dram) : "-",
+        best ? units::Energy(best->summary.energy.total_pj()) : "-",
+        best ? best->spec : "infeasible");
+    variants.push_back({{"variant", variant},
+                        {"stateless_blocks", k},
+                        {"neuron_states", w->TotalNeuronStates()},
+                        {"state_bits", state_bits},
+                        {"best_spec", best ? nlohmann::json(best->spec) : nlohmann::json()},
+                        {"best_dram_bytes", best ? nlohmann::json(best->summary.dram.total())
+                                                 : nlohmann::json()},
+                        {"best_energy_pj", best ? nlohmann::json(best->summary.energy.total_pj())
+                                                : nlohmann::json()},
+                        {"baseline_dram_bytes", r->baseline.summary.dram.total()},
+                        {"baseline_energy_pj", r->baseline.summary.energy.total_pj()}});
     csv += absl::StrFormat(
         "%s,%d,%d,%d,\"%s\",%d,%.12g,%d,%.12g,%s\n", variant, k, w->TotalNeuronStates(), state_bits,
         best ? best->spec : "", best ? best->summary.dram.total() : -1,
@@ -214,6 +185,12 @@ int RunAblate(AblateFlags& f) {
         r->baseline.summary.energy.total_pj(), explore::CsvActivityColumns(activity));
   }
   if (!f.csv.empty()) outputs.Write(f.csv, csv);
+  if (!f.json.empty()) {
+    nlohmann::json doc = {{"model", full->model_file},
+                          {"hardware", {{"name", hw->name}}},
+                          {"variants", variants}};
+    outputs.Write(f.json, doc.dump(2) + "\n");
+  }
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   return kExitOk;
 }
@@ -231,6 +208,8 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
                   "SVG energy breakdown, baseline vs best ('-' = stdout)");
   cmd->add_option("--best-manifest", f->best_manifest,
                   "Manifest of the best schedule ('-' = stdout)");
+  cmd->add_option("--json", f->json,
+                  "Per --sram size: best, baseline and bound as JSON ('-' = stdout)");
   cmd->callback([run, f] { *run = [f] { return RunExplore(*f); }; });
 
   CLI::App* ab = app.add_subcommand(
@@ -240,6 +219,7 @@ void RegisterExploreCommand(CLI::App& app, Runner* run) {
   AddPlanOptions(ab, &af->plan, /*schedule=*/false, /*mapping_objective=*/true);
   AddAllocationOption(ab, &af->plan);
   ab->add_option("--csv", af->csv, "One row per variant ('-' = stdout)");
+  ab->add_option("--json", af->json, "The variants as JSON ('-' = stdout)");
   ab->callback([run, af] { *run = [af] { return RunAblate(*af); }; });
 }
 

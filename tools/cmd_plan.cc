@@ -26,7 +26,7 @@ int RunPlan(PlanCommandFlags& f) {
     if (!s.ok()) return ReportError(s);
   auto p = frontend::PlanOnce(frontend::ModelRef{f.model, nullptr}, f.plan);
   if (!p.ok()) return ReportError(p.status());
-  outputs.report() << plan::DescribeSummary(**p);
+  outputs.report() << frontend::DescribePlan(**p, frontend::DefaultHardware(f.plan));
   if (!f.summary_json.empty()) outputs.Write(f.summary_json, frontend::SummaryJsonText(**p));
   if (!f.output.empty()) frontend::WriteManifestFile(**p, f.summary_only, outputs.Open(f.output));
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);

@@ -30,6 +30,7 @@ struct RunCmdFlags {
   std::string exit;          // early-exit policy, "entropy:THRESHOLD"
   std::string exit_output;   // the graph output it reads
   std::string exit_profile;  // exit profile JSON (needs --exit)
+  std::string json;          // the report as JSON
   frontend::RunFlags run;
 };
 
@@ -105,6 +106,7 @@ int RunRun(RunCmdFlags& flags) {
   }
   if (absl::Status s = outputs.Expect("--exit-profile", flags.exit_profile); !s.ok())
     return ReportError(s);
+  if (absl::Status s = outputs.Expect("--json", flags.json); !s.ok()) return ReportError(s);
   flags.run.import.options.load_parameters = true;
   absl::StatusOr<ir::Workload> w = LoadWorkload(flags.model, &flags.run.import);
   if (!w.ok()) return ReportError(w.status());
@@ -144,6 +146,24 @@ int RunRun(RunCmdFlags& flags) {
   if (policy && !flags.exit_profile.empty())
     outputs.Write(flags.exit_profile, runtime::ExitProfileJson(exits, *policy, exit_output,
                                                                w->model_file, w->model_sha256));
+  if (!flags.json.empty()) {
+    nlohmann::json doc = {{"model", w->model_file},
+                          {"samples", samples->size()},
+                          {"timesteps", w->timesteps},
+                          {"batch", w->batch},
+                          {"layers", w->layers.size()},
+                          {"outputs", written},
+                          {"not_produced", not_produced}};
+    if (policy) {
+      nlohmann::json steps = nlohmann::json::object();
+      for (const runtime::ExitProfile::Input& in : exits.inputs) steps[in.input] = in.exit_steps;
+      doc["exit"] = {{"policy", runtime::ExitPolicyText(*policy)},
+                     {"output", exit_output},
+                     {"timesteps", exits.timesteps},
+                     {"exit_steps", steps}};
+    }
+    outputs.Write(flags.json, doc.dump(2) + "\n");
+  }
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   std::ostream& out = outputs.report();
   out << absl::StrFormat("ran %s: %d sample(s), T=%d, batch=%d, %d layers\n", w->model_file,
@@ -174,14 +194,17 @@ void RegisterRunCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--outputs", flags->outputs,
                   "Write the graph outputs as .npz ('-' = stdout); a folder for a folder of inputs");
   cmd->add_option("--activity", flags->activity,
-                  "Write each layer's measured input spike density (docs/activity.md)");
+                  "Write each layer's measured input spike density (docs/activity.md; '-' = stdout)");
   cmd->add_option("--exit", flags->exit,
                   "Early-exit policy entropy:THRESHOLD (DT-SNN): report the step after which "
                   "each sample exits (docs/run.md)");
   cmd->add_option("--exit-output", flags->exit_output,
                   "The graph output the exit policy reads (default: the only one recorded per step)");
   cmd->add_option("--exit-profile", flags->exit_profile,
-                  "Write the exit profile (probability of exiting after 1..T steps) as JSON");
+                  "Write the exit profile (probability of exiting after 1..T steps) as JSON ('-' = "
+                  "stdout)");
+  cmd->add_option("--json", flags->json,
+                  "Write the report (outputs and their shapes, exit steps) as JSON ('-' = stdout)");
   frontend::AddRunOptions(cmd, &flags->run);
   cmd->callback([run, flags] { *run = [flags] { return RunRun(*flags); }; });
 }

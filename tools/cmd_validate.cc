@@ -14,21 +14,28 @@ namespace {
 
 struct ValidateCommandFlags {
   std::string manifest;
+  std::string json;
   frontend::ValidateFlags validate;
 };
 
 int RunValidate(ValidateCommandFlags& f) {
+  OutputFiles outputs;
+  if (absl::Status s = outputs.Expect("--json", f.json); !s.ok()) return ReportError(s);
   absl::StatusOr<std::vector<validate::Violation>> found =
       frontend::ValidateManifestFile(f.manifest, f.validate, frontend::ModelRef{});
   if (!found.ok()) return ReportError(found.status());
-  for (const validate::Violation& v : *found) std::cout << validate::FormatViolation(v) << "\n";
-  if (!found->empty()) {
-    std::cout << f.manifest << ": " << found->size() << " violation"
-              << (found->size() == 1 ? "" : "s") << "\n";
-    return kExitCheckFailed;
+  std::ostream& out = outputs.report();
+  for (const validate::Violation& v : *found) out << validate::FormatViolation(v) << "\n";
+  if (!found->empty())
+    out << f.manifest << ": " << found->size() << " violation" << (found->size() == 1 ? "" : "s")
+        << "\n";
+  else
+    out << f.manifest << ": valid\n";
+  if (!f.json.empty()) {
+    outputs.Write(f.json, frontend::ValidationJson(f.manifest, *found).dump(2) + "\n");
+    if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   }
-  std::cout << f.manifest << ": valid\n";
-  return kExitOk;
+  return found->empty() ? kExitOk : kExitCheckFailed;
 }
 
 }  // namespace
@@ -39,6 +46,8 @@ void RegisterValidateCommand(CLI::App& app, Runner* run) {
   auto f = std::make_shared<ValidateCommandFlags>();
   cmd->add_option("manifest", f->manifest, "Manifest JSON written by 'snnplan plan'")->required();
   frontend::AddValidateOptions(cmd, &f->validate);
+  cmd->add_option("--json", f->json,
+                  "Write {manifest, valid, violations: [{check, message}]} as JSON ('-' = stdout)");
   cmd->callback([run, f] { *run = [f] { return RunValidate(*f); }; });
 }
 

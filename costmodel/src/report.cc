@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "snnplan/costmodel.h"
+#include "snnplan/units.h"
 
 namespace snnplan::cost {
 namespace {
@@ -79,7 +80,7 @@ nlohmann::json ToJson(const TileCost& cost, const hw::Core& core) {
   return j;
 }
 
-std::string Describe(const TileCost& cost, const hw::Core& core) {
+std::string Describe(const TileCost& cost, const hw::Core& core, double clock_hz) {
   std::ostringstream out;
   out << "  loop nest (outermost first; level per operand W I O S):\n";
   int depth = 0;
@@ -102,22 +103,21 @@ std::string Describe(const TileCost& cost, const hw::Core& core) {
     out << "\n";
   }
   const EnergyBreakdown& e = cost.energy;
-  out << absl::StrFormat(
-      "  energy: total %.3f pJ = compute %.3f + local %.3f + sram %.3f + dram %.3f\n",
-      e.total_pj(), e.compute_pj, e.local_pj, e.sram_pj, e.dram_pj);
-  out << absl::StrFormat(
-      "  %s: %d (density %g), utilization %.1f%%\n",
-      cost.uses_sop ? "SOPs" : "MACs", cost.operations, cost.density,
-      100.0 * cost.utilization);
-  out << absl::StrFormat(
-      "  latency: %d cycles (compute %d, busiest memory port %d)\n",
-      cost.latency_cycles, cost.compute_cycles, cost.memory_cycles);
+  out << "  energy: " << units::Energy(e.total_pj()) << " = compute " << units::Energy(e.compute_pj)
+      << " + local " << units::Energy(e.local_pj) << " + sram " << units::Energy(e.sram_pj)
+      << " + dram " << units::Energy(e.dram_pj) << "\n";
+  out << absl::StrFormat("  %s: %s (density %g), utilization %.1f%%\n",
+                         cost.uses_sop ? "SOPs" : "MACs", units::Grouped(cost.operations),
+                         cost.density, 100.0 * cost.utilization);
+  out << "  latency: " << units::Latency(static_cast<double>(cost.latency_cycles), clock_hz)
+      << " (compute " << units::Count(static_cast<double>(cost.compute_cycles))
+      << ", busiest memory port " << units::Count(static_cast<double>(cost.memory_cycles)) << ")\n";
   std::string dram;
   for (int x = 0; x < 4; ++x)
     if (cost.dram_operands[x]) absl::StrAppend(&dram, dram.empty() ? "" : ",", OpName(x));
   if (!dram.empty()) out << "  streamed from DRAM: " << dram << "\n";
-  out << absl::StrFormat("  search: %d mappings evaluated in %.3f ms%s\n",
-                         cost.mappings_evaluated, 1000.0 * cost.search_seconds,
+  out << absl::StrFormat("  search: %s mappings evaluated in %s%s\n",
+                         units::Grouped(cost.mappings_evaluated), units::Time(cost.search_seconds),
                          cost.budget_exhausted ? " (stopped at --budget)" : "");
   return out.str();
 }

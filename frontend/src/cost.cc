@@ -149,6 +149,9 @@ nlohmann::json ReportJson(const CostFlags& f, const std::string& model_name,
                       {"latency_cycles", r.latency_cycles},
                       {"mapping", cost::MappingJson(*r.first, model.core())},
                       {"first_tile", cost::ToJson(*r.first, model.core())}});
+    if (model.hardware().clock_hz > 0)  // only when the hardware states its clock
+      layers.back()["latency_s"] =
+          static_cast<double>(r.latency_cycles) / model.hardware().clock_hz;
     if (activity != nullptr) {
       layers.back()["input_activity"] = r.input_activity;
       layers.back()["output_activity"] = r.output_activity;
@@ -172,6 +175,10 @@ nlohmann::json ReportJson(const CostFlags& f, const std::string& model_name,
                           {{"energy_pj", EnergyJson(total)},
                            {"dram_bytes", dram_bytes},
                            {"latency_cycles", latency}}}};
+  if (model.hardware().clock_hz > 0) {
+    json["clock_hz"] = model.hardware().clock_hz;
+    json["total"]["latency_s"] = static_cast<double>(latency) / model.hardware().clock_hz;
+  }
   if (activity != nullptr)
     json["activity"] = cost::ActivityRecordJson(*activity, densities, w, model.hardware());
   return json;

@@ -67,7 +67,9 @@ absl::Status FinishImportOptions(ImportFlags* flags) {
 }
 
 void AddPlanOptions(CLI::App* cmd, PlanFlags* f, bool schedule, bool mapping_objective) {
-  cmd->add_option("--hw", f->hardware, "Hardware preset or JSON file")->capture_default_str();
+  cmd->add_option("--hw", f->hardware, "Hardware preset or JSON file")
+      ->each([f](const std::string&) { f->hardware_given = true; })
+      ->capture_default_str();
   cmd->add_option("--sram", f->sram, "Global buffer size of every core (e.g. 128KiB, 1MiB)");
   cmd->add_option("--core", f->core, "Core id every layer runs on (multi-core hardware)")
       ->check(CLI::Range(0, 1 << 16))

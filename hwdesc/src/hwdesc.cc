@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "json_reader.h"
 #include "snnplan/input_file.h"
+#include "snnplan/units.h"
 
 namespace snnplan::hw {
 namespace internal {
@@ -466,7 +468,7 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
   Hardware hw;
   absl::Status status = [&]() -> absl::Status {
     SNNPLAN_RETURN_IF_ERROR(
-        root.ExpectObject({"name", "cores", "offchip", "noc", "spike_encoding"}));
+        root.ExpectObject({"name", "cores", "offchip", "noc", "spike_encoding", "clock_hz"}));
     JsonField c = root;
     SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("name"));
     SNNPLAN_ASSIGN_OR_RETURN(hw.name, c.String());
@@ -497,6 +499,13 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
     if (root.Has("spike_encoding")) {
       SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("spike_encoding"));
       SNNPLAN_ASSIGN_OR_RETURN(hw.spike_encoding, ReadSpikeEncoding(c));
+    }
+    if (root.Has("clock_hz")) {  // optional; absent = unknown (latency in cycles only)
+      SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("clock_hz"));
+      if (!c.value().is_number())
+        return c.Error(absl::StrCat("expected a number of Hz, got ", c.value().type_name()));
+      hw.clock_hz = c.value().get<double>();
+      if (!std::isfinite(hw.clock_hz) || hw.clock_hz <= 0) return c.Error("must be > 0 (Hz)");
     }
     return absl::OkStatus();
   }();
@@ -633,6 +642,7 @@ nlohmann::json ToJson(const Hardware& hw) {
     if (hw.spike_encoding.address_bits > 0)
       doc["spike_encoding"]["address_bits"] = hw.spike_encoding.address_bits;
   }
+  if (hw.clock_hz > 0) doc["clock_hz"] = hw.clock_hz;  // only when known, as above
   return doc;
 }
 
@@ -649,6 +659,7 @@ std::string HumanBits(int64_t bits) {
 std::string Describe(const Hardware& hw) {
   std::ostringstream out;
   out << "hardware: " << hw.name << "\n";
+  if (hw.clock_hz > 0) out << "clock: " << units::Frequency(hw.clock_hz) << "\n";
   for (const Core& core : hw.cores) {
     const OperationalArray& a = core.operational_array;
     out << "core " << core.id << ": PE array ";

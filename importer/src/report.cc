@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "snnplan/importer.h"
+#include "snnplan/units.h"
 
 namespace snnplan::importer {
 namespace {
@@ -219,8 +220,9 @@ std::string DescribeTable(const ir::Workload& w) {
   const Totals t = Count(w);
   absl::StrAppend(&out, absl::StrFormat(
       "\ntotal: %d conv, %d linear, %d pool; %d spiking layers (%d stateful, %d stateless); "
-      "%d neuron states; %d weights\n",
-      t.conv, t.linear, t.pool, t.spiking, t.stateful, t.stateless, w.TotalNeuronStates(), weights));
+      "%s neuron states; %s weights\n",
+      t.conv, t.linear, t.pool, t.spiking, t.stateful, t.stateless,
+      units::Grouped(w.TotalNeuronStates()), units::Grouped(weights)));
   return out;
 }
 

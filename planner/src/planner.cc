@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "plan_internal.h"
+#include "snnplan/units.h"
 
 namespace snnplan::plan {
 
@@ -391,6 +392,7 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
 }
 
 const Summary& GetSummary(const Plan& plan) { return plan.summary; }
+const hw::Hardware& GetHardware(const Plan& plan) { return plan.hardware; }
 
 nlohmann::json EnergyJson(const cost::EnergyBreakdown& e) {
   return {{"total", e.total_pj()}, {"compute", e.compute_pj}, {"local", e.local_pj},
@@ -497,8 +499,18 @@ nlohmann::json SummaryToJson(const Plan& plan) {
       {"density", plan.options.density},
       {"state_io", plan.options.state_io == cost::StateIo::kZero ? "zero" : "dram"},
       {"eviction", plan.options.eviction == Eviction::kStems ? "stems" : "belady"},
+      {"hardware", {{"name", plan.hardware.name}}},
   };
-  if (s.expected) j["expected"] = ExpectedJson(plan);
+  // Only when the hardware states its clock (hw::Hardware::clock_hz).
+  if (plan.hardware.clock_hz > 0) {
+    j["hardware"]["clock_hz"] = plan.hardware.clock_hz;
+    j["latency_s"] = static_cast<double>(s.latency_cycles) / plan.hardware.clock_hz;
+  }
+  if (s.expected) {
+    j["expected"] = ExpectedJson(plan);
+    if (plan.hardware.clock_hz > 0)
+      j["expected"]["latency_s"] = s.expected->latency_cycles / plan.hardware.clock_hz;
+  }
   if (plan.options.activity)  // only then, so plans without one read as before
     j["activity"] = cost::ActivityRecordJson(*plan.options.activity, *plan.densities,
                                              *plan.workload, plan.hardware);
@@ -537,52 +549,69 @@ std::string DescribeExpected(const Plan& plan) {
   if (plan.workload->batch > 1)
     out << absl::StrFormat(" (a batch of %d stops when its last sample exits)",
                            plan.workload->batch);
-  out << absl::StrFormat(
-      "\n  expected energy %.6g pJ (%.1f%% of static), dram %.6g bytes "
-      "(%.1f%%), latency %.6g cycles (%.1f%%)\n",
-      x.energy.total_pj(), 100 * Ratio(x.energy.total_pj(), s.energy.total_pj()), x.dram_bytes(),
-      100 * Ratio(x.dram_bytes(), static_cast<double>(s.dram.total())), x.latency_cycles,
-      100 * Ratio(x.latency_cycles, static_cast<double>(s.latency_cycles)));
+  auto percent = [](double expected, double full) {
+    return absl::StrFormat("%.1f%%", 100 * Ratio(expected, full));
+  };
+  out << "\n  expected energy " << units::Energy(x.energy.total_pj()) << " ("
+      << percent(x.energy.total_pj(), s.energy.total_pj()) << " of static T), DRAM traffic "
+      << units::Bytes(x.dram_bytes()) << " ("
+      << percent(x.dram_bytes(), static_cast<double>(s.dram.total())) << "), latency "
+      << units::Latency(x.latency_cycles, plan.hardware.clock_hz) << " ("
+      << percent(x.latency_cycles, static_cast<double>(s.latency_cycles)) << ")\n";
   return out.str();
 }
 }  // namespace
 
 std::string DescribeSummary(const Plan& plan) {
+  using units::Bytes;
+  using units::Count;
+  using units::Energy;
   const Summary& s = plan.summary;
   std::ostringstream out;
   out << "schedule: " << FormatSchedule(plan.schedule) << "\n";
-  out << absl::StrFormat(
-      "energy: %.6g pJ total = compute %.6g + local %.6g + sram %.6g + dram %.6g",
-      s.energy.total_pj(), s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj,
-      s.energy.dram_pj);
-  if (s.noc_transfers > 0) out << absl::StrFormat(" + noc %.6g", s.energy.noc_pj);
+  out << "energy: " << Energy(s.energy.total_pj()) << " = compute " << Energy(s.energy.compute_pj)
+      << " + local " << Energy(s.energy.local_pj) << " + sram " << Energy(s.energy.sram_pj)
+      << " + dram " << Energy(s.energy.dram_pj);
+  if (s.noc_transfers > 0) out << " + noc " << Energy(s.energy.noc_pj);
   out << "\n";
-  out << absl::StrFormat("dram: %d bytes (read %d, write %d)", s.dram.total(), s.dram.total_read(),
-                         s.dram.total_write());
+  out << "DRAM traffic: " << Bytes(static_cast<double>(s.dram.total())) << " (read "
+      << Bytes(static_cast<double>(s.dram.total_read())) << ", write "
+      << Bytes(static_cast<double>(s.dram.total_write())) << ";";
   for (ir::Operand o : ir::kAllOperands) {
     const int i = static_cast<int>(o);
-    out << absl::StrFormat("  %s %d", std::string(ir::OperandName(o)),
-                           s.dram.read[i] + s.dram.write[i]);
+    out << (o == ir::kAllOperands[0] ? " " : ", ") << ir::OperandName(o) << " "
+        << Bytes(static_cast<double>(s.dram.read[i] + s.dram.write[i]));
   }
-  out << absl::StrFormat("\nlatency: %d cycles (compute %d, stalls %d)\n", s.latency_cycles,
-                         s.compute_cycles, s.stall_cycles);
+  out << ")\n";
+  const double clock_hz = plan.hardware.clock_hz;
+  // "latency: 28.4M cycles (142 ms; compute 27.0M, stalls 1.48M)", the time
+  // only when the hardware states its clock.
+  out << "latency: " << units::Cycles(static_cast<double>(s.latency_cycles)) << " (";
+  if (clock_hz > 0)
+    out << units::Time(static_cast<double>(s.latency_cycles) / clock_hz) << "; ";
+  out << "compute " << Count(static_cast<double>(s.compute_cycles)) << ", stalls "
+      << Count(static_cast<double>(s.stall_cycles)) << ")\n";
   std::vector<size_t> used;  // cores that ran tiles
   for (size_t c = 0; c < s.cores.size(); ++c)
     if (s.cores[c].tiles > 0) used.push_back(c);
   if (used.size() <= 1) {
     const size_t c = used.empty() ? 0 : used.front();
-    out << absl::StrFormat("peak on-chip: %d bytes of %d\n", s.peak_sram_bytes,
-                           plan.hardware.cores[c].global_buffer().size_bits / 8);
+    out << "peak on-chip: " << Bytes(static_cast<double>(s.peak_sram_bytes)) << " of "
+        << Bytes(static_cast<double>(plan.hardware.cores[c].global_buffer().size_bits / 8))
+        << "\n";
   } else {
     for (size_t c = 0; c < s.cores.size(); ++c)
-      out << absl::StrFormat("core %d: %d tiles, busy %d cycles, peak on-chip %d bytes of %d\n",
-                             s.cores[c].core, s.cores[c].tiles, s.cores[c].busy_cycles,
-                             s.cores[c].peak_sram_bytes,
-                             plan.hardware.cores[c].global_buffer().size_bits / 8);
-    out << absl::StrFormat("noc: %d bytes in %d transfers\n", s.noc_bytes, s.noc_transfers);
+      out << "core " << s.cores[c].core << ": " << units::Grouped(s.cores[c].tiles)
+          << " tiles, busy " << units::Cycles(static_cast<double>(s.cores[c].busy_cycles))
+          << ", peak on-chip " << Bytes(static_cast<double>(s.cores[c].peak_sram_bytes)) << " of "
+          << Bytes(static_cast<double>(plan.hardware.cores[c].global_buffer().size_bits / 8))
+          << "\n";
+    out << "noc: " << Bytes(static_cast<double>(s.noc_bytes)) << " in "
+        << units::Grouped(s.noc_transfers) << " transfers\n";
   }
-  out << absl::StrFormat("tiles: %d (%d unique), allocations: %d, transfers: %d\n", s.tiles,
-                         s.unique_tiles, s.allocations, s.transfers);
+  out << "tiles: " << units::Grouped(s.tiles) << " (" << units::Grouped(s.unique_tiles)
+      << " unique), allocations: " << units::Grouped(s.allocations)
+      << ", transfers: " << units::Grouped(s.transfers) << "\n";
   if (plan.options.activity) out << DescribeActivity(plan);
   if (s.expected) out << DescribeExpected(plan);
   return out.str();

@@ -403,5 +403,41 @@ TEST(Describe, NamesRolesAndFigures) {
   EXPECT_THAT(text, HasSubstr("r/w 11000/12000 fJ/bit, 64 bit/cycle"));
 }
 
+// ------------------------------------------------------------------ clock
+TEST(Clock, OptionalPositiveHzRoundTripsAndDescribes) {
+  // Absent: unknown (0), and not written back, so presets print as before.
+  Hardware hw = MustPreset("meta-prototype");
+  EXPECT_EQ(hw.clock_hz, 0);
+  EXPECT_FALSE(ToJson(hw).contains("clock_hz"));
+  EXPECT_THAT(Describe(hw), ::testing::Not(HasSubstr("clock")));
+  for (const std::string& name : PresetNames())  // the STEMS paper states no clock
+    EXPECT_EQ(MustPreset(name).clock_hz, 0) << name;
+
+  nlohmann::json doc = ToJson(hw);
+  doc["clock_hz"] = 200e6;
+  absl::StatusOr<Hardware> clocked = FromJson(doc, "clocked.json");
+  ASSERT_TRUE(clocked.ok()) << clocked.status();
+  EXPECT_EQ(clocked->clock_hz, 200e6);
+  EXPECT_EQ(ToJson(*clocked)["clock_hz"].get<double>(), 200e6);
+  absl::StatusOr<Hardware> back = FromJson(nlohmann::json::parse(ToJson(*clocked).dump(2)), "t");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, *clocked);
+  EXPECT_NE(*back, hw);  // equality sees the clock
+  EXPECT_THAT(Describe(*clocked), HasSubstr("\nclock: 200 MHz\n"));  // 2e8 Hz = 200 MHz
+  doc["clock_hz"] = 1;  // an integer is a number too
+  ASSERT_TRUE(FromJson(doc, "one.json").ok());
+
+  for (const nlohmann::json& bad : {nlohmann::json(0), nlohmann::json(-1e6)}) {
+    doc["clock_hz"] = bad;
+    absl::StatusOr<Hardware> h = FromJson(doc, "bad.json");
+    ASSERT_FALSE(h.ok()) << bad;
+    EXPECT_EQ(Msg(h.status()), "bad.json: clock_hz: must be > 0 (Hz)");
+  }
+  doc["clock_hz"] = "200MHz";
+  absl::StatusOr<Hardware> h = FromJson(doc, "bad.json");
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(Msg(h.status()), "bad.json: clock_hz: expected a number of Hz, got string");
+}
+
 }  // namespace
 }  // namespace snnplan::hw

@@ -25,7 +25,7 @@ const std::string kBadDir = std::string(SNNPLAN_SOURCE_DIR) + "/tests/data/hw/ba
 const std::map<std::string, std::string>& ExpectedMessages() {
   static const auto* kExpected = new std::map<std::string, std::string>{
       {"unknown_key_top",
-       "colour: unknown key (allowed: name, cores, offchip, noc, spike_encoding)"},
+       "colour: unknown key (allowed: name, cores, offchip, noc, spike_encoding, clock_hz)"},
       {"unknown_key_nested",
        "cores[0].memories[1].latency: unknown key (allowed: name, size, r_cost, w_cost, "
        "r_bw, w_bw, operands, served_dimensions, banks, granularity, max_bw)"},

@@ -22,13 +22,14 @@ nlohmann::json LoadJson(const std::string& relative) {
 }
 
 // A description using every optional field (the meta-prototype has them all
-// on its global buffer, which is memories[4], except the activity fields,
-// which ToJson writes only when declared).
+// on its global buffer, which is memories[4], except the activity fields and
+// the clock, which ToJson writes only when declared).
 nlohmann::json FullDoc() {
   absl::StatusOr<Hardware> hw = Preset("meta-prototype");
   EXPECT_TRUE(hw.ok());
   hw->cores[0].operational_array.zero_skipping = true;
   hw->spike_encoding = {SpikeFormat::kAddressEvent, 16};
+  hw->clock_hz = 2e8;
   return ToJson(*hw);
 }
 

@@ -21,6 +21,18 @@ def test_main_job_summary_and_manifest_are_the_cli_bytes(tmp_path):
     assert not list(tmp_path.glob("*.tmp.*"))
 
 
+def test_describe_is_the_cli_report_and_names_the_default_hardware():
+    r = cli_ok("plan", SEW5, "--sram", "128KiB", "--schedule", "tb-lf")
+    p = snnplan.plan(SEW5, sram="128KiB", schedule="tb-lf")
+    assert r.stdout == p.describe()
+    # No hw: the default preset, said so; --sram 128KiB = 131072 bytes = 128 KiB.
+    assert p.describe().startswith("hardware: meta-prototype (default, no --hw), SRAM 128 KiB\n")
+    assert p.summary["hardware"] == {"name": "meta-prototype"}
+    named = snnplan.plan(SEW5, hw="meta-prototype", sram="128KiB", schedule="tb-lf")
+    assert named.describe().startswith("hardware: meta-prototype, SRAM 128 KiB\n")
+    assert named.describe().split("\n", 1)[1] == p.describe().split("\n", 1)[1]
+
+
 def test_objects_and_options_give_the_same_plan(tmp_path):
     summary, manifest = tmp_path / "s.json", tmp_path / "m.json"
     cli_ok("plan", SEW5, "--hw", "meta-prototype", "--sram", "256KiB", "--schedule", "tb-lf",

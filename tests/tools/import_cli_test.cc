@@ -32,7 +32,7 @@ TEST_F(ImportCli, TableAndJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("/block1/a/conv/Conv"));
   EXPECT_THAT(r.out, HasSubstr("stateful lif zero"));
-  EXPECT_THAT(r.out, HasSubstr("3863552 neuron states"));
+  EXPECT_THAT(r.out, HasSubstr("3,863,552 neuron states"));
   nlohmann::json j = nlohmann::json::parse(ReadAll(json));
   EXPECT_EQ(j["timesteps"], 16);
   EXPECT_EQ(j["totals"]["conv"], 16);
@@ -65,7 +65,7 @@ TEST_F(ImportCli, SingleStepNeedsTimesteps) {
   EXPECT_THAT(r.err, HasSubstr("--timesteps"));
   r = Run({"import", kModels + "snntorch_nmnist_step_op13.onnx", "--timesteps", "4"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("32442 neuron states"));
+  EXPECT_THAT(r.out, HasSubstr("32,442 neuron states"));
 }
 
 TEST_F(ImportCli, BadFilesExitTwoWithoutOutput) {

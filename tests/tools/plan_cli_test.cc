@@ -25,7 +25,7 @@ TEST_F(PlanCli, WritesManifestAndSummaryForTheReadmeJob) {
                      "tb-lf,tb-lf,tb-lbl,tb-lbl,tb-lbl,tb-lbl,tb-lbl", "-o", manifest,
                      "--summary-json", summary});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("dram:"));
+  EXPECT_THAT(r.out, HasSubstr("\nDRAM traffic: "));
   nlohmann::json m = nlohmann::json::parse(ReadAll(manifest));
   nlohmann::json s = nlohmann::json::parse(ReadAll(summary));
   EXPECT_EQ(m["schema_version"], 3);
@@ -131,7 +131,7 @@ TEST_F(PlanCli, ExploreWritesOneCsvRowPerSchedule) {
   int rows = -1;  // the header
   while (std::getline(in, line)) ++rows;
   EXPECT_EQ(rows, 2 * 16);  // 3 blocks: (3+1)^2 schedules at each of 2 sizes
-  EXPECT_THAT(r.out, HasSubstr("compulsory DRAM lower bound"));
+  EXPECT_THAT(r.out, HasSubstr("compulsory DRAM traffic (a lower bound for any schedule) "));
 }
 
 // NMNIST (3 blocks, T = 4): {st, tb2, tb} x {lbl, lf} per block = 216.

@@ -147,8 +147,9 @@ class CostModel {
 
 // The tile covering the whole layer over all its timesteps (TB-LBL).
 TileShape WholeLayerTile(const ir::Layer& layer);
-// The mapping as an indented loop nest, accesses and energy breakdown.
-std::string Describe(const TileCost& cost, const hw::Core& core);
+// The mapping as an indented loop nest, accesses and energy breakdown, in
+// scaled units; `clock_hz` > 0 adds the latency as time.
+std::string Describe(const TileCost& cost, const hw::Core& core, double clock_hz = 0);
 nlohmann::json ToJson(const TileCost& cost, const hw::Core& core);
 // Added: just the loop nest (innermost first) as JSON: [{loop, size,
 // spatial, level: {W: name, ...}}].

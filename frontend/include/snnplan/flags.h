@@ -32,6 +32,7 @@ absl::Status FinishImportOptions(ImportFlags* flags);
 // The options of every command that plans (plan, explore, ablate, allocate).
 struct PlanFlags {
   std::string hardware = "meta-prototype";
+  bool hardware_given = false;  // --hw was given (else: the default, said so in text output)
   // A description loaded already (the Python module's Hardware): used
   // instead of `hardware`, resized by `sram` like a preset.
   std::shared_ptr<const hw::Hardware> hardware_object;

@@ -156,5 +156,31 @@ absl::StatusOr<CostReport> RunCost(const ModelRef& model, const std::string& mod
 absl::StatusOr<std::vector<validate::Violation>> ValidateManifestFile(const std::string& manifest,
                                                                       ValidateFlags& f,
                                                                       const ModelRef& model);
+// What `validate --json` writes: {"manifest", "valid", "violations": [{"check", "message"}]}.
+nlohmann::json ValidationJson(const std::string& manifest,
+                              const std::vector<validate::Violation>& violations);
+
+// ---- text reports (numbers people read: scaled units, snnplan/units.h)
+// and the JSON forms of reports that are otherwise text only
+
+// Whether a planning command runs on the default hardware (no --hw, no
+// hardware object).
+bool DefaultHardware(const PlanFlags& f);
+// "hardware: meta-prototype (default, no --hw), SRAM 128 KiB[, clock 200 MHz]\n";
+// several cores: "..., 4 cores, SRAM 128 KiB each" or "2 cores, SRAM 128 KiB + 256 KiB".
+std::string DescribeHardwareUse(const hw::Hardware& hw, bool default_hardware);
+// What `snnplan plan` prints: the hardware line, then plan::DescribeSummary.
+std::string DescribePlan(const plan::Plan& p, bool default_hardware);
+// What `snnplan cost` prints.
+std::string DescribeCost(const CostReport& report);
+// What `snnplan explore` prints for one --sram size, and its entry in `--json`.
+std::string DescribeExploredSize(const ExploredSize& size, const ExploreFlags& f);
+nlohmann::json ExploredSizeJson(const ExploredSize& size, const ExploreFlags& f);
+// What `explore --json` writes: {"model", "hardware": {"name"[, "clock_hz"]}, "sizes": [...]}.
+nlohmann::json ExploreJson(const ir::Workload& w, const hw::Hardware& hw,
+                           const std::vector<nlohmann::json>& sizes);
+// What `snnplan allocate` prints, and what `allocate --json` writes.
+std::string DescribeAllocation(const AllocateResult& result, const AllocateFlags& f);
+nlohmann::json AllocationJson(const AllocateResult& result);
 
 }  // namespace snnplan::frontend

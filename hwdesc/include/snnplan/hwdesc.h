@@ -121,6 +121,7 @@ struct Hardware {
   Offchip offchip;
   Noc noc;
   SpikeEncoding spike_encoding;  // dense unless the description declares one
+  double clock_hz = 0;           // clock frequency (JSON "clock_hz"); 0 = unknown
   // Index into `cores` of the core with this id, or -1.
   int CoreIndex(int core_id) const;
   // Mesh position of the core with this id, or nullptr (a loaded

@@ -226,6 +226,8 @@ class Planner {
 };
 
 const Summary& GetSummary(const Plan& plan);
+// The hardware the plan was made for (after --sram).
+const hw::Hardware& GetHardware(const Plan& plan);
 nlohmann::json SummaryToJson(const Plan& plan);
 std::string DescribeSummary(const Plan& plan);
 // Streams the manifest (docs/manifest.md) to `out`, keys sorted.
