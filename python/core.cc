@@ -233,7 +233,8 @@ struct Plan {
 };
 
 frontend::ModelRef Model(const std::string& path, const Workload* w) {
-  return w != nullptr ? frontend::ModelRef{"", w->w} : frontend::ModelRef{path, nullptr};
+  return w != nullptr ? frontend::ModelRef{"", w->w, &w->import.options}
+                      : frontend::ModelRef{path, nullptr};
 }
 
 std::shared_ptr<const hw::Hardware> HardwareOf(const Hardware* h) {

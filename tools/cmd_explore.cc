@@ -117,12 +117,14 @@ int RunAblate(AblateFlags& f) {
   OutputFiles outputs;
   for (absl::Status s : {outputs.Expect("--csv", f.csv), outputs.Expect("--json", f.json)})
     if (!s.ok()) return ReportError(s);
-  absl::StatusOr<ir::Workload> full = LoadWorkload(f.model, &f.plan.import);
+  // The hardware first: its precisions are the import's (flags override).
+  absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
+  if (!hw.ok()) return ReportError(hw.status());
+  absl::StatusOr<ir::Workload> full =
+      frontend::LoadWorkloadFor(frontend::ModelRef{f.model, nullptr}, &f.plan.import, &*hw);
   if (!full.ok()) return ReportError(full.status());
   if (absl::Status s = frontend::CheckExploreMemory(f.plan, *full); !s.ok())
     return ReportError(s);
-  absl::StatusOr<hw::Hardware> hw = LoadHardware(f.plan.hardware, f.plan.sram);
-  if (!hw.ok()) return ReportError(hw.status());
   absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan, *full);
   if (!options.ok()) return ReportError(options.status());
   options->threads = 1;

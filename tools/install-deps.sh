@@ -7,7 +7,7 @@ apt-get install -y -qq --no-install-recommends \
   ca-certificates cmake ninja-build g++ pkg-config \
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libcli11-dev \
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxml2-dev \
-  libzip-dev libopenblas-dev libhdf5-dev python3-numpy \
+  libzip-dev libopenblas-dev libhdf5-dev libyaml-cpp-dev python3-numpy \
   python3 python3-dev pybind11-dev python3-pytest python3-matplotlib >/dev/null
 # The Python module's from_torch() and its test also use python3-torch when it
 # is installed; it is large and optional, so it is not installed here.

@@ -196,6 +196,9 @@ absl::StatusOr<CostReport> RunCost(const ModelRef& model, const std::string& mod
   if (!spec.ok()) return spec.status();
   auto hardware = LoadHardware(f.hardware, f.sram, f.hardware_object.get());
   if (!hardware.ok()) return hardware.status();
+  // The hardware's precisions, unless a flag overrides them (the import
+  // options were finished above, so import directly).
+  if (!model.workload) UseHardwarePrecision(*hardware, &f.import);
   absl::StatusOr<ir::Workload> workload =
       model.workload ? absl::StatusOr<ir::Workload>(*model.workload)
                      : importer::ImportFile(model.path, f.import.options);

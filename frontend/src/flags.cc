@@ -22,17 +22,34 @@ void AddImportOptions(CLI::App* cmd, ImportFlags* flags) {
   cmd->add_option("--blocks", o.blocks_file, "JSON object file: layer name -> block id");
   cmd->add_option("--stateless-blocks", flags->stateless_blocks,
                   "Comma-separated block ids whose spiking layers forget their state");
-  cmd->add_option("--weight-bits", o.weight_bits, "Weight precision (bits)")
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--input-bits", o.input_bits, "Network input precision (bits)")
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--feature-bits", o.feature_bits, "Precision of non-spiking features (bits)")
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--state-bits", o.state_bits, "Neuron state precision in memory (bits)")
-      ->check(CLI::Range(1, 64));
+  // Precision flags: each overrides the hardware's precision (docs/hardware.md,
+  // "Precision"); without the flag the hardware's value is used.
+  ImportFlags::PrecisionGiven* given = &flags->precision_given;
+  cmd->add_option(
+         "--weight-bits", o.weight_bits,
+         "Weight precision in bits (default: the hardware's precision.weight_bits, else 4)")
+      ->check(CLI::Range(1, 64))
+      ->each([given](const std::string&) { given->weight = true; });
+  cmd->add_option(
+         "--input-bits", o.input_bits,
+         "Network input precision in bits (default: the hardware's precision.input_bits, else 4)")
+      ->check(CLI::Range(1, 64))
+      ->each([given](const std::string&) { given->input = true; });
+  cmd->add_option("--feature-bits", o.feature_bits,
+                  "Precision of non-spiking features in bits (default: the hardware's "
+                  "precision.feature_bits, else 4)")
+      ->check(CLI::Range(1, 64))
+      ->each([given](const std::string&) { given->feature = true; });
+  cmd->add_option("--state-bits", o.state_bits,
+                  "Neuron state precision in memory in bits (default: the hardware's "
+                  "precision.state_bits, else 12)")
+      ->check(CLI::Range(1, 64))
+      ->each([given](const std::string&) { given->state = true; });
   cmd->add_option("--accumulator-bits", o.accumulator_bits,
-                  "Accumulator precision in the PE register (bits)")
-      ->check(CLI::Range(1, 64));
+                  "Accumulator precision in the PE register in bits (default: the "
+                  "hardware's precision.accumulator_bits, else 16)")
+      ->check(CLI::Range(1, 64))
+      ->each([given](const std::string&) { given->accumulator = true; });
   cmd->add_option("--sew-join-bits", o.sew_join_bits,
                   "Output bits of SEW residual joins (1 = OR, 2 = ADD)")
       ->check(CLI::Range(1, 64));

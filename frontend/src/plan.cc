@@ -43,6 +43,38 @@ absl::StatusOr<ir::Workload> LoadWorkload(const ModelRef& model, ImportFlags* fl
   return importer::ImportFile(model.path, flags->options);
 }
 
+void UseHardwarePrecision(const hw::Hardware& hw, ImportFlags* flags) {
+  importer::ImportOptions& o = flags->options;
+  const ImportFlags::PrecisionGiven& given = flags->precision_given;
+  if (!given.weight) o.weight_bits = hw.precision.weight_bits;
+  if (!given.input) o.input_bits = hw.precision.input_bits;
+  if (!given.feature) o.feature_bits = hw.precision.feature_bits;
+  if (!given.state) o.state_bits = hw.precision.state_bits;
+  if (!given.accumulator) o.accumulator_bits = hw.precision.accumulator_bits;
+}
+
+hw::Precision ImportPrecision(const importer::ImportOptions& o) {
+  hw::Precision p;
+  p.weight_bits = o.weight_bits;
+  p.input_bits = o.input_bits;
+  p.feature_bits = o.feature_bits;
+  p.state_bits = o.state_bits;
+  p.accumulator_bits = o.accumulator_bits;
+  return p;
+}
+
+absl::StatusOr<ir::Workload> LoadWorkloadFor(const ModelRef& model, ImportFlags* flags,
+                                             hw::Hardware* hw) {
+  if (model.workload) {
+    if (model.imported_with != nullptr) hw->precision = ImportPrecision(*model.imported_with);
+    return *model.workload;
+  }
+  UseHardwarePrecision(*hw, flags);
+  absl::StatusOr<ir::Workload> w = LoadWorkload(model, flags);
+  if (w.ok()) hw->precision = ImportPrecision(flags->options);
+  return w;
+}
+
 absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware, const std::string& sram,
                                           const hw::Hardware* object) {
   absl::StatusOr<hw::Hardware> hw = object != nullptr ? *object : hw::Resolve(hardware);
@@ -200,10 +232,11 @@ absl::Status CheckPlanMemory(const PlanFlags& f, const ir::Workload& w,
 }
 
 absl::StatusOr<PlanInputs> LoadPlanInputs(const ModelRef& model, PlanFlags& f) {
-  absl::StatusOr<ir::Workload> w = LoadWorkload(model, &f.import);
-  if (!w.ok()) return w.status();
+  // The hardware first: its precisions are the import's (flags override).
   absl::StatusOr<hw::Hardware> hw = LoadHardware(f.hardware, f.sram, f.hardware_object.get());
   if (!hw.ok()) return hw.status();
+  absl::StatusOr<ir::Workload> w = LoadWorkloadFor(model, &f.import, &*hw);
+  if (!w.ok()) return w.status();
   absl::StatusOr<plan::Schedule> schedule = LoadSchedule(f, *w);
   if (!schedule.ok()) return schedule.status();
   absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f, *w);

@@ -48,7 +48,12 @@ absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::P
                         std::string* csv) {
   std::vector<std::string> sizes = absl::StrSplit(f.plan.sram, ',', absl::SkipEmpty());
   if (sizes.empty()) sizes.push_back("");
-  absl::StatusOr<ir::Workload> w = LoadWorkload(model, &f.plan.import);
+  // The hardware as described (its precisions are the import's, flags
+  // override); each --sram size below resizes it again.
+  absl::StatusOr<hw::Hardware> described =
+      LoadHardware(f.plan.hardware, "", f.plan.hardware_object.get());
+  if (!described.ok()) return described.status();
+  absl::StatusOr<ir::Workload> w = LoadWorkloadFor(model, &f.plan.import, &*described);
   if (!w.ok()) return w.status();
   if (absl::Status s = CheckExploreMemory(f.plan, *w); !s.ok()) return s;
   absl::StatusOr<plan::PlanOptions> options = MakePlanOptions(f.plan, *w);
@@ -64,6 +69,7 @@ absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::P
     absl::StatusOr<hw::Hardware> hw =
         LoadHardware(f.plan.hardware, size, f.plan.hardware_object.get());
     if (!hw.ok()) return hw.status();
+    hw->precision = described->precision;  // the precisions the import used
     ExploredSize out;
     absl::StatusOr<plan::CoreAllocation> allocation = LoadAllocation(f.plan, *w, *hw);
     if (!allocation.ok()) return allocation.status();

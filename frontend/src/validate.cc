@@ -40,6 +40,15 @@ absl::StatusOr<std::vector<validate::Violation>> ValidateManifestFile(const std:
   std::optional<ir::Workload> workload;
   const ModelRef given = model.workload || !model.path.empty() ? model : ModelRef{f.model, nullptr};
   if (given.workload || !given.path.empty()) {
+    // The model is imported with the precisions of the hardware the manifest
+    // is checked against (--hw, else the embedded one, which records the
+    // precisions its plan used); precision flags override them.
+    if (*hardware) {
+      UseHardwarePrecision(**hardware, &f.import);
+    } else if (doc->is_object() && doc->contains("hardware")) {
+      absl::StatusOr<hw::Hardware> embedded = hw::FromJson((*doc)["hardware"], "manifest hardware");
+      if (embedded.ok()) UseHardwarePrecision(*embedded, &f.import);
+    }
     absl::StatusOr<ir::Workload> w = LoadWorkload(given, &f.import);
     if (!w.ok()) return w.status();
     workload = *std::move(w);

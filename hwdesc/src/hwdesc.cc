@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -142,9 +143,38 @@ absl::StatusOr<std::vector<std::string>> ReadStrings(const JsonField& f) {
   return out;
 }
 
+// The member `key`, or the member `alias` that the first format used for the
+// same quantity in the same unit (r_cost for read_energy_fj_per_bit, ...):
+// nullopt when neither is given; an error naming both when both are.
+absl::StatusOr<std::optional<JsonField>> Member(const JsonField& f, absl::string_view key,
+                                                absl::string_view alias = {}) {
+  const bool has_key = f.Has(key), has_alias = !alias.empty() && f.Has(alias);
+  if (has_key && has_alias) {
+    absl::StatusOr<JsonField> c = f.Child(key);
+    if (!c.ok()) return c.status();
+    return c->Error(absl::StrCat("given twice: also as '", alias,
+                                 "', its first-format name for the same quantity; keep one"));
+  }
+  if (!has_key && !has_alias) return std::optional<JsonField>();
+  absl::StatusOr<JsonField> c = f.Child(has_key ? key : alias);
+  if (!c.ok()) return c.status();
+  return std::optional<JsonField>(*c);
+}
+
+// As Member, for a required quantity.
+absl::StatusOr<JsonField> Required(const JsonField& f, absl::string_view key,
+                                   absl::string_view alias) {
+  absl::StatusOr<std::optional<JsonField>> m = Member(f, key, alias);
+  if (!m.ok()) return m.status();
+  if (*m) return **m;
+  return absl::InvalidArgumentError(
+      absl::StrCat(f.path().empty() ? std::string(key) : absl::StrCat(f.path(), ".", key),
+                   ": missing required field (or its first-format name '", alias, "')"));
+}
+
 absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(
-      f.ExpectObject({"dimensions", "sizes", "unit_energy", "sparse_speedup", "zero_skipping"}));
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"dimensions", "sizes", "energy_fj_per_op", "unit_energy",
+                                          "sparse_speedup", "zero_skipping"}));
   OperationalArray a;
   JsonField dims_f = f;
   SNNPLAN_ASSIGN_OR_RETURN(dims_f, f.Child("dimensions"));
@@ -169,7 +199,7 @@ absl::StatusOr<OperationalArray> ReadArray(const JsonField& f) {
       return sizes_f.Element(i).Error("too many PEs (limit 2^32 in total)");
   }
   JsonField energy_f = f;
-  SNNPLAN_ASSIGN_OR_RETURN(energy_f, f.Child("unit_energy"));
+  SNNPLAN_ASSIGN_OR_RETURN(energy_f, Required(f, "energy_fj_per_op", "unit_energy"));
   SNNPLAN_RETURN_IF_ERROR(energy_f.ExpectObject({"mac", "sop", "neuron_update"}));
   JsonField e = f;
   SNNPLAN_ASSIGN_OR_RETURN(e, energy_f.Child("mac"));
@@ -237,23 +267,25 @@ absl::StatusOr<std::vector<SpatialUnroll>> ReadDataflows(const JsonField& f,
 
 absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArray& array) {
   SNNPLAN_RETURN_IF_ERROR(
-      f.ExpectObject({"name", "size", "r_cost", "w_cost", "r_bw", "w_bw", "operands",
-                      "served_dimensions", "banks", "granularity", "max_bw"}));
+      f.ExpectObject({"name", "size_bits", "read_energy_fj_per_bit", "write_energy_fj_per_bit",
+                      "read_bw_bits_per_cycle", "write_bw_bits_per_cycle", "operands",
+                      "served_dimensions", "banks", "granularity_bits", "max_bw_bits_per_cycle",
+                      "size", "r_cost", "w_cost", "r_bw", "w_bw", "granularity", "max_bw"}));
   MemoryLevel m;
   JsonField c = f;
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("name"));
   SNNPLAN_ASSIGN_OR_RETURN(m.name, c.String());
   if (m.name.empty() || m.name == "dram")
     return c.Error("must be a non-empty name other than 'dram'");
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("size"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "size_bits", "size"));
   SNNPLAN_ASSIGN_OR_RETURN(m.size_bits, ReadSize(c));
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("r_cost"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "read_energy_fj_per_bit", "r_cost"));
   SNNPLAN_ASSIGN_OR_RETURN(m.read_energy_fj_per_bit, c.NonNegativeNumber());
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("w_cost"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "write_energy_fj_per_bit", "w_cost"));
   SNNPLAN_ASSIGN_OR_RETURN(m.write_energy_fj_per_bit, c.NonNegativeNumber());
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("r_bw"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "read_bw_bits_per_cycle", "r_bw"));
   SNNPLAN_ASSIGN_OR_RETURN(m.read_bw_bits_per_cycle, ReadBandwidth(c));
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("w_bw"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "write_bw_bits_per_cycle", "w_bw"));
   SNNPLAN_ASSIGN_OR_RETURN(m.write_bw_bits_per_cycle, ReadBandwidth(c));
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("operands"));
   std::vector<std::string> ops;
@@ -282,14 +314,15 @@ absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArra
   // The default granularity (8 bits) shrinks to fit a smaller level, so that
   // ToJson's explicit value loads back.
   m.access_granularity_bits = std::min(m.access_granularity_bits, m.size_bits);
-  if (f.Has("granularity")) {
-    SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("granularity"));
-    SNNPLAN_ASSIGN_OR_RETURN(m.access_granularity_bits, c.PositiveInteger());
-    if (m.access_granularity_bits > m.size_bits) return c.Error("larger than the memory");
+  std::optional<JsonField> o;
+  SNNPLAN_ASSIGN_OR_RETURN(o, Member(f, "granularity_bits", "granularity"));
+  if (o) {
+    SNNPLAN_ASSIGN_OR_RETURN(m.access_granularity_bits, o->PositiveInteger());
+    if (m.access_granularity_bits > m.size_bits) return o->Error("larger than the memory");
   }
-  if (f.Has("max_bw")) {
-    SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("max_bw"));
-    SNNPLAN_ASSIGN_OR_RETURN(m.max_bw_bits_per_cycle, ReadBandwidth(c));
+  SNNPLAN_ASSIGN_OR_RETURN(o, Member(f, "max_bw_bits_per_cycle", "max_bw"));
+  if (o) {
+    SNNPLAN_ASSIGN_OR_RETURN(m.max_bw_bits_per_cycle, ReadBandwidth(*o));
   }
   return m;
 }
@@ -332,14 +365,15 @@ absl::StatusOr<Core> ReadCore(const JsonField& f) {
 }
 
 absl::StatusOr<Offchip> ReadOffchip(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"r_cost", "w_cost", "bw"}));
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"read_energy_fj_per_bit", "write_energy_fj_per_bit",
+                                          "bw_bits_per_cycle", "r_cost", "w_cost", "bw"}));
   Offchip o;
   JsonField c = f;
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("r_cost"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "read_energy_fj_per_bit", "r_cost"));
   SNNPLAN_ASSIGN_OR_RETURN(o.read_energy_fj_per_bit, c.NonNegativeNumber());
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("w_cost"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "write_energy_fj_per_bit", "w_cost"));
   SNNPLAN_ASSIGN_OR_RETURN(o.write_energy_fj_per_bit, c.NonNegativeNumber());
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("bw"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "bw_bits_per_cycle", "bw"));
   SNNPLAN_ASSIGN_OR_RETURN(o.bw_bits_per_cycle, ReadBandwidth(c));
   return o;
 }
@@ -371,6 +405,33 @@ absl::StatusOr<SpikeEncoding> ReadSpikeEncoding(const JsonField& f) {
   return e;
 }
 
+struct PrecisionField {
+  std::string_view key;
+  int Precision::*bits;
+};
+constexpr PrecisionField kPrecisionFields[] = {
+    {"weight_bits", &Precision::weight_bits},           {"input_bits", &Precision::input_bits},
+    {"feature_bits", &Precision::feature_bits},         {"state_bits", &Precision::state_bits},
+    {"accumulator_bits", &Precision::accumulator_bits},
+};
+
+absl::StatusOr<Precision> ReadPrecision(const JsonField& f) {
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject(
+      {"weight_bits", "input_bits", "feature_bits", "state_bits", "accumulator_bits"}));
+  Precision p;
+  for (const PrecisionField& field : kPrecisionFields) {
+    const absl::string_view key(field.key.data(), field.key.size());
+    if (!f.Has(key)) continue;
+    JsonField c = f;
+    SNNPLAN_ASSIGN_OR_RETURN(c, f.Child(key));
+    int64_t bits = 0;
+    SNNPLAN_ASSIGN_OR_RETURN(bits, c.Integer());
+    if (bits < 1 || bits > 64) return c.Error("must be in 1..64 (bits)");
+    p.*field.bits = static_cast<int>(bits);
+  }
+  return p;
+}
+
 // Positions are kept in core-id order however they were given, so that a
 // description and its ToJson output compare equal.
 void SortByCore(std::vector<NocPosition>& positions) {
@@ -379,12 +440,14 @@ void SortByCore(std::vector<NocPosition>& positions) {
 }
 
 absl::StatusOr<Noc> ReadNoc(const JsonField& f, const std::vector<Core>& cores) {
-  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"positions", "link_bw", "link_energy"}));
+  SNNPLAN_RETURN_IF_ERROR(
+      f.ExpectObject({"positions", "link_bw_bits_per_cycle", "link_energy_fj_per_bit_per_hop",
+                      "link_bw", "link_energy"}));
   Noc noc;
   JsonField c = f;
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("link_bw"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "link_bw_bits_per_cycle", "link_bw"));
   SNNPLAN_ASSIGN_OR_RETURN(noc.link_bw_bits_per_cycle, ReadBandwidth(c));
-  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("link_energy"));
+  SNNPLAN_ASSIGN_OR_RETURN(c, Required(f, "link_energy_fj_per_bit_per_hop", "link_energy"));
   SNNPLAN_ASSIGN_OR_RETURN(noc.link_energy_fj_per_bit_per_hop, c.NonNegativeNumber());
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("positions"));
   SNNPLAN_RETURN_IF_ERROR(c.ExpectArray());
@@ -468,7 +531,8 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
   Hardware hw;
   absl::Status status = [&]() -> absl::Status {
     SNNPLAN_RETURN_IF_ERROR(
-        root.ExpectObject({"name", "cores", "offchip", "noc", "spike_encoding", "clock_hz"}));
+        root.ExpectObject(
+            {"name", "cores", "offchip", "noc", "spike_encoding", "clock_hz", "precision"}));
     JsonField c = root;
     SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("name"));
     SNNPLAN_ASSIGN_OR_RETURN(hw.name, c.String());
@@ -507,13 +571,31 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
       hw.clock_hz = c.value().get<double>();
       if (!std::isfinite(hw.clock_hz) || hw.clock_hz <= 0) return c.Error("must be > 0 (Hz)");
     }
+    if (root.Has("precision")) {
+      SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("precision"));
+      SNNPLAN_ASSIGN_OR_RETURN(hw.precision, ReadPrecision(c));
+    }
     return absl::OkStatus();
   }();
   if (!status.ok()) return with_source(status);
   return hw;
 }
 
+namespace {
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+// Hardware YAML files are a few KB; a bound keeps yaml-cpp's node tree small.
+constexpr int64_t kMaxYamlFileBytes = int64_t{16} << 20;
+}  // namespace
+
 absl::StatusOr<Hardware> LoadFile(const std::string& path) {
+  if (EndsWith(path, ".yaml") || EndsWith(path, ".yml")) {
+    absl::StatusOr<std::string> yaml = ReadInputFile(path, "hardware file", kMaxYamlFileBytes);
+    if (!yaml.ok()) return yaml.status();
+    return FromZigZagYaml(*yaml, path);
+  }
   absl::StatusOr<std::string> read = ReadInputFile(path, "hardware file", kMaxJsonFileBytes);
   if (!read.ok()) return read.status();
   const std::string& text = *read;
@@ -596,24 +678,24 @@ nlohmann::json ToJson(const Hardware& hw) {
       nlohmann::json ops = nlohmann::json::array();
       for (ir::Operand op : m.operands) ops.push_back(std::string(ir::OperandName(op)));
       memories.push_back({{"name", m.name},
-                          {"size", m.size_bits},
-                          {"r_cost", m.read_energy_fj_per_bit},
-                          {"w_cost", m.write_energy_fj_per_bit},
-                          {"r_bw", m.read_bw_bits_per_cycle},
-                          {"w_bw", m.write_bw_bits_per_cycle},
+                          {"size_bits", m.size_bits},
+                          {"read_energy_fj_per_bit", m.read_energy_fj_per_bit},
+                          {"write_energy_fj_per_bit", m.write_energy_fj_per_bit},
+                          {"read_bw_bits_per_cycle", m.read_bw_bits_per_cycle},
+                          {"write_bw_bits_per_cycle", m.write_bw_bits_per_cycle},
                           {"operands", ops},
                           {"served_dimensions", m.served_dimensions},
                           {"banks", m.banks},
-                          {"granularity", m.access_granularity_bits},
-                          {"max_bw", m.max_bw_bits_per_cycle}});
-      if (m.max_bw_bits_per_cycle == 0) memories.back().erase("max_bw");
+                          {"granularity_bits", m.access_granularity_bits},
+                          {"max_bw_bits_per_cycle", m.max_bw_bits_per_cycle}});
+      if (m.max_bw_bits_per_cycle == 0) memories.back().erase("max_bw_bits_per_cycle");
     }
     const OperationalArray& a = core.operational_array;
     cores.push_back({{"id", core.id},
                      {"operational_array",
                       {{"dimensions", dims},
                        {"sizes", sizes},
-                       {"unit_energy",
+                       {"energy_fj_per_op",
                         {{"mac", a.mac_energy_fj},
                          {"sop", a.sop_energy_fj},
                          {"neuron_update", a.neuron_update_energy_fj}}},
@@ -627,16 +709,21 @@ nlohmann::json ToJson(const Hardware& hw) {
   nlohmann::json positions = nlohmann::json::array();
   for (const NocPosition& p : hw.noc.positions)
     positions.push_back({{"core", p.core}, {"x", p.x}, {"y", p.y}});
-  nlohmann::json doc = {{"name", hw.name},
-                        {"cores", cores},
-                        {"offchip",
-                         {{"r_cost", hw.offchip.read_energy_fj_per_bit},
-                          {"w_cost", hw.offchip.write_energy_fj_per_bit},
-                          {"bw", hw.offchip.bw_bits_per_cycle}}},
-                        {"noc",
-                         {{"positions", positions},
-                          {"link_bw", hw.noc.link_bw_bits_per_cycle},
-                          {"link_energy", hw.noc.link_energy_fj_per_bit_per_hop}}}};
+  nlohmann::json doc = {
+      {"name", hw.name},
+      {"cores", cores},
+      {"offchip",
+       {{"read_energy_fj_per_bit", hw.offchip.read_energy_fj_per_bit},
+        {"write_energy_fj_per_bit", hw.offchip.write_energy_fj_per_bit},
+        {"bw_bits_per_cycle", hw.offchip.bw_bits_per_cycle}}},
+      {"noc",
+       {{"positions", positions},
+        {"link_bw_bits_per_cycle", hw.noc.link_bw_bits_per_cycle},
+        {"link_energy_fj_per_bit_per_hop", hw.noc.link_energy_fj_per_bit_per_hop}}}};
+  nlohmann::json precision = nlohmann::json::object();
+  for (const PrecisionField& field : kPrecisionFields)
+    precision[std::string(field.key)] = hw.precision.*field.bits;
+  doc["precision"] = precision;
   if (hw.spike_encoding.format != SpikeFormat::kDense) {  // only when declared, as above
     doc["spike_encoding"] = {{"format", std::string(SpikeFormatName(hw.spike_encoding.format))}};
     if (hw.spike_encoding.address_bits > 0)
@@ -695,6 +782,11 @@ std::string Describe(const Hardware& hw) {
   out << absl::StrFormat("noc: %d core(s), link %d bit/cycle, %g fJ/bit/hop\n",
                          hw.noc.positions.size(), hw.noc.link_bw_bits_per_cycle,
                          hw.noc.link_energy_fj_per_bit_per_hop);
+  out << absl::StrFormat(
+      "precision (bits; flags override): weights %d, input %d, features %d, state %d, "
+      "accumulator %d\n",
+      hw.precision.weight_bits, hw.precision.input_bits, hw.precision.feature_bits,
+      hw.precision.state_bits, hw.precision.accumulator_bits);
   if (hw.spike_encoding.format != SpikeFormat::kDense)
     out << absl::StrFormat(
         "spike encoding on links: %s%s\n", SpikeFormatName(hw.spike_encoding.format),

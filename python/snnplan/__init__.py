@@ -223,7 +223,8 @@ def import_model(path, **import_options):
 
 
 def load_hardware(name_or_path, sram=None):
-    """A preset (``meta-prototype``) or hardware JSON file; `sram` resizes the global
+    """A preset (``meta-prototype``), a hardware JSON file or a ZigZag accelerator YAML
+    file (``.yaml``/``.yml``, converted: docs/hardware.md); `sram` resizes the global
     buffer: "128KiB" or a number of bytes."""
     return Hardware(_core.load_hardware(_os.fspath(name_or_path),
                                         "" if sram is None else _text(sram)))

@@ -196,7 +196,7 @@ TEST(ParseSize, JsonSizeAsIntegerOrString) {
   EXPECT_EQ(hw->noc.link_bw_bits_per_cycle, 64);
   // Integral JSON numbers written as floats are accepted as integers.
   nlohmann::json doc = ToJson(*hw);
-  doc["cores"][0]["memories"][0]["size"] = 16.0;
+  doc["cores"][0]["memories"][0]["size_bits"] = 16.0;
   absl::StatusOr<Hardware> again = FromJson(doc, "floats");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, *hw);
@@ -257,10 +257,10 @@ TEST(ResizeGlobalBuffer, UncappedLevelStaysLoadableWhenHuge) {
   absl::StatusOr<Hardware> hw = LoadFile(kDataDir + "minimal.json");
   ASSERT_TRUE(hw.ok()) << hw.status();
   nlohmann::json doc = ToJson(*hw);
-  doc["cores"][0]["memories"][2]["size"] = 64;
+  doc["cores"][0]["memories"][2]["size_bits"] = 64;
   doc["cores"][0]["memories"][2]["banks"] = 64;
-  doc["cores"][0]["memories"][2]["r_bw"] = int64_t{1} << 40;
-  doc["cores"][0]["memories"][2]["granularity"] = 1;
+  doc["cores"][0]["memories"][2]["read_bw_bits_per_cycle"] = int64_t{1} << 40;
+  doc["cores"][0]["memories"][2]["granularity_bits"] = 1;
   absl::StatusOr<Hardware> small = FromJson(doc, "small");
   ASSERT_TRUE(small.ok()) << small.status();
   ASSERT_TRUE(ResizeGlobalBuffer(*small, int64_t{1} << 46).ok());
@@ -303,13 +303,13 @@ TEST(RoundTrip, MinimalFileWithDefaultsAndNoc) {
 }
 
 TEST(RoundTrip, LevelSmallerThanDefaultGranularity) {
-  // A 4-bit register without "granularity": the 8-bit default must not make
+  // A 4-bit register without "granularity_bits": the 8-bit default must not make
   // the normalized output unloadable ("granularity: larger than the memory").
   absl::StatusOr<Hardware> hw = LoadFile(kDataDir + "minimal.json");
   ASSERT_TRUE(hw.ok()) << hw.status();
   nlohmann::json doc = ToJson(*hw);
-  doc["cores"][0]["memories"][0]["size"] = 4;
-  doc["cores"][0]["memories"][0].erase("granularity");
+  doc["cores"][0]["memories"][0]["size_bits"] = 4;
+  doc["cores"][0]["memories"][0].erase("granularity_bits");
   absl::StatusOr<Hardware> small = FromJson(doc, "small register");
   ASSERT_TRUE(small.ok()) << small.status();
   EXPECT_EQ(small->cores[0].memories[0].access_granularity_bits, 4);
@@ -344,8 +344,8 @@ TEST(RoundTrip, MultiCoreNocIsSortedAndKept) {
   doc["cores"].push_back(core1);
   doc["noc"] = {
       {"positions", {{{"core", 3}, {"x", 1}, {"y", 0}}, {{"core", 0}, {"x", 0}, {"y", 0}}}},
-      {"link_bw", 32},
-      {"link_energy", 2.5}};
+      {"link_bw_bits_per_cycle", 32},
+      {"link_energy_fj_per_bit_per_hop", 2.5}};
   absl::StatusOr<Hardware> two = FromJson(doc, "two cores");
   ASSERT_TRUE(two.ok()) << two.status();
   ASSERT_EQ(two->noc.positions.size(), 2u);

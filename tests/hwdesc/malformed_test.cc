@@ -25,11 +25,15 @@ const std::string kBadDir = std::string(SNNPLAN_SOURCE_DIR) + "/tests/data/hw/ba
 const std::map<std::string, std::string>& ExpectedMessages() {
   static const auto* kExpected = new std::map<std::string, std::string>{
       {"unknown_key_top",
-       "colour: unknown key (allowed: name, cores, offchip, noc, spike_encoding, clock_hz)"},
+       "colour: unknown key (allowed: name, cores, offchip, noc, spike_encoding, clock_hz, "
+       "precision)"},
       {"unknown_key_nested",
-       "cores[0].memories[1].latency: unknown key (allowed: name, size, r_cost, w_cost, "
-       "r_bw, w_bw, operands, served_dimensions, banks, granularity, max_bw)"},
-      {"missing_field", "offchip.bw: missing required field"},
+       "cores[0].memories[1].latency: unknown key (allowed: name, size_bits, "
+       "read_energy_fj_per_bit, write_energy_fj_per_bit, read_bw_bits_per_cycle, "
+       "write_bw_bits_per_cycle, operands, served_dimensions, banks, granularity_bits, "
+       "max_bw_bits_per_cycle, size, r_cost, w_cost, r_bw, w_bw, granularity, max_bw)"},
+      {"missing_field",
+       "offchip.bw_bits_per_cycle: missing required field (or its first-format name 'bw')"},
       {"missing_field_nested", "cores[0].memories[0].served_dimensions: missing required field"},
       {"wrong_type", "cores[0].operational_array.sizes[1]: expected an integer, got string"},
       {"wrong_type_top", "name: expected a string, got number"},
@@ -102,8 +106,10 @@ TEST(Malformed, EveryFixtureIsCovered) {
   }
 }
 
-// Inline cases: the valid minimal file with one field changed, checked
-// through FromJson so the source name prefixes the path.
+// Inline cases: the valid minimal file, in the first format's key names
+// (r_cost, size, ...), with one field changed, checked through FromJson so
+// the source name prefixes the path (tests/hwdesc/units_test.cc has the
+// unit-named keys).
 struct InlineCase {
   const char* pointer;       // JSON pointer of the field to replace
   nlohmann::json value;      // replacement (null = remove the field)
@@ -111,7 +117,7 @@ struct InlineCase {
 };
 
 TEST(Malformed, InlineMutationsNameTheirPath) {
-  std::ifstream in(std::string(SNNPLAN_SOURCE_DIR) + "/tests/data/hw/minimal.json");
+  std::ifstream in(std::string(SNNPLAN_SOURCE_DIR) + "/tests/data/hw/minimal_first_format.json");
   ASSERT_TRUE(in);
   const nlohmann::json base = nlohmann::json::parse(in);
   ASSERT_TRUE(FromJson(base, "inline").ok());

@@ -4,8 +4,10 @@
 // requires, and the documented defaults are the loader's.
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -23,7 +25,8 @@ nlohmann::json LoadJson(const std::string& relative) {
 
 // A description using every optional field (the meta-prototype has them all
 // on its global buffer, which is memories[4], except the activity fields and
-// the clock, which ToJson writes only when declared).
+// the clock, which ToJson writes only when declared). ToJson writes the
+// unit-named keys; their first-format aliases are checked by AliasesAreTheLoaders.
 nlohmann::json FullDoc() {
   absl::StatusOr<Hardware> hw = Preset("meta-prototype");
   EXPECT_TRUE(hw.ok());
@@ -43,14 +46,34 @@ constexpr ObjectCase kObjects[] = {
     {"", "", ""},
     {"core", "/cores/0", "cores[0]"},
     {"operational_array", "/cores/0/operational_array", "cores[0].operational_array"},
-    {"unit_energy", "/cores/0/operational_array/unit_energy",
-     "cores[0].operational_array.unit_energy"},
+    {"energy_fj_per_op", "/cores/0/operational_array/energy_fj_per_op",
+     "cores[0].operational_array.energy_fj_per_op"},
     {"memory", "/cores/0/memories/4", "cores[0].memories[4]"},
     {"offchip", "/offchip", "offchip"},
     {"noc", "/noc", "noc"},
     {"noc_position", "/noc/positions/0", "noc.positions[0]"},
     {"spike_encoding", "/spike_encoding", "spike_encoding"},
+    {"precision", "/precision", "precision"},
 };
+
+// The schema's alias pairs of an object, from its allOf: {"oneOf": [{"required":
+// [key]}, {"required": [alias]}]} for a required quantity, {"not": {"required":
+// [key, alias]}} for an optional one.
+struct AliasPair {
+  std::string key, alias;
+  bool required;
+};
+std::vector<AliasPair> SchemaAliases(const nlohmann::json& s) {
+  std::vector<AliasPair> out;
+  if (!s.contains("allOf")) return out;
+  for (const nlohmann::json& rule : s["allOf"]) {
+    if (rule.contains("oneOf"))
+      out.push_back({rule["oneOf"][0]["required"][0], rule["oneOf"][1]["required"][0], true});
+    else
+      out.push_back({rule["not"]["required"][0], rule["not"]["required"][1], false});
+  }
+  return out;
+}
 
 std::string Join(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
@@ -92,10 +115,25 @@ TEST(Schema, PropertiesAndRequiredMatchTheLoader) {
     std::set<std::string> properties;
     for (const auto& [key, unused] : s["properties"].items()) properties.insert(key);
     EXPECT_EQ(properties, LoaderAllowedKeys(c));
-    std::set<std::string> required;
+    std::set<std::string> required, deprecated;
     for (const nlohmann::json& r : s["required"]) required.insert(r.get<std::string>());
+    std::map<std::string, std::string> alias_of;
+    for (const AliasPair& a : SchemaAliases(s)) {
+      if (a.required) required.insert(a.key);
+      alias_of[a.key] = a.alias;
+    }
+    for (const auto& [key, p] : s["properties"].items())
+      if (p.value("deprecated", false)) deprecated.insert(key);
+    // Exactly the aliases are deprecated, and each names a property.
+    std::set<std::string> aliases;
+    for (const auto& [key, alias] : alias_of) {
+      aliases.insert(alias);
+      EXPECT_TRUE(properties.count(key)) << key;
+    }
+    EXPECT_EQ(deprecated, aliases);
     for (const std::string& key : properties) {
       SCOPED_TRACE(key);
+      if (deprecated.count(key)) continue;  // AliasesAreTheLoaders
       nlohmann::json doc = FullDoc();
       nlohmann::json& object = doc[nlohmann::json::json_pointer(c.pointer)];
       ASSERT_TRUE(object.contains(key)) << "FullDoc() lacks the field";
@@ -103,8 +141,10 @@ TEST(Schema, PropertiesAndRequiredMatchTheLoader) {
       absl::StatusOr<Hardware> hw = FromJson(doc, "schema");
       if (required.count(key)) {
         ASSERT_FALSE(hw.ok()) << "schema says required, loader accepts its absence";
-        EXPECT_EQ(std::string(hw.status().message()),
-                  "schema: " + Join(c.loader_path, key) + ": missing required field");
+        EXPECT_EQ(
+            std::string(hw.status().message()),
+            "schema: " + Join(c.loader_path, key) + ": missing required field" +
+                (alias_of.count(key) ? " (or its first-format name '" + alias_of[key] + "')" : ""));
       } else {
         EXPECT_TRUE(hw.ok()) << "schema says optional, loader says: " << hw.status();
       }
@@ -117,7 +157,7 @@ TEST(Schema, DocumentedDefaultsAreTheLoaders) {
   const nlohmann::json& mem = schema["$defs"]["memory"]["properties"];
   MemoryLevel defaults;
   EXPECT_EQ(mem["banks"]["default"].get<int64_t>(), defaults.banks);
-  EXPECT_EQ(mem["granularity"]["default"].get<int64_t>(), defaults.access_granularity_bits);
+  EXPECT_EQ(mem["granularity_bits"]["default"].get<int64_t>(), defaults.access_granularity_bits);
   OperationalArray array;
   EXPECT_EQ(schema["$defs"]["operational_array"]["properties"]["sparse_speedup"]["default"]
                 .get<bool>(),
@@ -127,9 +167,48 @@ TEST(Schema, DocumentedDefaultsAreTheLoaders) {
       array.zero_skipping);
   EXPECT_EQ(schema["$defs"]["spike_encoding"]["properties"]["format"]["default"].get<std::string>(),
             SpikeFormatName(SpikeEncoding{}.format));
-  EXPECT_EQ(schema["$defs"]["unit_energy"]["properties"]["neuron_update"]["default"]
-                .get<double>(),
-            array.neuron_update_energy_fj);
+  EXPECT_EQ(
+      schema["$defs"]["energy_fj_per_op"]["properties"]["neuron_update"]["default"].get<double>(),
+      array.neuron_update_energy_fj);
+  const nlohmann::json& precision = schema["$defs"]["precision"]["properties"];
+  const Precision p;
+  EXPECT_EQ(precision["weight_bits"]["default"].get<int>(), p.weight_bits);
+  EXPECT_EQ(precision["input_bits"]["default"].get<int>(), p.input_bits);
+  EXPECT_EQ(precision["feature_bits"]["default"].get<int>(), p.feature_bits);
+  EXPECT_EQ(precision["state_bits"]["default"].get<int>(), p.state_bits);
+  EXPECT_EQ(precision["accumulator_bits"]["default"].get<int>(), p.accumulator_bits);
+}
+
+// A deprecated (first-format) key stands for its unit-named key: renaming one
+// into the other loads the identical description, and both together are an
+// error naming both.
+TEST(Schema, AliasesAreTheLoaders) {
+  nlohmann::json schema = LoadJson("docs/hardware.schema.json");
+  const nlohmann::json full = FullDoc();
+  absl::StatusOr<Hardware> expected = FromJson(full, "schema");
+  ASSERT_TRUE(expected.ok());
+  int pairs = 0;
+  for (const ObjectCase& c : kObjects) {
+    const nlohmann::json& s = *c.def ? schema["$defs"][c.def] : schema;
+    for (const AliasPair& a : SchemaAliases(s)) {
+      SCOPED_TRACE(a.alias);
+      ++pairs;
+      nlohmann::json doc = full;
+      nlohmann::json& object = doc[nlohmann::json::json_pointer(c.pointer)];
+      ASSERT_TRUE(object.contains(a.key));
+      object[a.alias] = object[a.key];
+      absl::StatusOr<Hardware> both = FromJson(doc, "schema");
+      ASSERT_FALSE(both.ok());
+      EXPECT_EQ(std::string(both.status().message()),
+                "schema: " + Join(c.loader_path, a.key) + ": given twice: also as '" + a.alias +
+                    "', its first-format name for the same quantity; keep one");
+      object.erase(a.key);
+      absl::StatusOr<Hardware> renamed = FromJson(doc, "schema");
+      ASSERT_TRUE(renamed.ok()) << renamed.status();
+      EXPECT_EQ(*renamed, *expected);
+    }
+  }
+  EXPECT_EQ(pairs, 13);
 }
 
 TEST(Schema, EnumsMatchTheLoader) {

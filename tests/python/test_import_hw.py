@@ -4,7 +4,7 @@ import json
 import pytest
 import snnplan
 
-from conftest import NMNIST_STEP, SEW5, cli, cli_ok
+from conftest import NMNIST_STEP, SEW5, SOURCE, cli, cli_ok
 
 
 def test_import_json_is_the_cli_json(tmp_path):
@@ -83,3 +83,27 @@ def test_unknown_keyword_is_a_type_error():
         snnplan.import_model(SEW5, weight_bitz=8)
     with pytest.raises(TypeError, match="'json'"):  # an output file of the CLI, not an option
         snnplan.import_model(SEW5, json="x.json")
+
+
+ZIGZAG_CORE = SOURCE / "tests" / "data" / "hw" / "zigzag" / "snn_core.yaml"
+
+
+def test_load_hardware_reads_zigzag_yaml_as_hw_show():
+    expected = cli_ok("hw", "show", ZIGZAG_CORE, "--json").stdout
+    h = snnplan.load_hardware(ZIGZAG_CORE)
+    assert h.json_text() == expected
+    # ZigZag's input_precision [8, 4]: 8-bit input, 4-bit weights.
+    assert h.to_json()["precision"]["input_bits"] == 8
+    assert h.to_json()["precision"]["weight_bits"] == 4
+
+
+def test_precision_keyword_overrides_the_hardware(tmp_path):
+    # plan(..., weight_bits=2) is `plan --weight-bits 2`: the manifest's
+    # hardware records the precision used, and the summary is the CLI's.
+    out = tmp_path / "m.json"
+    cli_ok("plan", NMNIST_STEP, "--timesteps", 4, "--hw", ZIGZAG_CORE, "--weight-bits", 2,
+           "--summary-json", out, "-o", tmp_path / "cli.json")
+    p = snnplan.plan(NMNIST_STEP, hw=snnplan.load_hardware(ZIGZAG_CORE), timesteps=4, weight_bits=2)
+    assert p.summary_json == out.read_text()
+    assert json.loads(p.manifest_json())["hardware"]["precision"]["weight_bits"] == 2
+    assert json.loads(p.manifest_json())["hardware"]["precision"]["input_bits"] == 8

@@ -77,18 +77,18 @@ TEST_F(HwCli, Sram128KiBJsonHasTable1Figures) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json doc = nlohmann::json::parse(r.out);
   const nlohmann::json& core = doc["cores"][0];
-  EXPECT_EQ(core["operational_array"]["unit_energy"]["mac"].get<double>(), 160.0);
-  EXPECT_EQ(core["operational_array"]["unit_energy"]["sop"].get<double>(), 70.0);
-  EXPECT_EQ(doc["offchip"]["r_cost"].get<double>(), 11000.0);
-  EXPECT_EQ(doc["offchip"]["w_cost"].get<double>(), 12000.0);
-  EXPECT_EQ(doc["offchip"]["bw"].get<int64_t>(), 64);
+  EXPECT_EQ(core["operational_array"]["energy_fj_per_op"]["mac"].get<double>(), 160.0);
+  EXPECT_EQ(core["operational_array"]["energy_fj_per_op"]["sop"].get<double>(), 70.0);
+  EXPECT_EQ(doc["offchip"]["read_energy_fj_per_bit"].get<double>(), 11000.0);
+  EXPECT_EQ(doc["offchip"]["write_energy_fj_per_bit"].get<double>(), 12000.0);
+  EXPECT_EQ(doc["offchip"]["bw_bits_per_cycle"].get<int64_t>(), 64);
   const nlohmann::json& gb = core["memories"].back();
-  EXPECT_EQ(gb["size"].get<int64_t>(), 1048576);
+  EXPECT_EQ(gb["size_bits"].get<int64_t>(), 1048576);
   EXPECT_EQ(gb["banks"].get<int64_t>(), 1);
-  EXPECT_EQ(gb["r_bw"].get<int64_t>(), 128);
-  EXPECT_EQ(gb["w_bw"].get<int64_t>(), 128);
-  EXPECT_EQ(gb["r_cost"].get<double>(), 130.0);
-  EXPECT_EQ(gb["w_cost"].get<double>(), 170.0);
+  EXPECT_EQ(gb["read_bw_bits_per_cycle"].get<int64_t>(), 128);
+  EXPECT_EQ(gb["write_bw_bits_per_cycle"].get<int64_t>(), 128);
+  EXPECT_EQ(gb["read_energy_fj_per_bit"].get<double>(), 130.0);
+  EXPECT_EQ(gb["write_energy_fj_per_bit"].get<double>(), 170.0);
   EXPECT_EQ(core["dataflows"],
             nlohmann::json::parse(R"({"D1": ["K", 32], "D2": ["C", 2], "D3": ["OX", 16]})"));
 }
@@ -100,7 +100,7 @@ TEST_F(HwCli, SramBandwidthScalesAndCaps) {
     Result r = Run({"hw", "show", "meta-prototype", "--sram", sram, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const nlohmann::json gb = nlohmann::json::parse(r.out)["cores"][0]["memories"].back();
-    EXPECT_EQ(gb["r_bw"].get<int64_t>(), bw);
+    EXPECT_EQ(gb["read_bw_bits_per_cycle"].get<int64_t>(), bw);
   }
 }
 

@@ -654,7 +654,7 @@ std::optional<Expect> TransferOntoAnother(json& m) {
 }
 
 std::optional<Expect> MemoryShrunk(json& m) {
-  for (json& core : m["hardware"]["cores"]) core["memories"].back()["size"] = 64 * 8;
+  for (json& core : m["hardware"]["cores"]) core["memories"].back()["size_bits"] = 64 * 8;
   return Expect{"allocation.bounds", {"lies outside memory", "of 64 bytes"}};
 }
 

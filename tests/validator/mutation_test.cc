@@ -86,7 +86,7 @@ TEST_F(Mutation, StoreMovedBeforeItsProducer) {
 
 TEST_F(Mutation, MemoryShrunk) {
   json& gb = m_["hardware"]["cores"][0]["memories"].back();
-  gb["size"] = 64 * 8;  // 64 bytes, in bits
+  gb["size_bits"] = 64 * 8;  // 64 bytes, in bits
   std::vector<Violation> v = Check(m_);
   EXPECT_TRUE(HasViolation(v, "allocation.bounds", "lies outside memory 'global_buffer' of 64 bytes"));
   EXPECT_TRUE(HasViolation(v, "memory.capacity", "exceed its capacity of 64 bytes"));

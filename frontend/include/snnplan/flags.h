@@ -25,6 +25,11 @@ struct ImportFlags {
   importer::ImportOptions options;
   std::vector<std::string> input_shapes;  // NAME=C,H,W
   std::string stateless_blocks;           // "0,1"
+  // The precision flags given: they override the hardware's precision
+  // (UseHardwarePrecision); the others take the hardware's value.
+  struct PrecisionGiven {
+    bool weight = false, input = false, feature = false, state = false, accumulator = false;
+  } precision_given;
 };
 void AddImportOptions(CLI::App* cmd, ImportFlags* flags);
 absl::Status FinishImportOptions(ImportFlags* flags);

@@ -31,9 +31,23 @@ namespace snnplan::frontend {
 struct ModelRef {
   std::string path;
   std::shared_ptr<const ir::Workload> workload;
+  // The options `workload` was imported with (the Python module's Workload
+  // knows them), so a plan records the precisions it really used.
+  const importer::ImportOptions* imported_with = nullptr;
 };
 // Imports the model with the import flags (FinishImportOptions included).
 absl::StatusOr<ir::Workload> LoadWorkload(const ModelRef& model, ImportFlags* flags);
+// Precisions belong to the hardware: sets every import precision whose flag
+// was not given (flags->precision_given) to `hw.precision`'s value.
+void UseHardwarePrecision(const hw::Hardware& hw, ImportFlags* flags);
+// The precisions an import with `options` uses, as a hardware precision.
+hw::Precision ImportPrecision(const importer::ImportOptions& options);
+// The model imported with the hardware's precisions (flags override), and
+// `hw->precision` set to the precisions used, so the plan's hardware (and
+// the manifest that embeds it) records them. A pre-imported workload keeps
+// its own precisions; they are recorded when `model.imported_with` is set.
+absl::StatusOr<ir::Workload> LoadWorkloadFor(const ModelRef& model, ImportFlags* flags,
+                                             hw::Hardware* hw);
 // A preset or JSON file (or `object` when set), resized by `sram` ("--sram
 // SIZE": KiB/MiB, a bare number is bytes) unless it is empty.
 absl::StatusOr<hw::Hardware> LoadHardware(const std::string& hardware, const std::string& sram,

@@ -1,6 +1,7 @@
 // Hardware descriptions: accelerator cores (PE array, dataflow, memory
-// hierarchy), off-chip DRAM and NoC, as plain value types, plus the JSON
-// loader/validator, built-in presets and global-buffer resizing.
+// hierarchy), off-chip DRAM, NoC and data precisions, as plain value types,
+// plus the JSON loader/validator, the ZigZag YAML reader, built-in presets
+// and global-buffer resizing.
 #pragma once
 
 #include <cstdint>
@@ -115,6 +116,20 @@ struct SpikeEncoding {
   friend bool operator==(const SpikeEncoding&, const SpikeEncoding&) = default;
 };
 
+// The data precisions the hardware stores and computes with, in bits. They
+// are the defaults of the import precisions (--weight-bits, ...), which a
+// flag given on the command line (or a Python keyword) overrides. The
+// defaults are the importer's (importer::ImportOptions), so a description
+// that declares none plans as before.
+struct Precision {
+  int weight_bits = 4;        // W as stored
+  int input_bits = 4;         // the (multi-bit) network input
+  int feature_bits = 4;       // non-spiking features between layers
+  int state_bits = 12;        // neuron state in memory
+  int accumulator_bits = 16;  // partial sums / state in the PE register
+  friend bool operator==(const Precision&, const Precision&) = default;
+};
+
 struct Hardware {
   std::string name;
   std::vector<Core> cores;
@@ -122,6 +137,7 @@ struct Hardware {
   Noc noc;
   SpikeEncoding spike_encoding;  // dense unless the description declares one
   double clock_hz = 0;           // clock frequency (JSON "clock_hz"); 0 = unknown
+  Precision precision;
   // Index into `cores` of the core with this id, or -1.
   int CoreIndex(int core_id) const;
   // Mesh position of the core with this id, or nullptr (a loaded
@@ -139,13 +155,22 @@ absl::StatusOr<int64_t> ParseSizeBytes(std::string_view text);
 
 // Validates and builds a description from JSON; `source` names the input in
 // error messages. Errors name the JSON path, e.g.
-// "cores[0].memories[2].size: must be > 0".
+// "cores[0].memories[2].size_bits: must be > 0". Keys of the first format
+// (r_cost, r_bw, size, ...) are read as aliases of the unit-named keys with
+// their documented units (docs/hardware.md); giving both is an error.
 absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view source);
+// Reads a ZigZag accelerator description (YAML, as ZigZag users write it)
+// and converts it: pJ per access -> fJ per bit, the outermost `dram` memory
+// -> offchip, I1/I2/O -> I/W/O (+ S with O). See docs/hardware.md, "ZigZag
+// YAML". Errors name `source` and the YAML key path
+// ("memories.sram_1MB.r_cost: ...").
+absl::StatusOr<Hardware> FromZigZagYaml(std::string_view text, std::string_view source);
+// A JSON file, or a ZigZag YAML file (name ending in .yaml or .yml).
 absl::StatusOr<Hardware> LoadFile(const std::string& path);
 // Names of the built-in presets.
 std::vector<std::string> PresetNames();
 absl::StatusOr<Hardware> Preset(std::string_view name);
-// A preset name or a JSON file path.
+// A preset name or a JSON/YAML file path.
 absl::StatusOr<Hardware> Resolve(const std::string& preset_or_path);
 // Resizes the global buffer of every core to `bytes`: banks follow the
 // level's bank size, bandwidth grows per bank up to max_bw_bits_per_cycle.
