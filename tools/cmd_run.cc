@@ -26,7 +26,7 @@ struct RunCmdFlags {
   std::string model;
   std::string inputs;    // .npz, .npy or a folder of .npz (one sample each)
   std::string outputs;   // .npz (or a folder, for a folder of inputs)
-  std::string activity;  // activity JSON (docs/activity.md)
+  std::string activity;  // activity JSON (docs/run.md#the-activity-file)
   std::string exit;          // early-exit policy, "entropy:THRESHOLD"
   std::string exit_output;   // the graph output it reads
   std::string exit_profile;  // exit profile JSON (needs --exit)
@@ -194,7 +194,8 @@ void RegisterRunCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--outputs", flags->outputs,
                   "Write the graph outputs as .npz ('-' = stdout); a folder for a folder of inputs");
   cmd->add_option("--activity", flags->activity,
-                  "Write each layer's measured input spike density (docs/activity.md; '-' = stdout)");
+                  "Write each layer's measured input spike density (docs/run.md#the-activity-file; "
+                  "'-' = stdout)");
   cmd->add_option("--exit", flags->exit,
                   "Early-exit policy entropy:THRESHOLD (DT-SNN): report the step after which "
                   "each sample exits (docs/run.md)");

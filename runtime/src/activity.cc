@@ -1,5 +1,5 @@
 // Spike activity measured by `snnplan run`, summed over samples and written
-// as the activity file the cost model reads (docs/activity.md).
+// as the activity file the cost model reads (docs/run.md#the-activity-file).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"

@@ -186,7 +186,7 @@ struct ActivityProfile {
 // different step count are an error.
 absl::Status AddActivity(const RunResult& run, ActivityProfile* profile);
 
-// The activity file (docs/activity.md): format "snnplan-activity" version 1,
+// The activity file (docs/run.md#the-activity-file): format "snnplan-activity" version 1,
 // per layer name the input density (non-zero / values read) overall and per
 // timestep, with the counts. Deterministic text.
 std::string ActivityJson(const ActivityProfile& profile, const std::string& model_file,
