@@ -134,6 +134,26 @@ TEST(ExitProfileFile, EachGuardNamesItsPath) {
               HasSubstr("output: 'trace' is not computed by any layer (a debugging trace)"));
 }
 
+TEST(ExitProfileFile, ModelWithoutOutputsNeedsTheOutputNamed) {
+  ir::Workload w = FourStepNet();
+  w.layers[1].network_output = false;
+  absl::StatusOr<ExitProfile> p = ParseExitProfile(ProfileText(R"({"1": 1})"), "p.json", w);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("p.json: output: not given, and the model marks no network output"));
+}
+
+// An output computed only once, from nothing that runs every step, has no
+// step at which a check could read it.
+TEST(ExitProfileFile, OutputWithNoPerStepLayerIsRefused) {
+  ir::Workload w = FourStepNet();
+  for (ir::Layer& l : w.layers) l.dims.T = 1;
+  absl::StatusOr<ExitProfile> p = ParseExitProfile(ProfileText(R"({"1": 1})"), "p.json", w);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("p.json: output: depends on no layer that runs every timestep"));
+}
+
 // A head run once after a mean over time: the mean's tile waits for all T
 // steps, so the check reads the per-step layer feeding the mean.
 TEST(ExitProfileFile, HeadAfterAMeanOverTimeWalksBackToThePerStepLayer) {
