@@ -50,26 +50,35 @@ absl::Status ApplyBlocksFile(const std::string& path, std::vector<ir::Layer>* la
 
 void SetPrecisions(const ImportOptions& o, const std::vector<bool>& spike_like,
                    std::vector<ir::Layer>* layers) {
-  for (ir::Layer& l : *layers) {
-    ir::Precision& p = l.precision;
-    p.weight_bits = o.weight_bits;
-    p.state_bits = o.state_bits;
-    p.accumulator_bits = o.accumulator_bits;
-    int in_bits = 1;
-    bool spikes_in = true;
-    for (int src : l.inputs) {
-      int b = src == ir::kNetworkInput ? o.input_bits : (*layers)[src].precision.output_bits;
-      in_bits = std::max(in_bits, b);
-      if (src == ir::kNetworkInput || !spike_like[src]) spikes_in = false;
+  // A delayed (recurrent) producer comes later in the order: a second pass
+  // reads its output precision once it is set.
+  const bool recurrent = std::any_of(layers->begin(), layers->end(),
+                                     [](const ir::Layer& l) { return l.has_delayed_input(); });
+  for (int pass = 0; pass < (recurrent ? 2 : 1); ++pass)
+    for (ir::Layer& l : *layers) {
+      ir::Precision& p = l.precision;
+      p.weight_bits = o.weight_bits;
+      p.state_bits = o.state_bits;
+      p.accumulator_bits = o.accumulator_bits;
+      int in_bits = 1;
+      bool spikes_in = true;
+      for (int src : l.inputs) {
+        int b = src == ir::kNetworkInput ? o.input_bits : (*layers)[src].precision.output_bits;
+        in_bits = std::max(in_bits, b);
+        if (src == ir::kNetworkInput || !spike_like[src]) spikes_in = false;
+      }
+      p.input_bits = in_bits;
+      if (l.spiking())
+        p.output_bits = 1;
+      else if (l.op == ir::OpKind::kSewAdd)
+        p.output_bits = o.sew_join_bits;
+      else if (ir::IsJoin(l.op) && l.op != ir::OpKind::kAdd)
+        p.output_bits = 1;
+      else if ((l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kRelu) && spikes_in)
+        p.output_bits = in_bits;  // max of spikes is still a spike (or a join value)
+      else
+        p.output_bits = o.feature_bits;
     }
-    p.input_bits = in_bits;
-    if (l.spiking()) p.output_bits = 1;
-    else if (l.op == ir::OpKind::kSewAdd) p.output_bits = o.sew_join_bits;
-    else if (ir::IsJoin(l.op) && l.op != ir::OpKind::kAdd) p.output_bits = 1;
-    else if ((l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kRelu) && spikes_in)
-      p.output_bits = in_bits;  // max of spikes is still a spike (or a join value)
-    else p.output_bits = o.feature_bits;
-  }
 }
 
 int64_t DeriveBatch(const Scope& main, const std::vector<ir::Layer>& layers,

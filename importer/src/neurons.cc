@@ -1480,7 +1480,14 @@ NeuronFacts DescribeModel(const NeuronModel& m) {
   } else if (k == 2) {
     int syn = 1 - mem;
     Poly sv = WithoutGates(m.next[syn], pre | fire_bit, false);
-    bool leaky = VarPart(sv).terms.size() <= 2 && sv.HasVar(k) && !v.HasVar(k + 1);
+    // Several currents (a residual or recurrent one summed into the neuron)
+    // must all enter the synaptic state with one gain.
+    const int currents = std::max(1, m.currents);
+    bool same_gain = true;
+    for (int j = 1; j < currents; ++j)
+      same_gain = same_gain && AllEqual(CoefAdd(CoefOf(sv, k + j), CoefNeg(CoefOf(sv, k))), 0.0);
+    bool leaky = VarPart(sv).terms.size() <= static_cast<size_t>(1 + currents) && sv.HasVar(k) &&
+                 same_gain && !v.HasVar(k + currents);
     if (leaky && v.HasVar(syn)) {
       f.kind = "synaptic";
       f.syn_decay = CoefOf(sv, syn);

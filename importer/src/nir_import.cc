@@ -81,7 +81,7 @@ class NirBuilder {
           absl::StrCat("the top-level node has type '", file.root.type, "', expected NIRGraph"));
     std::vector<int> ins, outs;
     if (absl::Status s = FlattenGraph(file.root, true, &ins, &outs); !s.ok()) return s;
-    if (absl::Status s = CheckCycles(); !s.ok()) return s;
+    FindDelayedEdges(ins);
     std::vector<int> order;
     TopoOrder(&order);
     if (absl::Status s = CountReaders(order); !s.ok()) return s;
@@ -95,6 +95,7 @@ class NirBuilder {
     values_.resize(flat_.size());
     for (int i : order)
       if (absl::Status s = Process(i); !s.ok()) return s;
+    if (absl::Status s = ResolveDelayedInputs(); !s.ok()) return s;
     if (outputs_.empty()) return absl::InvalidArgumentError("the graph has no Output node");
     return Finish(ins[0]);
   }
@@ -103,6 +104,10 @@ class NirBuilder {
   absl::Status NodeError(int i, const std::string& what) const {
     return absl::InvalidArgumentError(
         absl::StrCat("node '", flat_[i].name, "' (", flat_[i].node->type, "): ", what));
+  }
+  absl::Status OnlyDelayedError(int i) const {
+    return NodeError(
+        i, "it is reached only through recurrent edges (no path from the Input node leads to it)");
   }
   absl::Status FieldError(int i, const std::string& field, const std::string& what) const {
     return NodeError(i, absl::StrCat("field '", field, "': ", what));
@@ -151,11 +156,16 @@ class NirBuilder {
     return absl::OkStatus();
   }
 
-  // A cycle is a recurrent connection: refused, naming its nodes.
-  absl::Status CheckCycles() const {
+  // Recurrent connections: the back edges of a depth-first search from the
+  // network input (then from nodes it does not reach, in file order) become
+  // delayed edges, read one step late. This is how a discrete-time simulator
+  // of the graph (snnTorch's import_nir, nirtorch) breaks a cycle: a node
+  // evaluated later in the step feeds an earlier one with its previous output.
+  void FindDelayedEdges(const std::vector<int>& first_roots) {
     const int n = static_cast<int>(flat_.size());
-    std::vector<int> color(n, 0), parent(n, -1);
-    for (int root = 0; root < n; ++root) {
+    std::vector<int> color(n, 0), roots = first_roots;
+    for (int i = 0; i < n; ++i) roots.push_back(i);
+    for (int root : roots) {
       if (color[root]) continue;
       std::vector<std::pair<int, size_t>> stack = {{root, 0}};
       color[root] = 1;
@@ -163,19 +173,9 @@ class NirBuilder {
         auto& [u, next] = stack.back();
         if (next < flat_[u].succs.size()) {
           int v = flat_[u].succs[next++];
-          if (color[v] == 1) {
-            std::vector<std::string> cycle;
-            for (int w = u; w != v && w >= 0; w = parent[w]) cycle.push_back(flat_[w].name);
-            cycle.push_back(flat_[v].name);
-            std::reverse(cycle.begin(), cycle.end());
-            cycle.push_back(flat_[v].name);
-            return absl::InvalidArgumentError(absl::StrCat(
-                "recurrent connection: the NIR graph has a cycle ", absl::StrJoin(cycle, " -> "),
-                "; recurrent networks are not supported yet (the IR has no recurrence; issue #13 part 1)"));
-          }
+          if (color[v] == 1) delayed_.insert({u, v});
           if (color[v] == 0) {
             color[v] = 1;
-            parent[v] = u;
             stack.push_back({v, 0});
           }
         } else {
@@ -184,20 +184,62 @@ class NirBuilder {
         }
       }
     }
+  }
+  bool Delayed(int from, int to) const { return delayed_.count({from, to}) > 0; }
+
+  // The first producer of node i read at the same step (the one whose shape
+  // a sum takes), or -1 when every edge into it is delayed.
+  int FirstSameStepPred(int i) const {
+    for (int p : flat_[i].preds)
+      if (!Delayed(p, i)) return p;
+    return -1;
+  }
+
+  // The layer id a sum over node i's producers records for producer p: its
+  // value, or for a delayed producer (not built yet) a placeholder that
+  // ResolveDelayedInputs replaces once every node is built.
+  int SumInput(int i, int p) {
+    if (!Delayed(p, i)) return values_[p].layer;
+    pending_.push_back({p, i});
+    return kPendingBase - static_cast<int>(pending_.size() - 1);
+  }
+
+  absl::Status ResolveDelayedInputs() {
+    for (ir::Layer& l : layers_)
+      for (size_t k = 0; k < l.inputs.size(); ++k) {
+        if (l.inputs[k] > kPendingBase) continue;
+        const auto [p, i] = pending_[static_cast<size_t>(kPendingBase - l.inputs[k])];
+        const Value& v = values_[p];
+        if (Numel(LayerShape(v)) != Numel(l.out_shape))
+          return NodeError(
+              i, absl::StrCat("its recurrent input from '", flat_[p].name, "' has shape ",
+                              ShapeText(v.shape), ", the other inputs ", ShapeText(l.out_shape),
+                              "; several inputs are summed"));
+        if (v.layer < 0)
+          return NodeError(
+              i, absl::StrCat("recurrent input from '", flat_[p].name, "' is not a layer"));
+        for (int& c : l.neuron.current_layers)
+          if (c == l.inputs[k]) c = v.layer;
+        l.input_delayed.resize(l.inputs.size(), 0);
+        l.input_delayed[k] = 1;
+        l.inputs[k] = v.layer;
+      }
     return absl::OkStatus();
   }
 
   void TopoOrder(std::vector<int>* order) const {
     std::vector<int> indeg(flat_.size());
     std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-    for (size_t i = 0; i < flat_.size(); ++i)
-      if ((indeg[i] = static_cast<int>(flat_[i].preds.size())) == 0) ready.push(static_cast<int>(i));
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      for (int p : flat_[i].preds) indeg[i] += !Delayed(p, static_cast<int>(i));
+      if (indeg[i] == 0) ready.push(static_cast<int>(i));
+    }
     while (!ready.empty()) {
       int u = ready.top();
       ready.pop();
       order->push_back(u);
       for (int v : flat_[u].succs)
-        if (--indeg[v] == 0) ready.push(v);
+        if (!Delayed(u, v) && --indeg[v] == 0) ready.push(v);
     }
   }
 
@@ -327,11 +369,17 @@ class NirBuilder {
   absl::StatusOr<Value> Input(int i) {
     const Flat& f = flat_[i];
     if (f.preds.empty()) return NodeError(i, "no edge leads to it (it has no input)");
+    if (FirstSameStepPred(i) < 0) return OnlyDelayedError(i);
     if (f.preds.size() == 1) return values_[f.preds[0]];
     std::vector<int> in;
     bool spikes = true;
-    const Value& first = values_[f.preds[0]];
+    const Value& first = values_[FirstSameStepPred(i)];
     for (int p : f.preds) {
+      if (Delayed(p, i)) {  // a recurrent current: multi-bit, shape checked when resolved
+        in.push_back(SumInput(i, p));
+        spikes = false;
+        continue;
+      }
       const Value& v = values_[p];
       if (Numel(v.shape) != Numel(first.shape))
         return NodeError(i, absl::StrCat("its inputs have different shapes (", ShapeText(first.shape), " from '",
@@ -677,10 +725,15 @@ class NirBuilder {
   absl::StatusOr<Host> HostFor(int i, Value* in) {
     const Flat& f = flat_[i];
     if (f.preds.empty()) return NodeError(i, "no edge leads to it (it has no input)");
+    if (FirstSameStepPred(i) < 0) return OnlyDelayedError(i);
     if (f.preds.size() > 1) {
       Host h;
-      const Value& first = values_[f.preds[0]];
+      const Value& first = values_[FirstSameStepPred(i)];
       for (int p : f.preds) {
+        if (Delayed(p, i)) {
+          h.currents.push_back(SumInput(i, p));
+          continue;
+        }
         if (Numel(values_[p].shape) != Numel(first.shape))
           return NodeError(i, absl::StrCat("its inputs have different shapes (", ShapeText(first.shape), " and ",
                                            ShapeText(values_[p].shape), "); several inputs are summed"));
@@ -957,6 +1010,9 @@ class NirBuilder {
   std::vector<int> origin_, readers_;
   std::vector<char> view_;
   std::map<int, std::vector<int64_t>> delay_steps_;
+  std::set<std::pair<int, int>> delayed_;     // (from, to) edges read one step late
+  std::vector<std::pair<int, int>> pending_;  // (producer, consumer) of each placeholder
+  static constexpr int kPendingBase = -1000;  // placeholder ids: kPendingBase - index
   std::vector<Value> values_;
   std::vector<ir::Layer> layers_;
   std::vector<bool> spike_like_;

@@ -51,16 +51,17 @@ json LayerJson(const ir::Layer& l, int id) {
   for (ir::Dim d : ir::kAllDims) dims[std::string(ir::DimName(d))] = l.dims.Get(d);
   const ir::Window& w = l.window;
   const ir::Precision& p = l.precision;
-  return {
+  json out = {
       {"id", id},
       {"name", l.name},
       {"op", std::string(ir::OpKindName(l.op))},
       {"inputs", l.inputs},
       {"block", l.block},
       {"dims", dims},
-      {"window", {{"stride", {w.stride_y, w.stride_x}},
-                  {"pads", {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right}},
-                  {"dilation", {w.dilation_y, w.dilation_x}}}},
+      {"window",
+       {{"stride", {w.stride_y, w.stride_x}},
+        {"pads", {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right}},
+        {"dilation", {w.dilation_y, w.dilation_x}}}},
       {"in_y", l.in_y},
       {"in_x", l.in_x},
       {"neuron", std::string(ir::NeuronModeName(l.neuron.mode))},
@@ -87,10 +88,20 @@ json LayerJson(const ir::Layer& l, int id) {
       {"features_per_step", l.OutputElementsPerStep()},
       {"ops_per_step", l.OpsPerStep()},
       {"op_unit", l.uses_sop() ? "SOP" : "MAC"},
-      {"precision", {{"weight_bits", p.weight_bits}, {"input_bits", p.input_bits},
-                     {"output_bits", p.output_bits}, {"state_bits", p.state_bits},
-                     {"accumulator_bits", p.accumulator_bits}}},
+      {"precision",
+       {{"weight_bits", p.weight_bits},
+        {"input_bits", p.input_bits},
+        {"output_bits", p.output_bits},
+        {"state_bits", p.state_bits},
+        {"accumulator_bits", p.accumulator_bits}}},
   };
+  // Recurrence: which inputs are read one step late (present only then).
+  if (l.has_delayed_input()) {
+    json delayed = json::array();
+    for (size_t k = 0; k < l.inputs.size(); ++k) delayed.push_back(l.delayed(k));
+    out["input_delayed"] = delayed;
+  }
+  return out;
 }
 
 struct BlockTotals {
@@ -210,6 +221,12 @@ std::string DescribeTable(const ir::Workload& w) {
         l.NeuronStates(), l.OutputElementsPerStep(), l.OpsPerStep(),
         l.uses_sop() ? "SOP" : "MAC"));
   }
+  for (size_t i = 0; i < w.layers.size(); ++i)
+    for (size_t k = 0; k < w.layers[i].inputs.size(); ++k)
+      if (w.layers[i].delayed(k))
+        absl::StrAppend(&out,
+                        absl::StrFormat("recurrent: layer %d reads layer %d's previous step\n", i,
+                                        w.layers[i].inputs[k]));
   absl::StrAppend(&out, "\nblock    weights     states   features/step\n");
   int64_t weights = 0;
   for (const auto& [id, b] : PerBlock(w)) {

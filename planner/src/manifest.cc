@@ -129,8 +129,9 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
 // The geometry a reader needs to prove a tile's reads without the model
 // (docs/manifest.md, "layers"): the same receptive-field and time rules the
 // tile graph uses (tiling.cc), stated per input.
-nlohmann::json InputJson(const Plan& plan, const ir::Layer& l, int producer) {
+nlohmann::json InputJson(const Plan& plan, const ir::Layer& l, size_t k) {
   const ir::Workload& w = *plan.workload;
+  const int producer = l.inputs[k];
   const bool network = producer == ir::kNetworkInput;
   const int64_t rows = network ? plan.graph.input.rows : w.layers[producer].dims.OY;
   const int64_t steps = network ? l.dims.T
@@ -149,15 +150,19 @@ nlohmann::json InputJson(const Plan& plan, const ir::Layer& l, int producer) {
           {"input_rows", rows},
           {"input_timesteps", steps},
           {"rows", mapping},
-          {"time", all_time ? "all" : "same"}};
+          // "previous": a recurrent (delayed) input, step t reads step t-1.
+          {"time", l.delayed(k) ? "previous"
+                   : all_time   ? "all"
+                                : "same"}};
 }
 
 nlohmann::json LayerJson(const Plan& plan, size_t id) {
   const ir::Layer& l = plan.workload->layers[id];
   nlohmann::json inputs = nlohmann::json::array(), producers = nlohmann::json::array();
   bool reads_input = false;
-  for (int p : l.inputs) {
-    inputs.push_back(InputJson(plan, l, p));
+  for (size_t k = 0; k < l.inputs.size(); ++k) {
+    const int p = l.inputs[k];
+    inputs.push_back(InputJson(plan, l, k));
     if (p == ir::kNetworkInput)
       reads_input = true;
     else if (std::find(producers.begin(), producers.end(), p) == producers.end())

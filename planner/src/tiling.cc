@@ -35,6 +35,10 @@ Range NeededTime(const ir::Layer& consumer, const Range& t, int64_t producer_ste
   return t;
 }
 
+// A delayed (recurrent) input: steps t of the consumer read the producer's
+// steps t - 1; step 0 reads zeros (nothing).
+Range DelayedTime(const Range& t) { return {std::max<int64_t>(0, t.begin - 1), t.end - 1}; }
+
 // Indices of the ranges (sorted, disjoint) overlapping `r`.
 std::pair<int, int> Overlapping(const std::vector<Range>& ranges, const Range& r) {
   if (r.size() <= 0) return {0, 0};
@@ -61,8 +65,9 @@ int64_t CountRanges(int64_t total, int64_t step) {
 std::vector<int> Depths(const ir::Workload& w) {
   std::vector<int> depth(w.layers.size(), 0);
   for (size_t l = 0; l < w.layers.size(); ++l)
-    for (int p : w.layers[l].inputs)
-      if (p != ir::kNetworkInput) depth[l] = std::max(depth[l], depth[p] + 1);
+    for (size_t k = 0; k < w.layers[l].inputs.size(); ++k)
+      if (const int p = w.layers[l].inputs[k]; p != ir::kNetworkInput && !w.layers[l].delayed(k))
+        depth[l] = std::max(depth[l], depth[p] + 1);
   return depth;
 }
 
@@ -87,8 +92,9 @@ std::vector<int64_t> BandHeights(const ir::Workload& w, const Schedule& s) {
   std::vector<int64_t> height(n, 0);
   std::vector<std::vector<int>> consumers(n);
   for (size_t c = 0; c < n; ++c)
-    for (int p : w.layers[c].inputs)
-      if (p != ir::kNetworkInput) consumers[p].push_back(static_cast<int>(c));
+    for (size_t k = 0; k < w.layers[c].inputs.size(); ++k)
+      if (const int p = w.layers[c].inputs[k]; p != ir::kNetworkInput && !w.layers[c].delayed(k))
+        consumers[p].push_back(static_cast<int>(c));
   for (size_t i = n; i-- > 0;) {
     const ir::Layer& l = w.layers[i];
     const BlockSchedule& b = s.blocks[l.block];
@@ -111,22 +117,26 @@ std::vector<int64_t> BandHeights(const ir::Workload& w, const Schedule& s) {
 }
 
 // Timesteps per tile of a layer (0 = all): time_mean and T = 1 layers
-// always take every timestep at once.
-int64_t TimestepsPerTile(const ir::Layer& l, const BlockSchedule& b) {
+// always take every timestep at once; a layer on a recurrent cycle one at a
+// time whatever its block's choice (step t needs the cycle's step t-1).
+int64_t TimestepsPerTile(const ir::Layer& l, const BlockSchedule& b, bool recurrent) {
   const bool whole_time = l.op == ir::OpKind::kTimeMean || l.dims.T == 1;
+  if (recurrent && !whole_time) return 1;
   return whole_time ? 0 : b.timesteps_per_tile;
 }
 
 // {time batches, row bands} a layer is cut into, counted without building.
 std::pair<int64_t, int64_t> CountTiles(const ir::Layer& l, const BlockSchedule& b,
-                                       int64_t band_height) {
-  return {CountRanges(l.dims.T, TimestepsPerTile(l, b)), CountRanges(l.dims.OY, band_height)};
+                                       int64_t band_height, bool recurrent) {
+  return {CountRanges(l.dims.T, TimestepsPerTile(l, b, recurrent)),
+          CountRanges(l.dims.OY, band_height)};
 }
 
-LayerTiling TileLayer(const ir::Layer& l, const BlockSchedule& b, int64_t band_height) {
+LayerTiling TileLayer(const ir::Layer& l, const BlockSchedule& b, int64_t band_height,
+                      bool recurrent) {
   LayerTiling t;
   t.out_timesteps = OutTimesteps(l);
-  t.time_batches = Split(l.dims.T, TimestepsPerTile(l, b));
+  t.time_batches = Split(l.dims.T, TimestepsPerTile(l, b, recurrent));
   t.bands = Split(l.dims.OY, band_height);
   return t;
 }
@@ -165,7 +175,8 @@ InputTiling TileInput(const ir::Workload& w, const std::vector<LayerTiling>& til
 
 void AddPreds(const ir::Workload& w, TileGraph& g, int sample_base, Tile& tile) {
   const ir::Layer& l = w.layers[tile.layer];
-  for (int p : l.inputs) {
+  for (size_t k = 0; k < l.inputs.size(); ++k) {
+    const int p = l.inputs[k];
     if (p == ir::kNetworkInput) {
       const InputTiling& in = g.input;
       Range rows = NeededRows(l, tile.rows, in.rows);
@@ -179,7 +190,8 @@ void AddPreds(const ir::Workload& w, TileGraph& g, int sample_base, Tile& tile) 
     }
     const LayerTiling& pt = g.layers[p];
     Range rows = NeededRows(l, tile.rows, w.layers[p].dims.OY);
-    Range t = NeededTime(l, tile.t, pt.out_timesteps);
+    Range t = l.delayed(k) ? DelayedTime(tile.t) : NeededTime(l, tile.t, pt.out_timesteps);
+    if (t.size() <= 0) continue;  // step 0 of a delayed input: zeros
     // Producer time batches are in its iteration timesteps; a time_mean
     // producer has one batch covering its single output step.
     auto [t0, t1] = pt.out_timesteps == 1
@@ -270,13 +282,15 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   const std::vector<int> depth = Depths(w);
   const std::vector<int> group = Groups(s);
   const std::vector<int64_t> height = BandHeights(w, s);
+  const std::vector<bool> recurrent = ir::RecurrentLayers(w);
   // Count the tiles before building them: absurd T, rows or batch would
   // otherwise allocate (or overflow) long before the limit below is checked.
   constexpr int64_t kMaxTiles = 50'000'000;
   const int64_t batch = std::max<int64_t>(1, w.batch);
   int64_t count = 0;
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    const auto [per, bands] = CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l]);
+    const auto [per, bands] =
+        CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l], recurrent[l]);
     if (per > kMaxTiles || bands > kMaxTiles || (count += per * bands) > kMaxTiles / batch)
       return absl::InvalidArgumentError(absl::StrCat(
           "schedule produces more than 50,000,000 tiles (batch ", batch, "); use larger tiles"));
@@ -284,7 +298,7 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
   int first = 0;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const ir::Layer& layer = w.layers[l];
-    LayerTiling t = TileLayer(layer, s.blocks[layer.block], height[l]);
+    LayerTiling t = TileLayer(layer, s.blocks[layer.block], height[l], recurrent[l]);
     t.depth = depth[l];
     t.group = group[layer.block];
     t.first_tile = first;
@@ -325,9 +339,11 @@ absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& 
 
 std::vector<int64_t> TilesPerLayer(const ir::Workload& w, const Schedule& s) {
   const std::vector<int64_t> height = BandHeights(w, s);
+  const std::vector<bool> recurrent = ir::RecurrentLayers(w);
   std::vector<int64_t> out(w.layers.size(), 1);
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    const auto [per, bands] = CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l]);
+    const auto [per, bands] =
+        CountTiles(w.layers[l], s.blocks[w.layers[l].block], height[l], recurrent[l]);
     if (__builtin_mul_overflow(per, bands, &out[l])) out[l] = std::numeric_limits<int64_t>::max();
   }
   return out;

@@ -1,10 +1,13 @@
 // Executes an ir::Workload on the CPU (snnplan run): layer by layer over all
 // time steps of a layer at once (one batched convolution for T x B frames),
 // then the layer's neuron stepped through time element by element, freeing
-// each layer's output when its last consumer has run.
+// each layer's output when its last consumer has run. The layers of a
+// recurrent cycle run as one unit, one timestep at a time.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
+#include <queue>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -96,16 +99,67 @@ class Executor {
   absl::StatusOr<RunResult> Run(const std::map<std::string, Array>& inputs) {
     if (absl::Status s = Plan(inputs); !s.ok()) return s;
     const int64_t layers = static_cast<int64_t>(w_.layers.size());
-    for (size_t l = 0; l < w_.layers.size(); ++l) {
+    int64_t done = 0;
+    for (const std::vector<int>& unit : Units()) {
       if (opt_.cancel != nullptr && opt_.cancel->load()) return absl::CancelledError("run interrupted");
-      if (absl::Status s = Layer(static_cast<int>(l)); !s.ok()) return s;
-      if (opt_.progress) opt_.progress(static_cast<int64_t>(l) + 1, layers);
+      if (absl::Status s = RunUnit(unit); !s.ok()) return s;
+      done += static_cast<int64_t>(unit.size());
+      if (opt_.progress) opt_.progress(done, layers);
     }
     return Collect();
   }
 
  private:
   absl::Status Error(const std::string& what) const { return absl::InvalidArgumentError(what); }
+
+  // Execution units in a dependency order: one layer, or the layers of one
+  // recurrent cycle (joined by any edge between two of them), which step
+  // together. Ties go to the lowest layer id, so the order is the IR's when
+  // there is no recurrence.
+  std::vector<std::vector<int>> Units() const {
+    const int n = static_cast<int>(w_.layers.size());
+    std::vector<int> unit(n);
+    std::iota(unit.begin(), unit.end(), 0);
+    std::function<int(int)> find = [&](int x) {
+      return unit[x] == x ? x : unit[x] = find(unit[x]);
+    };
+    for (int c = 0; c < n; ++c)
+      for (int p : w_.layers[c].inputs)
+        if (p >= 0 && recurrent_[c] && recurrent_[p]) unit[find(c)] = find(p);
+    std::vector<std::vector<int>> members(n);
+    for (int l = 0; l < n; ++l) members[find(l)].push_back(l);
+    std::vector<int> indegree(n, 0);
+    std::vector<std::vector<int>> succs(n);
+    for (int c = 0; c < n; ++c)
+      for (int p : w_.layers[c].inputs)
+        if (p >= 0 && find(p) != find(c)) {
+          succs[find(p)].push_back(find(c));
+          ++indegree[find(c)];
+        }
+    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;  // root = lowest member id
+    for (int r = 0; r < n; ++r)
+      if (find(r) == r && indegree[r] == 0) ready.push(r);
+    std::vector<std::vector<int>> order;
+    while (!ready.empty()) {
+      const int r = ready.top();
+      ready.pop();
+      order.push_back(members[r]);
+      for (int s : succs[r])
+        if (--indegree[s] == 0) ready.push(s);
+    }
+    return order;
+  }
+
+  absl::Status RunUnit(const std::vector<int>& unit) {
+    const bool stepped = unit.size() > 1 || w_.layers[unit[0]].has_delayed_input();
+    for (int64_t t = 0; t < (stepped ? T_ : 1); ++t)
+      for (int id : unit)
+        if (absl::Status s = Steps(id, stepped ? t : 0, stepped ? t + 1 : w_.layers[id].dims.T);
+            !s.ok())
+          return s;
+    for (int id : unit) Finish(id);
+    return absl::OkStatus();
+  }
 
   // Steps to run, the network input, state inputs, and which layers'
   // outputs and states the graph outputs need.
@@ -145,6 +199,18 @@ class Executor {
         return Error(absl::StrCat("input '", name, "' is not a graph input (inputs: ", absl::StrJoin(names, ", "), ")"));
       }
     }
+    recurrent_ = ir::RecurrentLayers(w_);
+    for (size_t l = 0; l < w_.layers.size(); ++l)
+      if ((recurrent_[l] || w_.layers[l].has_delayed_input()) &&
+          (w_.layers[l].op == ir::OpKind::kTimeMean || w_.layers[l].dims.T != T_))
+        return Error(absl::StrCat("layer ", w_.layers[l].name,
+                                  ": a recurrent or delayed layer must run every step"));
+    int64_t widest = 0;
+    for (const ir::Layer& l : w_.layers) widest = std::max(widest, Elements(l));
+    if (recurrent_.end() != std::find(recurrent_.begin(), recurrent_.end(), true) ||
+        std::any_of(w_.layers.begin(), w_.layers.end(),
+                    [](const ir::Layer& l) { return l.has_delayed_input(); }))
+      zeros_.assign(static_cast<size_t>(B_ * widest), 0.0f);
     uses_.assign(w_.layers.size(), 0);
     for (const ir::Layer& l : w_.layers)
       for (int src : l.inputs)
@@ -182,6 +248,20 @@ class Executor {
     return absl::OkStatus();
   }
 
+  // The values input k of layer l reads at step t: a delayed input reads
+  // its producer's step t-1, zeros at t = 0.
+  const float* SourceAt(const ir::Layer& l, size_t k, int64_t t) {
+    if (!l.delayed(k)) return Source(l.inputs[k], t);
+    if (t > 0) return Source(l.inputs[k], t - 1);
+    return zeros_.data();  // sized for any layer in Plan
+  }
+  // The values current j of a neuron reads: current layers are the host's
+  // inputs when it sums several (a delayed one keeps its delay).
+  const float* CurrentAt(const ir::Layer& l, int j, int64_t t) {
+    if (l.neuron.current_layers == l.inputs) return SourceAt(l, static_cast<size_t>(j), t);
+    return Source(l.neuron.current_layers[j], t);
+  }
+
   // The per-step values of layer `src` (or the network input).
   const float* Source(int src, int64_t t) const {
     if (src < 0) return input_.data() + t * B_ * input_per_;
@@ -198,13 +278,15 @@ class Executor {
     a.layer = l.name;
     a.nonzero.assign(static_cast<size_t>(steps), 0);
     a.total.assign(static_cast<size_t>(steps), 0);
-    std::vector<int> srcs = l.spiking() && l.neuron.current_layers.size() > 1 ? l.neuron.current_layers : l.inputs;
+    const bool currents = l.spiking() && l.neuron.current_layers.size() > 1;
+    const size_t count = currents ? l.neuron.current_layers.size() : l.inputs.size();
     for (int64_t t = 0; t < steps; ++t)
-      for (int src : srcs) {
+      for (size_t k = 0; k < count; ++k) {
+        const int src = currents ? l.neuron.current_layers[k] : l.inputs[k];
         const int64_t in_steps = src < 0 ? T_ : values_[src].steps;
         // A time mean reads every step of its input at once.
         for (int64_t u = l.op == ir::OpKind::kTimeMean ? 0 : t; u < (l.op == ir::OpKind::kTimeMean ? in_steps : t + 1); ++u) {
-          const float* p = Source(src, u);
+          const float* p = currents ? CurrentAt(l, static_cast<int>(k), u) : SourceAt(l, k, u);
           const int64_t n = B_ * SourceElements(src);
           a.nonzero[t] += n - std::count(p, p + n, 0.0f);
           a.total[t] += n;
@@ -212,50 +294,62 @@ class Executor {
       }
   }
 
-  absl::Status Layer(int id) {
+  // Computes steps [t0, t1) of layer id into its output (allocated for all
+  // its steps at t0 = 0).
+  absl::Status Steps(int id, int64_t t0, int64_t t1) {
     const ir::Layer& l = w_.layers[id];
-    const int64_t steps = l.dims.T;
-    const int64_t e = Elements(l);
-    if (opt_.activity) RecordActivity(id, steps);
-    LayerValues out;
-    out.steps = steps;
-    out.data.assign(static_cast<size_t>(steps * B_ * e), 0.0f);
+    const int64_t e = Elements(l), n = B_ * e;
+    LayerValues& out = values_[id];
+    if (t0 == 0) {
+      out.steps = l.dims.T;
+      out.data.assign(static_cast<size_t>(l.dims.T * n), 0.0f);
+      if (record_currents_[id]) currents_[id] = out;
+    }
+    float* y = out.data.data() + t0 * n;
     const bool current_sum = l.spiking() && l.neuron.current_layers.size() > 1;
     if (!current_sum)
-      if (absl::Status s = Compute(l, steps, out.data.data()); !s.ok())
+      if (absl::Status s = Compute(l, t0, t1 - t0, y); !s.ok())
         return Error(absl::StrCat("layer ", l.name, ": ", s.message()));
-    if (record_currents_[id]) currents_[id] = out;
+    if (record_currents_[id]) std::copy(y, y + (t1 - t0) * n, currents_[id].data.data() + t0 * n);
     if (l.spiking())
-      if (absl::Status s = Neuron(id, l, steps, &out); !s.ok()) return Error(absl::StrCat("layer ", l.name, ": ", s.message()));
-    values_[id] = std::move(out);
-    for (int src : l.inputs)
-      if (src >= 0 && --uses_[src] == 0 && !keep_[src]) values_[src] = LayerValues{};
+      if (absl::Status s = Neuron(id, l, t0, t1, y); !s.ok())
+        return Error(absl::StrCat("layer ", l.name, ": ", s.message()));
     return absl::OkStatus();
   }
 
-  // The layer's own computation for all its steps, then its post-ops.
-  absl::Status Compute(const ir::Layer& l, int64_t steps, float* y) {
+  // After every step of layer id: its activity, and the inputs it was the
+  // last reader of are freed.
+  void Finish(int id) {
+    const ir::Layer& l = w_.layers[id];
+    if (opt_.activity) RecordActivity(id, l.dims.T);
+    for (int src : l.inputs)
+      if (src >= 0 && --uses_[src] == 0 && !keep_[src]) values_[src] = LayerValues{};
+  }
+
+  // The layer's own computation for steps [t0, t0 + steps), then its post-ops.
+  absl::Status Compute(const ir::Layer& l, int64_t t0, int64_t steps, float* y) {
     const int64_t e = Elements(l);
     const int threads = opt_.threads;
-    // All steps of an input, [steps][B][elements]: the source's own buffer
+    // All steps of input k, [steps][B][elements]: the source's own buffer
     // when it holds exactly these steps, else a copy (a layer after a time
-    // mean reads its one step at every step).
+    // mean reads its one step at every step; a delayed or stepped read).
     std::vector<float> copy;
-    auto contiguous_input = [&](int src) -> const float* {
+    auto contiguous_input = [&](size_t k) -> const float* {
+      const int src = l.inputs[k];
       const int64_t held = src < 0 ? T_ : values_[src].steps;
-      if (held == steps) return Source(src, 0);
+      if (held == steps && t0 == 0 && !l.delayed(k)) return Source(src, 0);
       const int64_t n = SourceElements(src);
       copy.clear();
       copy.reserve(static_cast<size_t>(steps * B_ * n));
-      for (int64_t t = 0; t < steps; ++t) {
-        const float* p = Source(src, t);
+      for (int64_t t = t0; t < t0 + steps; ++t) {
+        const float* p = SourceAt(l, k, t);
         copy.insert(copy.end(), p, p + B_ * n);
       }
       return copy.data();
     };
     switch (l.op) {
       case ir::OpKind::kConv: {
-        const float* x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(0);
         ConvGeometry g;
         g.n = steps * B_;
         g.c = l.dims.G * l.dims.C;
@@ -282,7 +376,7 @@ class Executor {
         break;
       }
       case ir::OpKind::kLinear: {
-        const float* x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(0);
         const int64_t size = steps * B_ * SourceElements(l.inputs[0]);
         const int64_t rows = size / l.dims.C;
         if (rows * l.dims.C != size) return Error("input size is not a multiple of the features");
@@ -292,7 +386,7 @@ class Executor {
       }
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool: {
-        const float* x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(0);
         PoolGeometry g;
         g.n = steps * B_;
         g.c = l.dims.K;
@@ -317,7 +411,7 @@ class Executor {
         break;
       }
       case ir::OpKind::kGlobalAvgPool: {
-        const float* x = contiguous_input(l.inputs[0]);
+        const float* x = contiguous_input(0);
         GlobalAvgPool(steps * B_, l.dims.K, l.dims.FY * l.dims.FX, x, y);
         break;
       }
@@ -344,8 +438,10 @@ class Executor {
       case ir::OpKind::kSewIAnd: {
         for (int64_t t = 0; t < steps; ++t) {
           float* out = y + t * B_ * e;
-          const float* a = Source(l.inputs[0], t);
-          const float* b = l.inputs.size() > 1 ? Source(l.inputs[1], t) : nullptr;
+          std::vector<const float*> in;
+          for (size_t k = 0; k < l.inputs.size(); ++k) in.push_back(SourceAt(l, k, t0 + t));
+          const float* a = in[0];
+          const float* b = in.size() > 1 ? in[1] : nullptr;
           for (int64_t i = 0; i < B_ * e; ++i) {
             float u = a[i], v = b ? b[i] : 0.0f;
             switch (l.op) {
@@ -360,7 +456,7 @@ class Executor {
                 break;
               default: {
                 float s = 0.0f;
-                for (int src : l.inputs) s += Source(src, t)[i];
+                for (const float* x : in) s += x[i];
                 out[i] = s;
               }
             }
@@ -371,7 +467,8 @@ class Executor {
       case ir::OpKind::kRelu:
       case ir::OpKind::kScale:
       case ir::OpKind::kBatchNorm: {
-        for (int64_t t = 0; t < steps; ++t) std::copy_n(Source(l.inputs[0], t), B_ * e, y + t * B_ * e);
+        for (int64_t t = 0; t < steps; ++t)
+          std::copy_n(SourceAt(l, 0, t0 + t), B_ * e, y + t * B_ * e);
         break;
       }
     }
@@ -414,8 +511,9 @@ class Executor {
     return absl::OkStatus();
   }
 
-  // Steps the layer's neuron through time; its output becomes the spikes.
-  absl::Status Neuron(int id, const ir::Layer& l, int64_t steps, LayerValues* out) {
+  // Steps the layer's neuron through steps [t0, t1) (its state carried from
+  // t0 - 1); its output y (from step t0) becomes the spikes.
+  absl::Status Neuron(int id, const ir::Layer& l, int64_t t0, int64_t t1, float* y0) {
     const ir::NeuronDynamics& d = l.neuron.dynamics;
     const int64_t e = Elements(l), k = Channels(l);
     const CompiledNeuron c = Compile(d, k, e);
@@ -424,10 +522,11 @@ class Executor {
     std::vector<const float*> cur_step(d.currents);
     // The layer's own current is read in place: each element's current is
     // read before its output (the spike) overwrites it.
-    const float* own = out->data.data();
+    const float* own = y0;
     const int64_t n = B_ * e;
-    std::vector<double> state(static_cast<size_t>(n * d.states));
-    for (int s = 0; s < d.states; ++s) {
+    std::vector<double>& state = neuron_state_[id];
+    if (t0 == 0) state.assign(static_cast<size_t>(n * d.states), 0.0);
+    for (int s = 0; s < d.states && t0 == 0; ++s) {
       auto it = initial_states_.find({id, s});
       if (it != initial_states_.end()) {
         if (static_cast<int64_t>(it->second->values.size()) != n)
@@ -437,12 +536,13 @@ class Executor {
         for (int64_t i = 0; i < n; ++i) state[i * d.states + s] = d.initial.empty() ? 0.0 : d.initial[s];
       }
     }
-    if (record_states_[id]) states_[id].assign(static_cast<size_t>(steps * n * d.states), 0.0f);
+    if (record_states_[id] && t0 == 0)
+      states_[id].assign(static_cast<size_t>(l.dims.T * n * d.states), 0.0f);
     const bool current_sum = l.neuron.current_layers.size() > 1;
-    for (int64_t t = 0; t < steps; ++t) {
+    for (int64_t t = t0; t < t1; ++t) {
       for (int j = 0; j < d.currents; ++j)
-        cur_step[j] = current_sum ? Source(l.neuron.current_layers[j], t) : own + t * n;
-      float* y = out->data.data() + t * n;
+        cur_step[j] = current_sum ? CurrentAt(l, j, t) : own + (t - t0) * n;
+      float* y = y0 + (t - t0) * n;
       float* rec = record_states_[id] ? states_[id].data() + t * n * d.states : nullptr;
       // Fixed chunks of neurons: each neuron's arithmetic is independent,
       // so any thread count gives the same bytes.
@@ -469,6 +569,7 @@ class Executor {
         }
       });
     }
+    if (t1 == l.dims.T) neuron_state_.erase(id);
     return absl::OkStatus();
   }
 
@@ -537,6 +638,10 @@ class Executor {
   std::vector<LayerValues> currents_;  // per layer: its value before the neuron, when an output
   std::vector<std::vector<float>> states_;  // per layer: [steps][B*elements][states]
   std::vector<LayerActivity> activity_;     // per layer, when requested
+  std::vector<bool> recurrent_;             // per layer: on a recurrent cycle
+  std::vector<float> zeros_;                // what a delayed input reads at step 0
+  std::map<int, std::vector<double>>
+      neuron_state_;  // per layer: [B*elements][states], carried across steps
 };
 
 }  // namespace

@@ -45,10 +45,13 @@ TEST_F(NirCli, MissingTimestepsIsAUsageError) {
   EXPECT_THAT(r.err, AllOf(HasSubstr("lif_mlp.nir"), HasSubstr("--timesteps")));
 }
 
-TEST_F(NirCli, RecurrentNetIsRefused) {
+TEST_F(NirCli, RecurrentNetSaysWhichInputIsDelayed) {
   CliResult r = Run({"import", kNir + "recurrent_cubalif.nir", "--timesteps", "4"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, AllOf(HasSubstr("lif -> w_rec -> lif"), HasSubstr("not supported yet")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("previous step"));
+  CliResult j = Run({"import", kNir + "recurrent_cubalif.nir", "--timesteps", "4", "--json", "-"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_THAT(j.out, HasSubstr("\"input_delayed\""));
 }
 
 TEST_F(NirCli, CostPlanAndValidateTakeNir) {
@@ -61,6 +64,23 @@ TEST_F(NirCli, CostPlanAndValidateTakeNir) {
   CliResult v = Run({"validate", manifest, "--model", kNir + "snntorch_cnn.nir", "--timesteps", "4", "--hw",
                      "meta-prototype", "--sram", "128KiB"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+// A recurrent net from snnTorch's own export plans under every schedule
+// kind, with a small buffer (the carried spikes spill) and both state-io
+// modes, and every manifest validates against the model.
+TEST_F(NirCli, RecurrentNetPlansAndValidatesUnderEverySchedule) {
+  const std::string manifest = (dir_ / "m.json").string();
+  for (const char* spec : {"st-lbl", "st-lf", "tb-lbl", "tb-lf", "tb2-lbl", "tb4-lf"})
+    for (const char* io : {"zero", "dram"}) {
+      SCOPED_TRACE(::testing::Message() << spec << " " << io);
+      CliResult p = Run({"plan", kNir + "snntorch_rleaky.nir", "--timesteps", "8", "--sram", "512B",
+                         "--state-io", io, "--schedule", spec, "-o", manifest});
+      ASSERT_EQ(p.exit_code, 0) << p.err;
+      CliResult v =
+          Run({"validate", manifest, "--model", kNir + "snntorch_rleaky.nir", "--timesteps", "8"});
+      EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    }
 }
 
 TEST_F(NirCli, RunReproducesTheReference) {

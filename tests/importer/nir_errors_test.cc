@@ -132,29 +132,88 @@ TEST(NirErrors, VersionsOutsideTheFormatAreRefusedByName) {
   EXPECT_TRUE(Import(Mlp(), Options(), "1.0.8.dev9+g7232ada").ok());
 }
 
-TEST(NirErrors, CycleIsRefusedNamingItsNodes) {
-  Node g = Mlp();
-  g.Add("w_rec", Linear(2, 2, {0.1, 0, 0, 0.1})).Edge("lif", "w_rec").Edge("w_rec", "lif");
-  EXPECT_THAT(Error(g), AllOf(HasSubstr("recurrent connection"), HasSubstr("lif -> w_rec -> lif"),
-                              HasSubstr("not supported yet")));
+// The layer named `name`, or null.
+const ir::Layer* Named(const ir::Workload& w, const std::string& name) {
+  for (const ir::Layer& l : w.layers)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+int IdOf(const ir::Workload& w, const std::string& name) {
+  const ir::Layer* l = Named(w, name);
+  return l == nullptr ? -100 : static_cast<int>(l - w.layers.data());
 }
 
-TEST(NirErrors, CycleThroughASubgraphNamesThePath) {
+// A cycle is recurrence: the edge that closes it (the back edge of a search
+// from the input) is read one step late; nothing else is.
+TEST(NirRecurrence, CycleBecomesOneDelayedEdge) {
+  Node g = Mlp();
+  g.Add("w_rec", Linear(2, 2, {0.1, 0, 0, 0.1})).Edge("lif", "w_rec").Edge("w_rec", "lif");
+  absl::StatusOr<ir::Workload> w = Import(g, Options());
+  ASSERT_TRUE(w.ok()) << w.status();
+  const ir::Layer* lif = Named(*w, "lif");
+  ASSERT_NE(lif, nullptr);
+  EXPECT_TRUE(lif->spiking());
+  int delayed = 0;
+  for (const ir::Layer& l : w->layers)
+    for (size_t k = 0; k < l.inputs.size(); ++k)
+      if (l.delayed(k)) {
+        ++delayed;
+        EXPECT_EQ(&l, lif);
+        EXPECT_EQ(l.inputs[k], IdOf(*w, "w_rec"));
+      }
+  EXPECT_EQ(delayed, 1);
+  const std::vector<bool> rec = ir::RecurrentLayers(*w);
+  for (size_t l = 0; l < w->layers.size(); ++l)
+    EXPECT_EQ(rec[l], w->layers[l].name == "lif" || w->layers[l].name == "w_rec")
+        << w->layers[l].name;
+}
+
+TEST(NirRecurrence, CycleInsideASubgraph) {
   Node sub = Graph();
   sub.Add("in", Input({2})).Add("lif", Lif(2, 1e-3, 10, 0, 1, 0)).Add("w_rec", Linear(2, 2, {0, 1, 1, 0}))
       .Add("out", Output({2})).Chain({"in", "lif", "out"}).Edge("lif", "w_rec").Edge("w_rec", "lif");
   Node g = Graph();
   g.Add("input", Input({3})).Add("fc", Affine(2, 3, std::vector<double>(6, 1), {0, 0})).Add("rnn", sub)
       .Add("output", Output({2})).Chain({"input", "fc", "rnn", "output"});
-  EXPECT_THAT(Error(g), AllOf(HasSubstr("rnn/lif -> rnn/w_rec -> rnn/lif"), HasSubstr("not supported yet")));
+  absl::StatusOr<ir::Workload> w = Import(g, Options());
+  ASSERT_TRUE(w.ok()) << w.status();
+  const ir::Layer* lif = Named(*w, "rnn/lif");
+  ASSERT_NE(lif, nullptr);
+  ASSERT_EQ(lif->inputs.size(), 2u);
+  EXPECT_EQ(lif->inputs[1], IdOf(*w, "rnn/w_rec"));
+  EXPECT_TRUE(lif->delayed(1));
+  EXPECT_FALSE(lif->delayed(0));
 }
 
-TEST(NirErrors, RecurrentFixtureIsRefused) {
-  absl::StatusOr<ir::Workload> w =
-      importer::ImportFile(std::string(SNNPLAN_SOURCE_DIR) + "/models/nir/recurrent_cubalif.nir", Options());
-  ASSERT_FALSE(w.ok());
-  EXPECT_THAT(w.status().message(), AllOf(HasSubstr("recurrent_cubalif.nir: "), HasSubstr("lif -> w_rec -> lif"),
-                                          HasSubstr("recurrent networks are not supported yet")));
+// A node feeding itself reads its own previous output.
+TEST(NirRecurrence, SelfLoopReadsItsOwnPreviousStep) {
+  Node g = Mlp();
+  g.Edge("lif", "lif");
+  absl::StatusOr<ir::Workload> w = Import(g, Options());
+  ASSERT_TRUE(w.ok()) << w.status();
+  const int lif = IdOf(*w, "lif");
+  ASSERT_GE(lif, 0);
+  const ir::Layer& l = w->layers[lif];
+  ASSERT_EQ(l.inputs.size(), 2u);
+  EXPECT_EQ(l.inputs[1], lif);
+  EXPECT_TRUE(l.delayed(1));
+  EXPECT_TRUE(ir::RecurrentLayers(*w)[lif]);
+}
+
+TEST(NirErrors, NodeReachedOnlyThroughARecurrentEdge) {
+  Node g = Mlp();  // a loop that no path from the input enters
+  g.Add("a", Linear(2, 2, {1, 0, 0, 1}))
+      .Add("b", Lif(2, 1e-3, 10, 0, 1, 0))
+      .Edge("a", "b")
+      .Edge("b", "a");
+  EXPECT_THAT(Error(g), AllOf(HasSubstr("node 'a'"), HasSubstr("only through recurrent edges")));
+}
+
+TEST(NirErrors, RecurrentInputOfAnotherSizeIsRefused) {
+  Node g = Mlp();
+  g.Add("w_rec", Linear(3, 2, {1, 0, 0, 1, 1, 1})).Edge("lif", "w_rec").Edge("w_rec", "lif");
+  EXPECT_THAT(Error(g), AllOf(HasSubstr("node 'lif'"), HasSubstr("recurrent input from 'w_rec'"),
+                              HasSubstr("[3]")));
 }
 
 TEST(NirErrors, EdgeToAnUnknownNode) {

@@ -3,6 +3,7 @@
 // modules / nir nodes it built (*.facts.json), never from snnplan.
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -66,6 +67,15 @@ TEST_P(NirFixture, MatchesTheScriptsFacts) {
       EXPECT_EQ(l->precision.output_bits, o.feature_bits);
     }
   }
+  // Recurrence: exactly the edges the script closed its cycles with are
+  // read one step late ([producer, consumer] node names).
+  std::set<std::pair<std::string, std::string>> delayed, want;
+  for (const ir::Layer& l : w->layers)
+    for (size_t k = 0; k < l.inputs.size(); ++k)
+      if (l.delayed(k)) delayed.insert({w->layers[l.inputs[k]].name, l.name});
+  for (const nlohmann::json& e : facts.value("recurrent_edges", nlohmann::json::array()))
+    want.insert({e[0].get<std::string>(), e[1].get<std::string>()});
+  EXPECT_EQ(delayed, want);
   if (facts.contains("delay_steps")) {
     const ir::Layer* d = FindLayer(*w, "delay");
     ASSERT_NE(d, nullptr);
@@ -74,7 +84,9 @@ TEST_P(NirFixture, MatchesTheScriptsFacts) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NirFixture, ::testing::Values("snntorch_cnn", "lif_mlp", "cubalif_ff", "zoo"));
+INSTANTIATE_TEST_SUITE_P(All, NirFixture,
+                         ::testing::Values("snntorch_cnn", "lif_mlp", "cubalif_ff", "zoo",
+                                           "recurrent_cubalif", "snntorch_rleaky"));
 
 TEST(NirFixtures, SnnTorchExportRoundTripsItsNeuronsAtTheDefaultDt) {
   // snnTorch exports Leaky(beta) as tau = dt / (1 - beta), r = tau / dt with

@@ -51,7 +51,9 @@ TEST_P(NirFidelity, ReproducesTheNirReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, NirFidelity, ::testing::Values("snntorch_cnn", "lif_mlp", "cubalif_ff", "zoo"));
+INSTANTIATE_TEST_SUITE_P(Models, NirFidelity,
+                         ::testing::Values("snntorch_cnn", "lif_mlp", "cubalif_ff", "zoo",
+                                           "recurrent_cubalif", "snntorch_rleaky"));
 
 }  // namespace
 }  // namespace snnplan::runtime

@@ -61,7 +61,9 @@ class TableCheck {
       const std::string what = absl::StrCat(who, " input ", k);
       if (!in.layer) {
         network = true;
-      } else if (*in.layer < 0 || *in.layer >= i) {
+      } else if (*in.layer < 0 || *in.layer >= static_cast<int64_t>(L_.size()) ||
+                 (*in.layer >= i && !in.previous)) {
+        // Only a recurrent input (previous step) may read a later layer or itself.
         Bad(absl::StrCat(what, " reads layer ", *in.layer, ", not an earlier layer"));
         continue;
       } else {
@@ -358,7 +360,7 @@ class TileCheck {
       bool repeated = false;  // the same input twice (x + x) is checked once
       for (size_t j = 0; j < k; ++j)
         repeated |= l.inputs[j].layer == in.layer && l.inputs[j].all_rows == in.all_rows &&
-                    l.inputs[j].all_time == in.all_time;
+                    l.inputs[j].all_time == in.all_time && l.inputs[j].previous == in.previous;
       if (!repeated) CheckCovered(t, who, in, data);
     }
   }

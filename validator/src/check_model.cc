@@ -19,6 +19,9 @@ Span ReceptiveRows(const ir::Layer& c, const Span& rows, int64_t producer_rows) 
   return {std::max<int64_t>(0, lo), std::min(hi, producer_rows)};
 }
 
+// Steps t of a recurrent (delayed) input read its steps t - 1.
+Span Delayed(const Span& t) { return {std::max<int64_t>(0, t.begin - 1), t.end - 1}; }
+
 // Time ranges are compared when both layers run over the same timesteps.
 bool NeedsTime(const ir::Layer& c, const ir::Layer& p, const Span& ct, const Span& pt) {
   if (c.op == ir::OpKind::kTimeMean || p.op == ir::OpKind::kTimeMean || c.dims.T != p.dims.T)
@@ -81,7 +84,8 @@ void CheckCoverage(const ir::Workload& w, const TilesBy& by, Violations* out) {
 void CheckProducers(const ir::Workload& w, const TilesBy& by, Violations* out) {
   for (const auto& [key, tiles] : by) {
     const ir::Layer& c = w.layers[key.first];
-    for (int p : c.inputs) {
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+      const int p = c.inputs[k];
       if (p < 0 || static_cast<size_t>(p) >= w.layers.size()) continue;  // network input
       auto prod = by.find({p, key.second});
       if (prod == by.end()) continue;  // reported by coverage
@@ -89,7 +93,8 @@ void CheckProducers(const ir::Workload& w, const TilesBy& by, Violations* out) {
       for (const MTile* t : tiles) {
         const Span need = ReceptiveRows(c, t->rows, pl.dims.OY);
         for (const MTile* q : prod->second)
-          if (q->rows.Overlaps(need) && NeedsTime(c, pl, t->t, q->t) && q->end > t->start)
+          if (q->rows.Overlaps(need) &&
+              NeedsTime(c, pl, c.delayed(k) ? Delayed(t->t) : t->t, q->t) && q->end > t->start)
             Add(out, "model.dependency",
                 absl::StrCat("tile ", t->id, " starts at cycle ", t->start, " before tile ",
                              q->id, " (layer '", pl.name, "', rows ", Str(q->rows),

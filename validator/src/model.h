@@ -145,6 +145,7 @@ struct MInput {
   bool all_rows = false;         // "all": linear layers, reshapes
   int64_t kernel = 1, stride = 1, pad_top = 0, pad_bottom = 0, dilation = 1;
   bool all_time = false;  // "all": every timestep of the input; "same": the tile's own
+  bool previous = false;  // "previous": a recurrent input, steps t read the input's t - 1
   // Rows [lo, hi) of the input that output rows `rows` read (clipped).
   Span Rows(const Span& rows) const {
     if (all_rows) return {0, input_rows};
@@ -156,7 +157,10 @@ struct MInput {
     return {static_cast<int64_t>(std::min<Wide>(lo, input_rows)),
             static_cast<int64_t>(std::min<Wide>(end, input_rows))};
   }
-  Span Time(const Span& t) const { return all_time ? Span{0, input_timesteps} : t; }
+  Span Time(const Span& t) const {
+    if (previous) return {std::max<int64_t>(0, t.begin - 1), t.end - 1};  // step 0 reads zeros
+    return all_time ? Span{0, input_timesteps} : t;
+  }
 };
 
 enum class LayerTime { kPerStep, kMean, kOnce };

@@ -368,8 +368,10 @@ MInput ReadInput(Obj o) {
   in.input_rows = o.Int("input_rows");
   in.input_timesteps = o.Int("input_timesteps");
   const std::string time = o.Str("time");
-  if (time != "same" && time != "all") o.Fail(o.Path("time"), "unknown value");
+  if (time != "same" && time != "all" && time != "previous")
+    o.Fail(o.Path("time"), "unknown value");
   in.all_time = time == "all";
+  in.previous = time == "previous";
   const json* rows = o.Get("rows");
   if (rows == nullptr) return in;
   if (rows->is_string()) {

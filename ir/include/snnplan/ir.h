@@ -192,6 +192,11 @@ struct Layer {
   std::string name;  // ONNX node name it came from
   OpKind op = OpKind::kConv;
   std::vector<int> inputs;  // producer layer ids, or kNetworkInput
+  // Recurrence: parallel to `inputs` (empty = none delayed); 1 marks an input
+  // read one step late: at step t the producer's output of step t-1, zeros at
+  // t = 0. A delayed producer may come later in the order (or be this layer);
+  // every other producer comes earlier, so the same-step graph is a DAG.
+  std::vector<uint8_t> input_delayed;
   int block = 0;            // schedule block id (0-based)
   LoopDims dims;
   Window window;
@@ -205,6 +210,8 @@ struct Layer {
   LayerParams params;
 
   bool stateful() const { return neuron.mode == NeuronMode::kStateful; }
+  bool delayed(size_t k) const { return k < input_delayed.size() && input_delayed[k] != 0; }
+  bool has_delayed_input() const;
   bool spiking() const { return neuron.mode != NeuronMode::kNone; }
   bool has_weights() const { return op == OpKind::kConv || op == OpKind::kLinear; }
   // Weight elements the hardware holds: G*K*C*FY*FX (bias and folded BN are
@@ -262,6 +269,11 @@ struct Workload {
   int64_t TotalNeuronStates() const;
   int64_t TotalWeightsUsed() const;
 };
+
+// Layers on a recurrent cycle (a path through a delayed edge back to where it
+// started): they cannot run several timesteps ahead of each other, so every
+// schedule steps them one timestep at a time. Index = layer id.
+std::vector<bool> RecurrentLayers(const Workload& w);
 
 // ---- inline definitions --------------------------------------------------
 
@@ -417,6 +429,11 @@ inline int64_t Layer::NeuronStates() const {
 inline int64_t Layer::OpsPerStep() const {
   return dims.B * dims.G * dims.K * dims.C * dims.OY * dims.OX * dims.FY * dims.FX;
 }
+inline bool Layer::has_delayed_input() const {
+  for (uint8_t d : input_delayed)
+    if (d) return true;
+  return false;
+}
 inline int64_t Workload::TotalNeuronStates() const {
   int64_t n = 0;
   for (const Layer& l : layers) n += l.NeuronStates();
@@ -426,6 +443,49 @@ inline int64_t Workload::TotalWeightsUsed() const {
   int64_t n = 0;
   for (const Layer& l : layers) n += l.WeightsUsed();
   return n;
+}
+
+// A delayed edge p -> c closes a cycle through every layer that c reaches
+// and that reaches p over same-step edges.
+inline std::vector<bool> RecurrentLayers(const Workload& w) {
+  const size_t n = w.layers.size();
+  std::vector<bool> out(n, false);
+  std::vector<std::vector<int>> succs(n);
+  for (size_t c = 0; c < n; ++c)
+    for (size_t k = 0; k < w.layers[c].inputs.size(); ++k) {
+      const int p = w.layers[c].inputs[k];
+      if (p >= 0 && static_cast<size_t>(p) < n && !w.layers[c].delayed(k))
+        succs[p].push_back(static_cast<int>(c));
+    }
+  auto walk = [&](int from, bool forward) {
+    std::vector<bool> seen(n, false);
+    std::vector<int> stack = {from};
+    seen[from] = true;
+    while (!stack.empty()) {
+      const int u = stack.back();
+      stack.pop_back();
+      std::vector<int> next = forward ? succs[u] : std::vector<int>{};
+      if (!forward)
+        for (size_t k = 0; k < w.layers[u].inputs.size(); ++k)
+          if (!w.layers[u].delayed(k)) next.push_back(w.layers[u].inputs[k]);
+      for (int v : next)
+        if (v >= 0 && static_cast<size_t>(v) < n && !seen[v]) {
+          seen[v] = true;
+          stack.push_back(v);
+        }
+    }
+    return seen;
+  };
+  for (size_t c = 0; c < n; ++c)
+    for (size_t k = 0; k < w.layers[c].inputs.size(); ++k) {
+      const int p = w.layers[c].inputs[k];
+      if (!w.layers[c].delayed(k) || p < 0 || static_cast<size_t>(p) >= n) continue;
+      const std::vector<bool> from_c = walk(static_cast<int>(c), true);
+      const std::vector<bool> to_p = walk(p, false);
+      for (size_t l = 0; l < n; ++l)
+        if (from_c[l] && to_p[l]) out[l] = true;
+    }
+  return out;
 }
 
 }  // namespace snnplan::ir
