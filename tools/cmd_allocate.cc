@@ -49,7 +49,8 @@ absl::Status WriteOutputs(const AllocateFlags& f, const frontend::AllocateResult
     const std::string title = absl::StrCat(planner.workload().model_file, " on ",
                                            planner.hardware().name, ": ",
                                            plan::FormatSchedule(r.schedule));
-    outputs.Write(f.pareto_svg, explore::ParetoSvg(r.search.ga, title));
+    outputs.Write(f.pareto_svg,
+                  explore::ParetoSvg(r.search.ga, title, planner.hardware().clock_hz));
   }
   if (f.best_manifest.empty() && f.best_allocation.empty()) return absl::OkStatus();
   absl::StatusOr<plan::CoreAllocation> best = frontend::BestAllocation(r);

@@ -64,9 +64,15 @@ absl::Status WriteExploreOutputs(const ExploreFlags& f, frontend::ExploredSize& 
                                  OutputFiles& outputs) {
   const explore::ExploreResult& r = size.result;
   plan::Planner& planner = *size.planner;
-  const std::string title = absl::StrCat(planner.workload().model_file, " @ ", size.label);
-  if (!f.heatmap.empty() && f.explore.strategy == "grid")
-    outputs.Write(PerSize(f.heatmap, size.label, several), explore::HeatmapSvg(r, title));
+  const explore::FigureContext figure{planner.workload().model_file, planner.hardware().name,
+                                      size.sram_bytes, planner.hardware().clock_hz};
+  const std::string title = explore::FigureTitle(figure);
+  if (!f.heatmap.empty() && f.explore.strategy == "grid") {
+    absl::StatusOr<std::string> svg =
+        explore::HeatmapSvg(r, frontend::MakeExploreOptions(f.explore).objective, figure);
+    if (!svg.ok()) return svg.status();
+    outputs.Write(PerSize(f.heatmap, size.label, several), *svg);
+  }
   if (!f.breakdown.empty())
     outputs.Write(PerSize(f.breakdown, size.label, several), explore::BreakdownSvg(r, title));
   if (!f.best_manifest.empty() && r.best >= 0) {

@@ -1,7 +1,6 @@
 // The deployable schedule manifest (docs/manifest.md), streamed element by
 // element so large plans never build one giant JSON document in memory.
 #include <algorithm>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "plan_internal.h"
@@ -249,83 +248,6 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
       out, "transfers", plan.transfers.size(), [&](size_t i) { return TransferJson(plan, i); },
       true);
   out << "}\n";
-}
-
-absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& m) {
-  auto need_array = [&](const char* key) -> absl::Status {
-    if (!m.is_object() || !m.contains(key) || !m.at(key).is_array())
-      return absl::InvalidArgumentError(
-          absl::StrCat("manifest: ", key, ": missing or not an array"));
-    return absl::OkStatus();
-  };
-  for (const char* key : {"tiles", "transfers", "allocations"})
-    if (absl::Status s = need_array(key); !s.ok()) return s;
-  nlohmann::json events = nlohmann::json::array();
-  events.push_back({{"ph", "M"},
-                    {"name", "process_name"},
-                    {"pid", 0},
-                    {"args", {{"name", "snnplan (1 trace unit = 1 cycle)"}}}});
-  // Tracks: the DRAM link, the NoC, then one compute track per core id.
-  constexpr int64_t kDramTrack = 0, kNocTrack = 1, kFirstCoreTrack = 2;
-  std::map<int64_t, std::string> tracks = {{kDramTrack, "dram link"}, {kNocTrack, "noc"}};
-  try {
-    for (const nlohmann::json& t : m.at("tiles")) {
-      const int64_t core = t.at("core").get<int64_t>();
-      if (core < 0 || core > (1 << 16))
-        return absl::InvalidArgumentError(
-            absl::StrCat("manifest: tile core ", core, " out of range"));
-      tracks.emplace(kFirstCoreTrack + core, absl::StrCat("core ", core, " compute"));
-      events.push_back({{"ph", "X"},
-                        {"pid", 0},
-                        {"tid", kFirstCoreTrack + core},
-                        {"cat", "tile"},
-                        {"name", t.at("layer")},
-                        {"ts", t.at("start")},
-                        {"dur", t.at("end").get<int64_t>() - t.at("start").get<int64_t>()},
-                        {"args", {{"id", t.at("id")}, {"energy_pj", t.at("energy_pj")}}}});
-    }
-    for (const nlohmann::json& x : m.at("transfers")) {
-      const std::string direction = x.at("direction").get<std::string>();
-      std::string name = absl::StrCat(direction, " ", x.at("cause").get<std::string>());
-      if (direction == "noc")
-        absl::StrAppend(&name, " ", x.at("from_core").get<int64_t>(), "->",
-                        x.at("to_core").get<int64_t>());
-      events.push_back({{"ph", "X"},
-                        {"pid", 0},
-                        {"tid", direction == "noc" ? kNocTrack : kDramTrack},
-                        {"cat", "transfer"},
-                        {"name", name},
-                        {"ts", x.at("start")},
-                        {"dur", x.at("end").get<int64_t>() - x.at("start").get<int64_t>()},
-                        {"args", {{"id", x.at("id")}, {"bytes", x.at("bytes")}}}});
-    }
-    std::map<int64_t, std::map<int64_t, int64_t>> delta;  // core -> cycle -> bytes
-    for (const nlohmann::json& a : m.at("allocations")) {
-      std::map<int64_t, int64_t>& d = delta[a.at("core").get<int64_t>()];
-      d[a.at("allocated_at").get<int64_t>()] += a.at("bytes").get<int64_t>();
-      d[a.at("freed_at").get<int64_t>()] -= a.at("bytes").get<int64_t>();
-    }
-    for (const auto& [core, d] : delta) {
-      int64_t live = 0;
-      for (const auto& [t, bytes] : d) {
-        live += bytes;
-        events.push_back({{"ph", "C"},
-                          {"pid", 0},
-                          {"name", absl::StrCat("core ", core, " on-chip bytes")},
-                          {"ts", t},
-                          {"args", {{"bytes", live}}}});
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("manifest: malformed entry: ", e.what()));
-  }
-  for (const auto& [tid, name] : tracks)
-    events.push_back({{"ph", "M"},
-                      {"name", "thread_name"},
-                      {"pid", 0},
-                      {"tid", tid},
-                      {"args", {{"name", name}}}});
-  return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}};
 }
 
 }  // namespace snnplan::plan

@@ -4,6 +4,8 @@
 
 #include <libxml/parser.h>
 
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -133,7 +135,10 @@ TEST(Explore, SvgFiguresAreWellFormedWithOneCellPerSchedule) {
   plan::Planner planner = MakePlanner(2048);
   auto r = Explore(planner, ExploreOptions{});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(ParseAndCount(HeatmapSvg(*r, "small <net> & co"), "cell"), 16);
+  FigureContext context{"small <net> & co.onnx", "meta-prototype", 2048, 0};
+  absl::StatusOr<std::string> heatmap = HeatmapSvg(*r, Objective::kDram, context);
+  ASSERT_TRUE(heatmap.ok()) << heatmap.status();
+  EXPECT_EQ(ParseAndCount(*heatmap, "cell"), 16);
   // Baseline and best, 4 components + 4 operands each.
   EXPECT_EQ(ParseAndCount(BreakdownSvg(*r, "breakdown"), "segment"), 16);
   EXPECT_EQ(ParseAndCount("<svg><rect class='cell'>", "cell"), -1);  // the check can fail
@@ -154,6 +159,305 @@ TEST(Explore, CsvRowMatchesHeader) {
   };
   EXPECT_EQ(fields(CsvHeader()), 17);
   EXPECT_EQ(fields(CsvRow(r->evaluations[0], 2048, 1.0, cost::StateIo::kZero)), 17);
+}
+
+// ---- the heatmap, read back as XML
+
+struct SvgElement {
+  std::string name;
+  std::map<std::string, std::string> attr;
+  std::string text;  // all text inside, <title> included
+};
+
+void Collect(xmlNode* node, std::vector<SvgElement>& out) {
+  for (xmlNode* c = node; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    SvgElement e{reinterpret_cast<const char*>(c->name), {}, {}};
+    for (xmlAttr* a = c->properties; a; a = a->next) {
+      xmlChar* v = xmlNodeListGetString(c->doc, a->children, 1);
+      e.attr[reinterpret_cast<const char*>(a->name)] = v ? reinterpret_cast<const char*>(v) : "";
+      xmlFree(v);
+    }
+    xmlChar* text = xmlNodeGetContent(c);
+    e.text = text ? reinterpret_cast<const char*>(text) : "";
+    xmlFree(text);
+    out.push_back(e);
+    Collect(c->children, out);
+  }
+}
+
+// Every element of a well-formed SVG, in document order; empty when malformed.
+std::vector<SvgElement> ParseSvg(const std::string& svg) {
+  std::vector<SvgElement> out;
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "figure.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (doc == nullptr) return out;
+  Collect(xmlDocGetRootElement(doc), out);
+  xmlFreeDoc(doc);
+  return out;
+}
+
+std::vector<SvgElement> OfClass(const std::vector<SvgElement>& all, const std::string& cls) {
+  std::vector<SvgElement> out;
+  for (const SvgElement& e : all)
+    if (e.attr.count("class") && e.attr.at("class") == cls) out.push_back(e);
+  return out;
+}
+
+// The cell whose tooltip names `spec` ("<spec>: ...").
+const SvgElement* CellOf(const std::vector<SvgElement>& cells, const std::string& spec) {
+  for (const SvgElement& c : cells)
+    if (c.text.rfind(spec + ":", 0) == 0) return &c;
+  return nullptr;
+}
+
+// The objective worked out from the plan's summary, as the docs define it.
+double ObjectiveOf(const plan::Summary& s, Objective o) {
+  double bytes = 0;
+  for (int i = 0; i < 4; ++i) bytes += static_cast<double>(s.dram.read[i] + s.dram.write[i]);
+  const double pj = s.energy.compute_pj + s.energy.local_pj + s.energy.sram_pj + s.energy.dram_pj +
+                    s.energy.noc_pj;
+  const double cycles = static_cast<double>(s.latency_cycles);
+  switch (o) {
+    case Objective::kDram:
+      return bytes;
+    case Objective::kEnergy:
+      return pj;
+    case Objective::kLatency:
+      return cycles;
+    case Objective::kEdp:
+      return pj * cycles;
+  }
+  return 0;
+}
+
+// viridis, the colour scale's ends: the lowest (best) value is the bright end.
+constexpr const char* kBrightEnd = "#fde725";
+constexpr const char* kDarkEnd = "#440154";
+
+std::string BinaryUnit(double bytes) {
+  return bytes < 1024 ? "B" : bytes < 1024.0 * 1024 ? "KiB" : "MiB";
+}
+std::string EnergyUnitOf(double pj) {
+  return pj < 1e3 ? "pJ" : pj < 1e6 ? "nJ" : pj < 1e9 ? "µJ" : "mJ";
+}
+std::string CyclesUnitOf(double c) {
+  return c < 1e3 ? "cycles" : c < 1e6 ? "k cycles" : "M cycles";
+}
+double Divisor(const std::string& unit) {
+  static const std::map<std::string, double> d = {
+      {"B", 1},    {"KiB", 1024}, {"MiB", 1048576}, {"pJ", 1},         {"nJ", 1e3},
+      {"µJ", 1e6}, {"mJ", 1e9},   {"cycles", 1},    {"k cycles", 1e3}, {"M cycles", 1e6}};
+  return d.at(unit);
+}
+
+// For each objective: the boxed cell is the lowest value of that objective
+// (worked out from the summaries), coloured with the scale's bright end; the
+// highest gets the dark end; the colour bar names the quantity and its unit
+// and its lowest tick is the best value; the title names model, hardware,
+// SRAM and objective.
+TEST(Heatmap, ColouredAndBoxedByTheChosenObjective) {
+  plan::Planner planner = MakePlanner(2048);
+  for (Objective objective :
+       {Objective::kDram, Objective::kEnergy, Objective::kLatency, Objective::kEdp}) {
+    ExploreOptions options;
+    options.objective = objective;
+    auto r = Explore(planner, options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    const std::string name = ObjectiveName(objective);
+    SCOPED_TRACE(name);
+    int lo = -1, hi = -1;
+    for (size_t i = 0; i < r->evaluations.size(); ++i) {
+      const Evaluation& e = r->evaluations[i];
+      if (!e.feasible) continue;
+      const double v = ObjectiveOf(e.summary, objective);
+      if (lo < 0 || v < ObjectiveOf(r->evaluations[lo].summary, objective)) lo = i;
+      if (hi < 0 || v > ObjectiveOf(r->evaluations[hi].summary, objective)) hi = i;
+    }
+    ASSERT_GE(lo, 0);
+    const double lo_v = ObjectiveOf(r->evaluations[lo].summary, objective);
+    const double hi_v = ObjectiveOf(r->evaluations[hi].summary, objective);
+    ASSERT_LT(lo_v, hi_v);  // a scale to speak of
+    absl::StatusOr<std::string> svg =
+        HeatmapSvg(*r, objective, FigureContext{"small.onnx", "meta-prototype", 2048, 0});
+    ASSERT_TRUE(svg.ok()) << svg.status();
+    const std::vector<SvgElement> all = ParseSvg(*svg);
+    const std::vector<SvgElement> cells = OfClass(all, "cell");
+    ASSERT_EQ(cells.size(), 16u);
+    const SvgElement* best = CellOf(cells, r->evaluations[lo].spec);
+    const SvgElement* worst = CellOf(cells, r->evaluations[hi].spec);
+    ASSERT_TRUE(best && worst);
+    EXPECT_EQ(best->attr.at("fill"), kBrightEnd);
+    EXPECT_EQ(worst->attr.at("fill"), kDarkEnd);
+    const std::vector<SvgElement> box = OfClass(all, "best");
+    ASSERT_EQ(box.size(), 1u);
+    // The box sits 2 px inside its cell.
+    EXPECT_EQ(std::stoi(box[0].attr.at("x")), std::stoi(best->attr.at("x")) + 2);
+    EXPECT_EQ(std::stoi(box[0].attr.at("y")), std::stoi(best->attr.at("y")) + 2);
+    ASSERT_EQ(OfClass(all, "colour-bar").size(), 1u);
+    // The unit: DRAM in B/KiB/MiB, energy in pJ..mJ, latency in cycles; EDP
+    // as energy x cycles, the cycles unit from the largest latency.
+    double largest_cycles = 0;
+    for (const Evaluation& e : r->evaluations)
+      if (e.feasible)
+        largest_cycles = std::max(largest_cycles, static_cast<double>(e.summary.latency_cycles));
+    std::string unit;
+    double divisor = 1;
+    if (objective == Objective::kDram) unit = BinaryUnit(hi_v);
+    if (objective == Objective::kEnergy) unit = EnergyUnitOf(hi_v);
+    if (objective == Objective::kLatency) unit = CyclesUnitOf(hi_v);
+    if (unit.empty()) {
+      const std::string c = CyclesUnitOf(largest_cycles);
+      const std::string e = EnergyUnitOf(hi_v / Divisor(c));
+      unit = e + "·" + c;
+      divisor = Divisor(c) * Divisor(e);
+    } else {
+      divisor = Divisor(unit);
+    }
+    const std::vector<SvgElement> label = OfClass(all, "colour-bar-label");
+    ASSERT_EQ(label.size(), 1u);
+    EXPECT_EQ(label[0].text, name + " (" + unit + ")");
+    const std::vector<SvgElement> ticks = OfClass(all, "colour-bar-tick");
+    ASSERT_EQ(ticks.size(), 5u);
+    // Drawn from the bottom (best) up: 3 significant digits of the value in the unit.
+    EXPECT_NEAR(std::stod(ticks.front().text), lo_v / divisor, lo_v / divisor * 5e-3);
+    EXPECT_NEAR(std::stod(ticks.back().text), hi_v / divisor, hi_v / divisor * 5e-3);
+    const std::vector<SvgElement> title = OfClass(all, "title");
+    ASSERT_EQ(title.size(), 1u);
+    for (const std::string& part : {std::string("small.onnx"), std::string("meta-prototype"),
+                                    std::string("SRAM 2 KiB"), "objective: " + name})
+      EXPECT_NE(title[0].text.find(part), std::string::npos) << title[0].text;
+  }
+}
+
+// With a clock the latency scale is in time: 1e8 Hz makes a cycle 10 ns.
+TEST(Heatmap, LatencyInTimeWithAClock) {
+  plan::Planner planner = MakePlanner(2048);
+  ExploreOptions options;
+  options.objective = Objective::kLatency;
+  auto r = Explore(planner, options);
+  ASSERT_TRUE(r.ok());
+  double hi = 0;
+  for (const Evaluation& e : r->evaluations)
+    if (e.feasible) hi = std::max(hi, static_cast<double>(e.summary.latency_cycles));
+  const double seconds = hi / 1e8;
+  const std::string unit = seconds < 1e-6 ? "ns" : seconds < 1e-3 ? "µs" : "ms";
+  auto svg = HeatmapSvg(*r, Objective::kLatency, FigureContext{"m.onnx", "h", 2048, 1e8});
+  ASSERT_TRUE(svg.ok());
+  const std::vector<SvgElement> label = OfClass(ParseSvg(*svg), "colour-bar-label");
+  ASSERT_EQ(label.size(), 1u);
+  EXPECT_EQ(label[0].text, "latency (" + unit + ")");
+}
+
+// A cell that could not be planned is hatched (no colour of the scale),
+// reads "n/a" and the legend says why; without one, the legend does not.
+TEST(Heatmap, UnplannedCellsAreHatchedAndExplained) {
+  plan::Planner planner = MakePlanner(2048);
+  auto r = Explore(planner, ExploreOptions{});
+  ASSERT_TRUE(r.ok());
+  const FigureContext context{"small.onnx", "meta-prototype", 2048, 0};
+  auto clean = HeatmapSvg(*r, Objective::kDram, context);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_EQ(clean->find("could not be planned"), std::string::npos);
+  ExploreResult broken = *r;
+  const int victim = broken.best == 0 ? 1 : 0;
+  broken.evaluations[victim].feasible = false;
+  broken.evaluations[victim].error = "does not fit";
+  auto svg = HeatmapSvg(broken, Objective::kDram, context);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  const std::vector<SvgElement> all = ParseSvg(*svg);
+  const SvgElement* cell = CellOf(OfClass(all, "cell"), broken.evaluations[victim].spec);
+  ASSERT_NE(cell, nullptr);
+  EXPECT_EQ(cell->attr.at("fill"), "url(#unplanned)");
+  EXPECT_NE(cell->text.find("does not fit"), std::string::npos);
+  bool legend = false;
+  for (const SvgElement& e : OfClass(all, "legend"))
+    legend = legend || e.text.find("could not be planned") != std::string::npos;
+  EXPECT_TRUE(legend);
+  int patterns = 0;
+  for (const SvgElement& e : all)
+    patterns += e.name == "pattern" && e.attr.count("id") && e.attr.at("id") == "unplanned";
+  EXPECT_EQ(patterns, 1);
+}
+
+// --budget leaves grid cells out: each gets an empty dashed frame and a legend line.
+TEST(Heatmap, CellsLeftOutByTheBudgetAreFramed) {
+  plan::Planner planner = MakePlanner(2048);
+  ExploreOptions options;
+  options.budget = 10;
+  auto r = Explore(planner, options);
+  ASSERT_TRUE(r.ok());
+  auto svg = HeatmapSvg(*r, Objective::kDram, FigureContext{"s.onnx", "h", 2048, 0});
+  ASSERT_TRUE(svg.ok());
+  const std::vector<SvgElement> all = ParseSvg(*svg);
+  EXPECT_EQ(OfClass(all, "cell").size(), 10u);
+  EXPECT_EQ(OfClass(all, "not-evaluated").size(), 6u);
+  EXPECT_NE(svg->find("not evaluated (--budget)"), std::string::npos);
+}
+
+// The guard: a result whose best is not the lowest value of the objective
+// asked for (ranked by another one) is refused rather than boxed wrongly.
+TEST(Heatmap, RefusesAResultRankedByAnotherObjective) {
+  plan::Planner planner = MakePlanner(2048);
+  auto r = Explore(planner, ExploreOptions{});
+  ASSERT_TRUE(r.ok());
+  const FigureContext context{"s.onnx", "h", 2048, 0};
+  ASSERT_TRUE(HeatmapSvg(*r, Objective::kDram, context).ok());
+  ExploreResult wrong = *r;
+  for (size_t i = 0; i < wrong.evaluations.size(); ++i)
+    if (wrong.evaluations[i].feasible &&
+        ObjectiveOf(wrong.evaluations[i].summary, Objective::kDram) >
+            ObjectiveOf(r->evaluations[r->best].summary, Objective::kDram))
+      wrong.best = static_cast<int>(i);
+  ASSERT_NE(wrong.best, r->best);
+  auto svg = HeatmapSvg(wrong, Objective::kDram, context);
+  ASSERT_FALSE(svg.ok());
+  EXPECT_NE(svg.status().message().find("ranked by another objective"), std::string::npos);
+}
+
+// With an exit profile the ranking uses the expected cost: so do the colours,
+// the box and the title. Expected energies here reverse the static order.
+TEST(Heatmap, ExitProfileColoursTheExpectedObjective) {
+  plan::Planner planner = MakePlanner(2048);
+  ExploreOptions options;
+  options.objective = Objective::kEnergy;
+  auto r = Explore(planner, options);
+  ASSERT_TRUE(r.ok());
+  ExploreResult x = *r;
+  int lo = -1;
+  for (size_t i = 0; i < x.evaluations.size(); ++i) {
+    Evaluation& e = x.evaluations[i];
+    if (!e.feasible) continue;
+    plan::ExpectedCost cost;
+    cost.energy.compute_pj = 1e12 / ObjectiveOf(e.summary, Objective::kEnergy);  // reversed
+    cost.latency_cycles = static_cast<double>(e.summary.latency_cycles);
+    e.summary.expected = cost;
+    e.objective = cost.energy.compute_pj;
+    if (lo < 0 || e.objective < x.evaluations[lo].objective) lo = static_cast<int>(i);
+  }
+  x.best = lo;
+  auto svg = HeatmapSvg(x, Objective::kEnergy, FigureContext{"s.onnx", "h", 2048, 0});
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  const std::vector<SvgElement> all = ParseSvg(*svg);
+  const SvgElement* best = CellOf(OfClass(all, "cell"), x.evaluations[lo].spec);
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ(best->attr.at("fill"), kBrightEnd);
+  EXPECT_NE(x.evaluations[lo].spec, r->evaluations[r->best].spec);  // the order did change
+  EXPECT_NE(OfClass(all, "title")[0].text.find("expected energy under early exit"),
+            std::string::npos);
+}
+
+// Byte-identical for the same inputs, whatever the thread count.
+TEST(Heatmap, Deterministic) {
+  plan::Planner planner = MakePlanner(2048);
+  ExploreOptions one, two;
+  two.threads = 2;
+  auto r1 = Explore(planner, one);
+  auto r2 = Explore(planner, two);
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  const FigureContext context{"s.onnx", "h", 2048, 0};
+  EXPECT_EQ(*HeatmapSvg(*r1, Objective::kDram, context),
+            *HeatmapSvg(*r2, Objective::kDram, context));
 }
 
 }  // namespace

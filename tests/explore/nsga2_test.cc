@@ -661,5 +661,167 @@ TEST(ParetoSvg, EmptyAndDegenerateResultsStayWellFormed) {
   EXPECT_EQ(one.find("inf"), std::string::npos);
 }
 
+// ---- label placement, read back from the SVG
+
+struct SvgText {
+  std::string cls, text, anchor;
+  double x = 0, y = 0;
+};
+struct SvgCircle {
+  double cx = 0, cy = 0, r = 0;
+};
+
+std::string Attr(xmlNode* n, const char* name) {
+  xmlChar* v = xmlGetProp(n, BAD_CAST name);
+  std::string s = v ? reinterpret_cast<const char*>(v) : "";
+  xmlFree(v);
+  return s;
+}
+
+void Walk(xmlNode* node, std::vector<SvgText>& texts, std::vector<SvgCircle>& circles) {
+  for (xmlNode* c = node; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (xmlStrcmp(c->name, BAD_CAST "text") == 0) {
+      xmlChar* t = xmlNodeGetContent(c);
+      texts.push_back({Attr(c, "class"), reinterpret_cast<const char*>(t), Attr(c, "text-anchor"),
+                       std::stod(Attr(c, "x")), std::stod(Attr(c, "y"))});
+      xmlFree(t);
+    }
+    if (xmlStrcmp(c->name, BAD_CAST "circle") == 0 && !Attr(c, "class").empty())
+      circles.push_back(
+          {std::stod(Attr(c, "cx")), std::stod(Attr(c, "cy")), std::stod(Attr(c, "r"))});
+    Walk(c->children, texts, circles);
+  }
+}
+
+// A text's box at 11 px sans-serif, from its own attributes: at most 0.6 em
+// per character, 0.8 em above the baseline and 0.25 em below.
+struct TextBox {
+  double x0, y0, x1, y1;
+};
+TextBox BoxOf(const SvgText& t) {
+  size_t chars = 0;
+  for (unsigned char c : t.text) chars += (c & 0xC0) != 0x80;
+  const double w = 0.6 * 11 * static_cast<double>(chars);
+  const double x0 = t.anchor == "middle" ? t.x - w / 2 : t.anchor == "end" ? t.x - w : t.x;
+  return {x0, t.y - 0.8 * 11, x0 + w, t.y + 0.25 * 11};
+}
+bool Overlap(const TextBox& a, const TextBox& b) {
+  return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+// A front of `n` points, `spacing` cycles and energy steps apart, every
+// tenth seeded, the last the minimum energy.
+GaResult Front(int n, double spacing_cycles, double spacing_pj) {
+  GaResult r;
+  for (int k = 0; k < n; ++k) {
+    Individual ind;
+    ind.genome = {k};
+    ind.objectives = {true, 2e6 + k * spacing_cycles, 5e9 - k * spacing_pj, ""};
+    ind.seeded = k % 10 == 0;
+    ind.seed = ind.seeded ? k / 10 : -1;
+    r.evaluated.push_back(ind);
+    r.pareto.push_back(k);
+  }
+  r.min_energy = n - 1;
+  return r;
+}
+
+struct Placement {
+  std::vector<SvgText> labels, omitted;
+  std::vector<SvgCircle> markers;
+  bool ok = false;
+};
+Placement Read(const std::string& svg) {
+  Placement p;
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "pareto.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (doc == nullptr) return p;
+  std::vector<SvgText> texts;
+  Walk(xmlDocGetRootElement(doc), texts, p.markers);
+  xmlFreeDoc(doc);
+  for (const SvgText& t : texts) {
+    if (t.cls == "label") p.labels.push_back(t);
+    if (t.cls == "omitted") p.omitted.push_back(t);
+  }
+  p.ok = true;
+  return p;
+}
+
+// 80 points crowded on a 500 px wide plot: no two labels overlap, no label
+// covers a marker, and every label not drawn is named in the legend.
+TEST(ParetoSvg, CrowdedFrontLabelsNeverCollide) {
+  const GaResult r = Front(80, 1000, 2e7);
+  const std::string svg = ParetoSvg(r, "crowded");
+  const Placement p = Read(svg);
+  ASSERT_TRUE(p.ok);
+  ASSERT_GT(p.labels.size(), 3u);
+  for (size_t i = 0; i < p.labels.size(); ++i)
+    for (size_t j = i + 1; j < p.labels.size(); ++j)
+      EXPECT_FALSE(Overlap(BoxOf(p.labels[i]), BoxOf(p.labels[j])))
+          << p.labels[i].text << " and " << p.labels[j].text;
+  ASSERT_EQ(p.markers.size(), 81u);  // 80 points and the min-energy ring
+  for (const SvgText& l : p.labels)
+    for (const SvgCircle& c : p.markers)
+      EXPECT_FALSE(Overlap(BoxOf(l), {c.cx - c.r, c.cy - c.r, c.cx + c.r, c.cy + c.r}))
+          << l.text << " covers the marker at " << c.cx << "," << c.cy;
+  // 80 front labels "#k", 8 seeds, "min energy": drawn or listed.
+  std::string listed;
+  for (const SvgText& t : p.omitted) listed += t.text + ", ";
+  ASSERT_FALSE(p.omitted.empty());  // crowded: some had no room
+  size_t drawn_or_listed = 0;
+  std::set<std::string> drawn;
+  for (const SvgText& l : p.labels) drawn.insert(l.text);
+  std::vector<std::string> wanted = {"min energy"};
+  for (int k = 0; k < 80; ++k) wanted.push_back("#" + std::to_string(k));
+  for (int s = 0; s < 8; ++s) wanted.push_back("seed " + std::to_string(s));
+  for (const std::string& w : wanted) {
+    const bool in_list = listed.find(w + ",") != std::string::npos;
+    drawn_or_listed += drawn.count(w) || in_list;
+  }
+  const bool more = listed.find("more)") != std::string::npos;
+  if (!more) {
+    EXPECT_EQ(drawn_or_listed, wanted.size());
+  }
+  EXPECT_TRUE(drawn.count("min energy"));                // placed first
+  EXPECT_EQ(svg, ParetoSvg(r, "crowded"));               // deterministic
+  EXPECT_TRUE(Overlap({0, 0, 10, 10}, {5, 5, 15, 15}));  // the check can fail
+}
+
+// Points far apart: every label is drawn next to its point, none listed.
+TEST(ParetoSvg, SparseFrontLabelsEveryPoint) {
+  const GaResult r = Front(5, 2e5, 8e8);
+  const Placement p = Read(ParetoSvg(r, "sparse"));
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(p.labels.size(), 5u + 1u + 1u);  // #0..#4, seed 0, min energy
+  EXPECT_TRUE(p.omitted.empty());
+}
+
+// Axes in auto-scaled units: 2.0e6..2.8e6 cycles reads in M cycles (or, at
+// 1 GHz, ms), 3.4e9..5e9 pJ in mJ; the ticks span the data in that unit.
+TEST(ParetoSvg, AxesInScaledUnits) {
+  const GaResult r = Front(5, 2e5, 4e8);
+  const std::string svg = ParetoSvg(r, "units");
+  EXPECT_NE(svg.find("latency (M cycles)"), std::string::npos);
+  EXPECT_NE(svg.find("energy (mJ)"), std::string::npos);
+  const std::string timed = ParetoSvg(r, "units", 1e9);
+  EXPECT_NE(timed.find("latency (ms)"), std::string::npos);
+  EXPECT_EQ(timed.find("latency (M cycles)"), std::string::npos);
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "p.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  ASSERT_NE(doc, nullptr);
+  std::vector<SvgText> texts;
+  std::vector<SvgCircle> circles;
+  Walk(xmlDocGetRootElement(doc), texts, circles);
+  xmlFreeDoc(doc);
+  std::vector<double> x_ticks;
+  for (const SvgText& t : texts)
+    if (t.cls == "tick" && t.anchor == "middle") x_ticks.push_back(std::stod(t.text));
+  ASSERT_GE(x_ticks.size(), 2u);
+  EXPECT_LE(x_ticks.front(), 2.0);  // 2e6 cycles = 2.0 M cycles
+  EXPECT_GE(x_ticks.back(), 2.8);   // 2.8e6 cycles
+  EXPECT_LT(x_ticks.back(), 10);    // in M cycles, not cycles
+}
+
 }  // namespace
 }  // namespace snnplan::explore

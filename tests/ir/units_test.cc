@@ -121,5 +121,39 @@ TEST(UnitsSpecial, NanAndInfinity) {
   EXPECT_EQ(Bytes(std::numeric_limits<double>::infinity()), "inf EiB");
 }
 
+// A figure's shared unit: the one the scaled functions print the largest
+// value in (their rounding rule included), and how many raw units it is.
+TEST(UnitsFigure, SharedUnitFollowsTheLargestValue) {
+  // 4.91e9 pJ = 4.91 mJ; a mJ is 1e9 pJ.
+  EXPECT_EQ(EnergyUnit(4.91e9).name, "mJ");
+  EXPECT_EQ(EnergyUnit(4.91e9).per_unit, 1e9);
+  // 999.6 µJ prints "1.00 mJ" (Energy rounds up into the next unit): so does the axis.
+  EXPECT_EQ(EnergyUnit(999.6e6).name, "mJ");
+  EXPECT_EQ(EnergyUnit(999.4e6).name, "µJ");
+  EXPECT_EQ(EnergyUnit(999.4e6).per_unit, 1e6);
+  EXPECT_EQ(EnergyUnit(12.3).name, "pJ");
+  // 23.5 MiB = 24641536 B; one MiB is 1048576 B.
+  EXPECT_EQ(BytesUnit(24641536).name, "MiB");
+  EXPECT_EQ(BytesUnit(24641536).per_unit, 1048576);
+  EXPECT_EQ(BytesUnit(1023).name, "B");
+  EXPECT_EQ(BytesUnit(2048).name, "KiB");
+  EXPECT_EQ(CyclesUnit(28.4e6).name, "M cycles");
+  EXPECT_EQ(CyclesUnit(28.4e6).per_unit, 1e6);
+  EXPECT_EQ(CyclesUnit(512).name, "cycles");
+  // 0.142 s is 142 ms; a ms is 1e-3 s.
+  EXPECT_EQ(TimeUnit(0.142).name, "ms");
+  EXPECT_DOUBLE_EQ(TimeUnit(0.142).per_unit, 1e-3);
+  EXPECT_EQ(TimeUnit(3.5e-6).name, "µs");
+  EXPECT_NE(EnergyUnit(4.91e9).name, EnergyUnit(4.91e6).name);  // the check can fail
+}
+
+TEST(UnitsFigure, Digits3KeepsThreeSignificantDigits) {
+  EXPECT_EQ(Digits3(4.9125), "4.91");
+  EXPECT_EQ(Digits3(21.44), "21.4");
+  EXPECT_EQ(Digits3(0.04913), "0.0491");
+  EXPECT_EQ(Digits3(-1.5), "-1.50");
+  EXPECT_EQ(Digits3(0), "0");
+}
+
 }  // namespace
 }  // namespace snnplan::units

@@ -1,6 +1,9 @@
 // Multi-core plans: layers on their allocated cores, features crossing cores
 // over the mesh NoC (XY routes, links that serialize), one shared DRAM link,
 // per-core memories; checked by hand on two tiny layers.
+#include <algorithm>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "common/tiny_workloads.h"
@@ -220,6 +223,60 @@ TEST(AllocationFile, ErrorsNameTheLayerOrField) {
     auto a = ParseAllocationJson(nlohmann::json::parse(c.json), w, hw);
     ASSERT_FALSE(a.ok());
     EXPECT_THAT(a.status().message(), HasSubstr(c.message));
+  }
+}
+
+// ---- the trace of a multi-core plan
+
+// st-lbl on a 2x2 mesh, c0 on core 0 (0,0), c1 on core 3 (1,1): both
+// timesteps' features cross (0,0)->(1,0)->(1,1). The trace has one track per
+// link (the DRAM link and both NoC hops) and per core, each NoC copy on both
+// of its links' tracks, no two transfers on one link's track at once (links
+// serialize), and every transfer named by its tensor's layer and operand.
+TEST(MultiCoreTrace, OneTrackPerLinkAndTransfersNamedByLayerAndOperand) {
+  Planner planner(TwoLayerNet(), MetaPrototypeMesh(4, 2, 1024), PlanOptions{});
+  nlohmann::json m = Manifest(planner, "st-lbl", CoreAllocation{{0, 3}});
+  ASSERT_EQ(Transfers(m, "noc").size(), 2u);
+  absl::StatusOr<nlohmann::json> trace = ManifestToTrace(m);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  std::map<std::string, int64_t> track;  // thread name -> tid
+  std::set<int64_t> tids;
+  for (const auto& e : (*trace)["traceEvents"])
+    if (e["ph"] == "M" && e["name"] == "thread_name") {
+      track[e["args"]["name"]] = e["tid"];
+      tids.insert(e["tid"].get<int64_t>());
+    }
+  EXPECT_EQ(track.size(), 5u);
+  EXPECT_EQ(tids.size(), 5u);  // one tid each
+  for (const char* name : {"dram link", "noc link (0,0)->(1,0)", "noc link (1,0)->(1,1)",
+                           "core 0 compute", "core 3 compute"})
+    EXPECT_EQ(track.count(name), 1u) << name;
+  std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> busy;  // tid -> [start, end)
+  std::map<int64_t, int> events_of_transfer;
+  std::map<int64_t, nlohmann::json> by_id;
+  for (const auto& x : m["transfers"]) by_id[x["id"]] = x;
+  for (const auto& e : (*trace)["traceEvents"]) {
+    if (e["ph"] != "X" || e["cat"] != "transfer") continue;
+    const nlohmann::json& x = by_id.at(e["args"]["id"]);
+    ++events_of_transfer[x["id"]];
+    const std::string layer =
+        x["tensor"]["layer"].is_null() ? "input" : x["tensor"]["layer"].get<std::string>();
+    const std::string verb = x["direction"] == "load"    ? " read"
+                             : x["direction"] == "store" ? " write"
+                                                         : " copy 0->3";
+    EXPECT_EQ(e["name"], layer + " " + x["operand"].get<std::string>() + verb);
+    const int64_t tid = e["tid"];
+    EXPECT_EQ(tid == track.at("dram link"), x["direction"] != "noc") << e.dump();
+    busy[tid].push_back({x["start"].get<int64_t>(), x["end"].get<int64_t>()});
+  }
+  for (const auto& [id, x] : by_id)
+    EXPECT_EQ(events_of_transfer[id], x["direction"] == "noc" ? 2 : 1) << x.dump();
+  EXPECT_EQ(busy[track.at("noc link (0,0)->(1,0)")].size(), 2u);
+  EXPECT_EQ(busy[track.at("noc link (1,0)->(1,1)")].size(), 2u);
+  for (auto& [tid, spans] : busy) {
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i)
+      EXPECT_LE(spans[i - 1].second, spans[i].first) << "tid " << tid;
   }
 }
 

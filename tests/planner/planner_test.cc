@@ -2,6 +2,8 @@
 // determinism, and the time-batching trend of the paper's Figure 7.
 #include "snnplan/planner.h"
 
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "common/tiny_workloads.h"
@@ -154,6 +156,117 @@ TEST(PlannerManifest, TraceHasOneEventPerTileAndTransfer) {
   for (const auto& e : (*trace)["traceEvents"]) complete += e["ph"] == "X";
   EXPECT_EQ(complete, m["tiles"].size() + m["transfers"].size());
   EXPECT_FALSE(ManifestToTrace(nlohmann::json::object()).ok());
+}
+
+// With the hardware's clock_hz every timestamp is in µs: cycles / clock_hz x
+// 1e6 (2e8 Hz: a cycle is 0.005 µs), the exact cycles kept in args, and the
+// metadata says so.
+TEST(PlannerManifest, TraceTimestampsInMicrosecondsWithAClock) {
+  hw::Hardware h = MetaPrototype(256);
+  h.clock_hz = 2e8;
+  Planner planner(TwoLayerNet(), h, PlanOptions{});
+  nlohmann::json m = PlanToJson(planner, "st-lbl", 1, 2);
+  absl::StatusOr<nlohmann::json> trace = ManifestToTrace(m);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  std::map<std::string, nlohmann::json> tile;
+  for (const auto& t : m["tiles"]) tile[t["id"]] = t;
+  std::map<int64_t, nlohmann::json> transfer;
+  for (const auto& x : m["transfers"]) transfer[x["id"]] = x;
+  size_t checked = 0;
+  for (const auto& e : (*trace)["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const nlohmann::json& src =
+        e["cat"] == "tile" ? tile.at(e["args"]["id"]) : transfer.at(e["args"]["id"]);
+    const double start = src["start"].get<double>(), end = src["end"].get<double>();
+    EXPECT_DOUBLE_EQ(e["ts"].get<double>(), start / 2e8 * 1e6);
+    EXPECT_DOUBLE_EQ(e["dur"].get<double>(), (end - start) / 2e8 * 1e6);
+    EXPECT_EQ(e["args"]["start_cycle"], src["start"]);
+    ++checked;
+  }
+  EXPECT_EQ(checked, m["tiles"].size() + m["transfers"].size());
+  EXPECT_EQ((*trace)["otherData"]["time_unit"], "us");
+  EXPECT_EQ((*trace)["otherData"]["clock_hz"], 2e8);
+  // Without a clock: cycles, and the metadata says so.
+  Planner unclocked(TwoLayerNet(), MetaPrototype(256), PlanOptions{});
+  nlohmann::json m2 = PlanToJson(unclocked, "st-lbl", 1, 2);
+  absl::StatusOr<nlohmann::json> t2 = ManifestToTrace(m2);
+  ASSERT_TRUE(t2.ok());
+  EXPECT_EQ((*t2)["otherData"]["time_unit"], "cycles");
+  for (const auto& e : (*t2)["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name") {
+      EXPECT_NE(e["args"]["name"].get<std::string>().find("no clock_hz"), std::string::npos);
+    }
+    if (e["ph"] == "X") {
+      EXPECT_EQ(e["ts"], e["args"]["start_cycle"]);
+    }
+  }
+}
+
+// Transfers named by layer and operand; a stream names its tile's layer and
+// the operands it moves.
+TEST(PlannerManifest, TraceNamesTransfersByLayerAndOperand) {
+  Planner planner(TwoLayerNet(), MetaPrototype(256), PlanOptions{});
+  nlohmann::json m = PlanToJson(planner, "st-lbl", 1, 2);
+  const nlohmann::json& tile = m["tiles"][0];
+  m["transfers"].push_back({{"id", 9999},
+                            {"direction", "stream"},
+                            {"cause", "stream"},
+                            {"start", tile["start"]},
+                            {"end", tile["end"]},
+                            {"core", 0},
+                            {"tile", tile["id"]},
+                            {"bytes", 24},
+                            {"operands",
+                             {{"I", {{"read_bytes", 8}, {"write_bytes", 0}}},
+                              {"W", {{"read_bytes", 16}, {"write_bytes", 0}}}}},
+                            {"pieces", nlohmann::json::array()}});
+  absl::StatusOr<nlohmann::json> trace = ManifestToTrace(m);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  std::set<std::string> names;
+  for (const auto& e : (*trace)["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "transfer") names.insert(e["name"]);
+  // TwoLayerNet: c0 and c1 have weights; c1's output is the network output.
+  EXPECT_EQ(names.count("c0 W read"), 1u);
+  EXPECT_EQ(names.count("c1 W read"), 1u);
+  EXPECT_EQ(names.count("c1 O write"), 1u);
+  EXPECT_EQ(names.count(tile["layer"].get<std::string>() + " W+I stream"), 1u);
+}
+
+// The guards: a clock that is not a positive number, a stream whose tile is
+// not in the manifest, a malformed NoC route.
+TEST(PlannerManifest, TraceRefusesMalformedClockTileAndRoute) {
+  Planner planner(TwoLayerNet(), MetaPrototype(256), PlanOptions{});
+  const nlohmann::json good = PlanToJson(planner, "st-lbl", 1, 2);
+  ASSERT_TRUE(ManifestToTrace(good).ok());
+  for (const nlohmann::json& clock :
+       {nlohmann::json(-1.0), nlohmann::json(0), nlohmann::json("fast")}) {
+    nlohmann::json m = good;
+    m["hardware"]["clock_hz"] = clock;
+    absl::StatusOr<nlohmann::json> t = ManifestToTrace(m);
+    ASSERT_FALSE(t.ok()) << clock;
+    EXPECT_NE(t.status().message().find("clock_hz"), std::string::npos);
+  }
+  nlohmann::json stream = good;
+  stream["transfers"].push_back({{"id", 1},
+                                 {"direction", "stream"},
+                                 {"cause", "stream"},
+                                 {"start", 0},
+                                 {"end", 1},
+                                 {"core", 0},
+                                 {"tile", "nope"},
+                                 {"bytes", 0},
+                                 {"operands", nlohmann::json::object()}});
+  absl::StatusOr<nlohmann::json> t = ManifestToTrace(stream);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("nope"), std::string::npos);
+  nlohmann::json noc = good;
+  nlohmann::json x = good["transfers"][0];
+  x["direction"] = "noc";
+  x["from_core"] = 0;
+  x["to_core"] = 1;
+  x["route"] = "(0,0)->(1,0)";
+  noc["transfers"].push_back(x);
+  EXPECT_FALSE(ManifestToTrace(noc).ok());
 }
 
 // A hand-built IR may name a block the schedule has no entry for: refused

@@ -230,6 +230,13 @@ TEST_F(DashCli, Explore) {
   r = Run(with({"--heatmap", "-"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("<svg"));
+  // The title names the model file, the hardware (the default here), SRAM and objective.
+  r = Run(with({"--heatmap", "-", "--objective", "energy"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string model_file = std::string(kModel).substr(std::string(kModel).rfind('/') + 1);
+  EXPECT_THAT(r.out, HasSubstr(model_file + " on meta-prototype, SRAM 16 KiB"));
+  EXPECT_THAT(r.out, HasSubstr("objective: energy</tspan>"));
+  EXPECT_THAT(r.out, HasSubstr("class=\"colour-bar-label\""));
   r = Run(with({"--breakdown", "-"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("<svg"));

@@ -101,13 +101,18 @@ absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vec
 std::string ParetoCsv(const GaResult& result,
                       const std::function<std::string(const Genome&)>& format_genome = nullptr,
                       const cost::ActivityFile* activity = nullptr);
-// SVG scatter plot: x = latency (cycles), y = energy (pJ). Every feasible
-// evaluated point gets one marker: class "point" (grey) or, on the Pareto
-// front, class "front" (coloured, joined by a step line); seeded points get
-// an extra diamond (class "seed") and a label; the min-energy point an extra
-// ring (class "min-energy"). Axes with ticks and units, a title; well-formed,
+// SVG scatter plot: x = latency, y = energy, both in auto-scaled units
+// (cycles, k cycles, M cycles ... or, with `clock_hz` > 0, µs, ms ...; pJ,
+// µJ, mJ ...). Every feasible evaluated point gets one marker: class "point"
+// (grey) or, on the Pareto front, class "front" (coloured, joined by a step
+// line); seeded points get an extra diamond (class "seed"), the min-energy
+// point an extra ring (class "min-energy"). Labels (class "label": "min
+// energy", "seed k", "#i" = CSV row of each front point) are placed so that
+// none overlaps another or a marker: the first free of eight positions
+// around the point, else of eight further out with a leader line, else left
+// out and listed under "no room to label" in the legend. Well-formed,
 // deterministic XML with all text escaped.
-std::string ParetoSvg(const GaResult& result, const std::string& title);
+std::string ParetoSvg(const GaResult& result, const std::string& title, double clock_hz = 0);
 
 // ---- On top of the planner: genes are layers, values are cores (indices
 // into hardware.cores), an individual is priced by planning the schedule.

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "snnplan/planner.h"
+#include "snnplan/units.h"
 
 namespace snnplan::explore {
 
@@ -145,9 +146,37 @@ std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost
 int BestStatic(const ExploreResult& result, Objective objective);
 // ",<file>,<sha256>" (the file name quoted when it needs it), or "" without activity.
 std::string CsvActivityColumns(const cost::ActivityFile* activity);
+// What a figure's title names, and the clock its latency reads in.
+struct FigureContext {
+  std::string model;       // the model file's name
+  std::string hardware;    // the hardware's name
+  int64_t sram_bytes = 0;  // the global buffer explored
+  double clock_hz = 0;     // 0 = unknown: latency in cycles
+};
+// "small.onnx on meta-prototype, SRAM 2 KiB".
+std::string FigureTitle(const FigureContext& context);
+// "DRAM traffic", "energy", "latency", "energy-delay product".
+std::string ObjectiveName(Objective objective);
+// The one unit a figure shows an objective's values in, auto-scaled by
+// units.h from the largest value: bytes (KiB, MiB ...), energy (µJ, mJ ...),
+// latency in cycles (k, M ...) or, with a clock, time (µs, ms ...), EDP as an
+// energy unit times a latency unit ("mJ·M cycles"), the latency unit scaled
+// from `largest_cycles`.
+struct ObjectiveScale {
+  units::Unit unit;
+  double raw_to_axis = 1;  // objective unit (bytes, pJ, cycles, pJ x cycles) -> unit's base
+  double ToAxis(double raw) const { return raw * raw_to_axis / unit.per_unit; }
+};
+ObjectiveScale MakeObjectiveScale(Objective objective, double largest, double largest_cycles,
+                                  double clock_hz);
 // Figure 8-like heatmap: blocks time-batched (x) x blocks fused (y), colour =
-// DRAM energy, best cell marked. Grid results only.
-std::string HeatmapSvg(const ExploreResult& result, const std::string& title);
+// the objective that picks the best (its expected value under early exit
+// when the plans carry one), a colour bar in auto-scaled units, the best
+// (lowest) cell boxed, cells that could not be planned hatched, a title
+// naming model, hardware, SRAM and objective. Grid results only. Fails when
+// `result` was ranked by another objective (its best would not be the box).
+absl::StatusOr<std::string> HeatmapSvg(const ExploreResult& result, Objective objective,
+                                       const FigureContext& context);
 // Figure 9/11-like stacked bars of baseline vs best, by component and operand.
 std::string BreakdownSvg(const ExploreResult& result, const std::string& title);
 

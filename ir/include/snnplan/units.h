@@ -73,7 +73,78 @@ std::string Scaled(double value, const char* const (&unit)[N], double base, std:
   return s + std::string(sep) + unit[i];
 }
 
+// The index of the unit Scaled() prints `value` (>= 0) in, and that unit's
+// multiple of units[0], with Scaled()'s rounding rule (999.6 of a unit is
+// 1.00 of the next).
+template <size_t N>
+size_t UnitIndex(double value, double base, double* scale) {
+  size_t i = 0;
+  *scale = 1;
+  if (!(value > 0) || std::isinf(value)) return 0;
+  while (i + 1 < N && value >= *scale * base) {
+    *scale *= base;
+    ++i;
+  }
+  if (i + 1 < N && std::strtod(Significant3(value / *scale).c_str(), nullptr) >= base) {
+    *scale *= base;
+    ++i;
+  }
+  return i;
+}
+
 }  // namespace internal
+
+// One unit for many values (a figure's colour bar or axis): the unit the
+// functions below print `largest` in, so every value of the figure shares it
+// ("energy (mJ)" with ticks 4.91 and 21.4). `per_unit` is how many raw units
+// (pJ, bytes, cycles, seconds) one `name` is.
+struct Unit {
+  std::string name;
+  double per_unit = 1;
+};
+
+// Energy in pJ: "fJ" .. "J", as Energy() scales.
+inline Unit EnergyUnit(double largest_pj) {
+  static constexpr const char* kUnits[] = {"fJ", "pJ", "nJ", "µJ", "mJ", "J"};
+  double scale = 1;
+  // Energy() starts at fJ; a figure's largest value is rarely below a pJ.
+  const size_t i = internal::UnitIndex<6>(std::abs(largest_pj) * 1000.0, 1000.0, &scale);
+  return {kUnits[i], scale / 1000.0};
+}
+
+// Bytes, binary as Bytes() scales: "B", "KiB", "MiB", ...
+inline Unit BytesUnit(double largest_bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double scale = 1;
+  const size_t i = internal::UnitIndex<7>(std::abs(largest_bytes), 1024.0, &scale);
+  return {kUnits[i], scale};
+}
+
+// Cycles with Count()'s prefixes: "cycles", "k cycles", "M cycles", ...
+inline Unit CyclesUnit(double largest_cycles) {
+  static constexpr const char* kUnits[] = {"cycles",   "k cycles", "M cycles", "G cycles",
+                                           "T cycles", "P cycles", "E cycles"};
+  double scale = 1;
+  const size_t i = internal::UnitIndex<7>(std::abs(largest_cycles), 1000.0, &scale);
+  return {kUnits[i], scale};
+}
+
+// Seconds as Time() scales: "ns", "µs", "ms", "s".
+inline Unit TimeUnit(double largest_s) {
+  static constexpr const char* kUnits[] = {"ns", "µs", "ms", "s"};
+  double scale = 1;
+  const size_t i = internal::UnitIndex<4>(std::abs(largest_s) * 1e9, 1000.0, &scale);
+  return {kUnits[i], scale / 1e9};
+}
+
+// A value already divided by its Unit, to 3 significant digits with trailing
+// zeros kept ("4.91", "21.4", "0.0491", "-1.50"), as the functions below print it.
+inline std::string Digits3(double x) {
+  if (std::isnan(x)) return "nan";
+  if (x < 0) return "-" + Digits3(-x);
+  if (std::isinf(x)) return "inf";
+  return internal::Significant3(x);
+}
 
 // Energy given in pJ: "0 pJ", "0.500 fJ", "12.3 pJ", "4.91 mJ", "1.00 J".
 inline std::string Energy(double pj) {
