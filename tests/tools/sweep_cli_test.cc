@@ -94,6 +94,26 @@ TEST_F(SweepCli, InterruptWritesPartialRowsAndResumeGivesTheUninterruptedBytes) 
   }
 }
 
+// search is replayed with the finished schedules taken from the rows file:
+// the same rounds, the same proof or gap.
+TEST_F(SweepCli, SearchInterruptAndResumeGiveTheUninterruptedBytes) {
+  auto search = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), {"--strategy", "search", "--objective", "energy"});
+    return Explore(more);
+  };
+  CliResult full = Run(search({"--csv", Path("full.csv"), "--json", Path("full.json")}));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  CliResult cut = RunInterrupted(search({"--csv", Path("part.csv")}), 20);
+  ASSERT_EQ(cut.exit_code, 130) << cut.err;
+  EXPECT_THAT(ReadAll(Path("part.csv")), HasSubstr("(search: the total is not known in advance)"));
+  CliResult resumed = Run(
+      search({"--resume", Path("part.csv"), "--csv", Path("out.csv"), "--json", Path("out.json")}));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(ReadAll(Path("out.csv")), ReadAll(Path("full.csv")));
+  EXPECT_EQ(ReadAll(Path("out.json")), ReadAll(Path("full.json")));
+  EXPECT_EQ(resumed.out, full.out);
+}
+
 TEST_F(SweepCli, ResumeOfAResumedInterruptionAndWithTwoThreads) {
   CliResult full = Run(Explore({"--csv", Path("full.csv")}));
   ASSERT_EQ(full.exit_code, 0) << full.err;
