@@ -72,6 +72,8 @@ int RunCli(int argc, const char* const* argv) {
   RegisterAllocateCommand(app, &run);
   RegisterValidateCommand(app, &run);
   RegisterCostCommand(app, &run);
+  RegisterMergeCommand(app, &run);
+  RegisterStudyCommand(app, &run);
   if (absl::Status s = CheckSingleDashTokens(argc, argv, app); !s.ok()) {
     std::cerr << "snnplan: error: " << s.message() << "\nRun 'snnplan --help' for usage.\n";
     return kExitBadInput;

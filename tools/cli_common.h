@@ -16,6 +16,7 @@
 #include "snnplan/frontend.h"
 #include "snnplan/input_file.h"
 #include "snnplan/output_file.h"
+#include "snnplan/sweep.h"
 
 namespace snnplan::cli {
 
@@ -26,6 +27,33 @@ inline constexpr int kExitBadInput = 2;     // bad input or usage
 
 // Prints "snnplan: error: <message>" to stderr and returns kExitBadInput.
 int ReportError(const absl::Status& status);
+
+// The exit code of a command a signal stopped cleanly: 128 + the signal
+// (130 for SIGINT, 143 for SIGTERM), as a shell reports it.
+inline int ExitCodeForSignal(int sig) { return 128 + sig; }
+
+// Progress of long commands on stderr: a bar redrawn with '\r' on a
+// terminal; in a log (not a terminal) frontend::ProgressLines, whole lines.
+// For tests only, SNNPLAN_TEST_INTERRUPT_AFTER=k makes the process send
+// itself SIGINT once k units (over all phases) are done, so Ctrl-C is
+// exercised at a deterministic point (docs/cluster.md).
+class CliProgress {
+ public:
+  explicit CliProgress(std::string unit);
+  void Start(const std::string& what);  // a new phase (e.g. the next --sram size)
+  void Update(size_t done, size_t total);
+
+ private:
+  std::string unit_;
+  bool tty_;
+  frontend::ProgressLines lines_;
+  size_t finished_phases_ = 0;  // units done in earlier phases
+  size_t last_total_ = 0, last_done_ = 0;
+  int64_t interrupt_after_ = -1;
+};
+
+// "out.svg" -> "out-128KiB.svg" when several sizes are explored.
+std::string PerSize(const std::string& path, const std::string& size, bool several);
 
 // Atomic output files (snnplan/output_file.h) and the option groups and
 // loaders (snnplan/flags.h, snnplan/frontend.h) live in the frontend library,

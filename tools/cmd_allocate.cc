@@ -23,14 +23,6 @@ struct AllocateFlags {
   std::string csv, pareto_svg, best_manifest, best_allocation, json;
 };
 
-explore::GaProgress MakeProgress() {
-  if (!::isatty(STDERR_FILENO)) return nullptr;
-  return [](int done, int total) {
-    std::fprintf(stderr, "\rgeneration %d/%d", done, total);
-    if (done == total) std::fprintf(stderr, "\n");
-  };
-}
-
 absl::Status ExpectOutputs(const AllocateFlags& f, OutputFiles& outputs) {
   for (const auto& [option, path] :
        {std::pair{"--csv", &f.csv}, std::pair{"--pareto", &f.pareto_svg},
@@ -64,12 +56,38 @@ absl::Status WriteOutputs(const AllocateFlags& f, const frontend::AllocateResult
   return absl::OkStatus();
 }
 
+// Ctrl-C (or SIGTERM): the evaluated allocations to --csv as a partial rows
+// file (--resume continues from it), nothing else.
+int WriteInterrupted(const AllocateFlags& f, const frontend::AllocateResult& r, int sig) {
+  const explore::GaResult& ga = r.search.ga;
+  if (!f.csv.empty())
+    if (absl::Status s = WriteFileAtomically(
+            f.csv, frontend::AllocateRowsText(r.inputs, ga, f.allocate.ga.generations));
+        !s.ok())
+      return ReportError(s);
+  std::cerr << "snnplan: interrupted after generation " << ga.generations << ": "
+            << ga.evaluated.size() << " allocations evaluated"
+            << (f.csv.empty() ? " (give --csv to keep them)"
+                              : absl::StrCat(", written to ", f.csv,
+                                             " (marked partial); continue with --resume ", f.csv))
+            << "\n";
+  return ExitCodeForSignal(sig);
+}
+
 int RunAllocate(AllocateFlags& f) {
   OutputFiles outputs;
   if (absl::Status s = ExpectOutputs(f, outputs); !s.ok()) return ReportError(s);
-  absl::StatusOr<frontend::AllocateResult> r =
-      frontend::RunAllocate(frontend::ModelRef{f.model, nullptr}, f.allocate, MakeProgress());
+  std::atomic<bool> cancel{false};
+  f.allocate.ga.cancel = &cancel;
+  const frontend::InterruptScope interrupts(&cancel);
+  CliProgress progress("generations");
+  progress.Start("allocate");
+  absl::StatusOr<frontend::AllocateResult> r = frontend::RunAllocate(
+      frontend::ModelRef{f.model, nullptr}, f.allocate,
+      [&](int g, int n) { progress.Update(static_cast<size_t>(g), static_cast<size_t>(n)); });
   if (!r.ok()) return ReportError(r.status());
+  if (r->search.ga.interrupted && interrupts.signal() != 0)
+    return WriteInterrupted(f, *r, interrupts.signal());
   outputs.report() << frontend::DescribeAllocation(*r, f.allocate);
   if (absl::Status s = WriteOutputs(f, *r, outputs); !s.ok()) return ReportError(s);
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);

@@ -24,28 +24,6 @@ struct ExploreFlags {
   std::string csv, heatmap, breakdown, best_manifest, json;
 };
 
-// A progress bar on a terminal; silent otherwise.
-explore::Progress MakeProgress() {
-  if (!::isatty(STDERR_FILENO)) return nullptr;
-  return [](size_t done, size_t total) {
-    const int width = 40;
-    const int filled = static_cast<int>(width * done / std::max<size_t>(1, total));
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), done, total);
-    if (done == total) std::fprintf(stderr, "\n");
-  };
-}
-
-// "out.svg" -> "out-128KiB.svg" when several sizes are explored.
-std::string PerSize(const std::string& path, const std::string& size, bool several) {
-  if (!several || path.empty() || path == "-") return path;
-  const size_t dot = path.rfind('.');
-  const size_t slash = path.rfind('/');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
-    return absl::StrCat(path, "-", size);
-  return absl::StrCat(path.substr(0, dot), "-", size, path.substr(dot));
-}
-
 // Checks every output path (one per size for --heatmap, --breakdown and
 // --best-manifest when several sizes are explored) before any work.
 absl::Status ExpectExploreOutputs(const ExploreFlags& f, const std::vector<std::string>& sizes,
@@ -83,29 +61,85 @@ absl::Status WriteExploreOutputs(const ExploreFlags& f, frontend::ExploredSize& 
   return absl::OkStatus();
 }
 
+// --shard writes a rows file for `snnplan merge`, which writes the rest.
+absl::Status CheckShardOutputs(const ExploreFlags& f) {
+  if (f.explore.shard.empty()) return absl::OkStatus();
+  if (f.csv.empty())
+    return absl::InvalidArgumentError(
+        "--shard needs --csv: the shard's rows go there, for 'snnplan merge'");
+  for (const auto& [option, path] :
+       {std::pair{"--json", &f.json}, std::pair{"--heatmap", &f.heatmap},
+        std::pair{"--breakdown", &f.breakdown}, std::pair{"--best-manifest", &f.best_manifest}})
+    if (!path->empty())
+      return absl::InvalidArgumentError(
+          absl::StrCat(option,
+                       " with --shard: one shard has only part of the schedules; "
+                       "'snnplan merge' of all shards writes it"));
+  return absl::OkStatus();
+}
+
+// Ctrl-C (or SIGTERM): the finished rows to --csv as a partial rows file,
+// the finished sizes to --json marked partial, nothing else.
+int WriteInterrupted(const ExploreFlags& f, const std::string& rows, int64_t done, int64_t total,
+                     const std::optional<nlohmann::json>& json, int sig) {
+  OutputFiles outputs;
+  for (absl::Status s : {outputs.Expect("--csv", f.csv), outputs.Expect("--json", f.json)})
+    if (!s.ok()) return ReportError(s);
+  if (!f.csv.empty()) outputs.Write(f.csv, rows);
+  if (!f.json.empty()) {
+    nlohmann::json doc = json ? *json : nlohmann::json::object();
+    doc["partial"] = {{"done", done}, {"total", total}};
+    outputs.Write(f.json, doc.dump(2) + "\n");
+  }
+  if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
+  std::cerr << "snnplan: interrupted: " << done << " schedules finished"
+            << (f.csv.empty() ? " (give --csv to keep them)"
+                              : absl::StrCat(", written to ", f.csv,
+                                             " (marked partial); continue with --resume ", f.csv))
+            << "\n";
+  return ExitCodeForSignal(sig);
+}
+
 int RunExplore(ExploreFlags& f) {
   if (!f.heatmap.empty() && f.explore.strategy != "grid")
     return ReportError(absl::InvalidArgumentError("--heatmap needs --strategy grid"));
+  if (absl::Status s = CheckShardOutputs(f); !s.ok()) return ReportError(s);
   std::vector<std::string> sizes = absl::StrSplit(f.explore.plan.sram, ',', absl::SkipEmpty());
   if (sizes.empty()) sizes.push_back("");
   OutputFiles outputs;
   if (absl::Status s = ExpectExploreOutputs(f, sizes, outputs); !s.ok()) return ReportError(s);
+  const bool shard = !f.explore.shard.empty();
   std::string csv;
   std::vector<nlohmann::json> size_json;
   std::optional<nlohmann::json> json;
+  CliProgress progress("schedules");
+  size_t started = 0;
+  progress.Start(absl::StrCat("explore ", sizes[0]));
   auto on_size = [&](frontend::ExploredSize& size) {
+    if (++started < sizes.size()) progress.Start(absl::StrCat("explore ", sizes[started]));
     if (size_json.empty())
       outputs.report() << frontend::DescribeHardwareUse(size.planner->hardware(),
                                                         frontend::DefaultHardware(f.explore.plan));
+    if (shard) {
+      outputs.report() << absl::StrFormat("== %s: shard %s, %d schedules evaluated\n", size.label,
+                                          f.explore.shard, size.result.evaluations.size());
+      size_json.push_back(nullptr);
+      return absl::OkStatus();
+    }
     outputs.report() << frontend::DescribeExploredSize(size, f.explore);
     size_json.push_back(frontend::ExploredSizeJson(size, f.explore));
     json = frontend::ExploreJson(size.planner->workload(), size.planner->hardware(), size_json);
     return WriteExploreOutputs(f, size, sizes.size() > 1, outputs);
   };
-  if (absl::Status s = frontend::RunExplore(frontend::ModelRef{f.model, nullptr}, f.explore,
-                                            MakeProgress(), nullptr, on_size, &csv);
-      !s.ok())
-    return ReportError(s);
+  std::atomic<bool> cancel{false};
+  const frontend::InterruptScope interrupts(&cancel);
+  int64_t done = 0, total = 0;
+  const absl::Status status = frontend::RunExplore(
+      frontend::ModelRef{f.model, nullptr}, f.explore,
+      [&](size_t d, size_t t) { progress.Update(d, t); }, &cancel, on_size, &csv, &done, &total);
+  if (absl::IsCancelled(status) && interrupts.signal() != 0)
+    return WriteInterrupted(f, csv, done, total, json, interrupts.signal());
+  if (!status.ok()) return ReportError(status);
   if (!f.csv.empty()) outputs.Write(f.csv, csv);
   if (!f.json.empty() && json) outputs.Write(f.json, json->dump(2) + "\n");
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
@@ -161,7 +195,9 @@ int RunAblate(AblateFlags& f) {
     if (!allocation.ok()) return ReportError(allocation.status());
     eo.allocation = *std::move(allocation);
     plan::Planner planner(*w, *hw, *options);
-    auto r = explore::Explore(planner, eo, MakeProgress());
+    CliProgress progress("schedules");
+    progress.Start(absl::StrCat("ablate X=", n - k));
+    auto r = explore::Explore(planner, eo, [&](size_t d, size_t t) { progress.Update(d, t); });
     if (!r.ok()) return ReportError(r.status());
     // Named like the paper's SEW-X: X = blocks that keep their state.
     const std::string variant = absl::StrCat("X=", n - k);

@@ -18,6 +18,8 @@ void RegisterExploreCommand(CLI::App& app, Runner* run);
 void RegisterAllocateCommand(CLI::App& app, Runner* run);
 void RegisterValidateCommand(CLI::App& app, Runner* run);
 void RegisterRunCommand(CLI::App& app, Runner* run);
+void RegisterMergeCommand(CLI::App& app, Runner* run);
+void RegisterStudyCommand(CLI::App& app, Runner* run);
 
 // Runs the CLI on argv; used by main() and by the tests.
 int RunCli(int argc, const char* const* argv);

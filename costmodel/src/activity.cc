@@ -24,19 +24,6 @@ constexpr double kDensityTolerance = 1e-6;
 // A name list in an error stops after this many names.
 constexpr size_t kMaxListedNames = 100;
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
-
 // A JSON value with its path, for errors like "layers."c1".input_density: ...".
 struct Field {
   const json& value;
@@ -214,6 +201,19 @@ int64_t CeilLog2(int64_t n) {
 }
 
 }  // namespace
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
 
 absl::Status UnknownLayerError(const std::string& where, const std::string& name,
                                const ir::Workload& w) {

@@ -82,10 +82,9 @@ Genome ToGenome(const plan::CoreAllocation& allocation, const hw::Hardware& hw) 
   return genome;
 }
 
-absl::StatusOr<AllocationSearch> SearchAllocation(plan::Planner& planner,
-                                                  const plan::Schedule& schedule,
-                                                  const GaOptions& options,
-                                                  const GaProgress& progress) {
+absl::StatusOr<AllocationSearch> SearchAllocation(
+    plan::Planner& planner, const plan::Schedule& schedule, const GaOptions& options,
+    const GaProgress& progress, const std::map<Genome, AllocationObjectives>* known) {
   const ir::Workload& w = planner.workload();
   const hw::Hardware& hw = planner.hardware();
   AllocationSearch out;
@@ -101,6 +100,8 @@ absl::StatusOr<AllocationSearch> SearchAllocation(plan::Planner& planner,
   out.greedy = GreedyAllocation(hw, plan::GetSummary(**single).layer_busy_cycles);
   const std::vector<Genome> seeds = {ToGenome(out.single_core, hw), ToGenome(out.greedy, hw)};
   auto evaluate = [&](const Genome& genome) {
+    if (known != nullptr)
+      if (auto it = known->find(genome); it != known->end()) return it->second;
     AllocationObjectives o;
     auto p = planner.Run(schedule, ToAllocation(genome, hw));
     if (!p.ok()) {

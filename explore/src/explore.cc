@@ -6,6 +6,7 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -188,6 +189,19 @@ Evaluation Evaluate(plan::Planner& planner, const plan::Schedule& s,
   return e;
 }
 
+// The evaluation of `s` restored from ExploreOptions::known (empty spec: none).
+Evaluation Known(const plan::Schedule& s, const ExploreOptions& options) {
+  if (options.known == nullptr) return {};
+  const std::string spec = plan::FormatSchedule(s);
+  auto it = options.known->find(spec);
+  if (it == options.known->end()) return {};
+  Evaluation e = it->second;
+  e.schedule = s;
+  e.spec = spec;
+  e.restored = true;
+  return e;
+}
+
 }  // namespace
 
 namespace internal {
@@ -200,7 +214,8 @@ std::vector<Evaluation> EvaluateAll(plan::Planner& planner,
   std::mutex progress_mu;
   auto worker = [&] {
     for (size_t i = next++; i < schedules.size() && !Cancelled(options); i = next++) {
-      out[i] = Evaluate(planner, schedules[i], options);
+      out[i] = Known(schedules[i], options);
+      if (out[i].spec.empty()) out[i] = Evaluate(planner, schedules[i], options);
       const size_t d = ++done;
       if (progress) {
         std::lock_guard<std::mutex> lock(progress_mu);
@@ -226,12 +241,50 @@ int BestIndex(const std::vector<Evaluation>& evaluations, int best, size_t from)
 
 }  // namespace internal
 
+namespace {
+
+// Evaluates this shard's candidates of `schedules` (all with one shard) into
+// `result`, each keeping its candidate index and grid coordinates.
+void EvaluateShard(plan::Planner& planner, const std::vector<plan::Schedule>& schedules,
+                   const std::vector<std::pair<int, int>>& coords, const ExploreOptions& options,
+                   const Progress& progress, ExploreResult* result) {
+  std::vector<plan::Schedule> mine;
+  std::vector<size_t> index;
+  for (size_t i = static_cast<size_t>(options.shard_index); i < schedules.size();
+       i += static_cast<size_t>(options.shard_count)) {
+    mine.push_back(schedules[i]);
+    index.push_back(i);
+  }
+  result->evaluations = internal::EvaluateAll(planner, mine, options, progress);
+  for (size_t k = 0; k < index.size(); ++k) {
+    Evaluation& e = result->evaluations[k];
+    e.candidate = static_cast<int64_t>(index[k]);
+    if (index[k] < coords.size()) std::tie(e.fused_blocks, e.batched_blocks) = coords[index[k]];
+  }
+  result->best = internal::BestIndex(result->evaluations);
+}
+
+}  // namespace
+
+int BestEvaluation(const std::vector<Evaluation>& evaluations) {
+  return internal::BestIndex(evaluations);
+}
+
 absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
                                       const Progress& progress) {
   const ir::Workload& w = planner.workload();
   // A bad allocation fails here, once, rather than every schedule.
   absl::StatusOr<std::vector<int>> layer_core = planner.LayerCores(options.allocation);
   if (!layer_core.ok()) return layer_core.status();
+  if (options.shard_count < 1 || options.shard_index < 0 ||
+      options.shard_index >= options.shard_count)
+    return absl::InvalidArgumentError(absl::StrCat("--shard ", options.shard_index, "/",
+                                                   options.shard_count,
+                                                   ": expected i/N with 0 <= i < N"));
+  if (options.strategy == Strategy::kSearch && options.shard_count > 1)
+    return absl::InvalidArgumentError(
+        "--shard needs --strategy grid or exhaustive: search's branch and bound picks each "
+        "round from the results of the last, so its work cannot be split up front");
   if (options.strategy == Strategy::kSearch && planner.options().exit_profile)
     return absl::InvalidArgumentError(
         "--strategy search bounds the static-T cost, which early exit can undercut: with an "
@@ -261,14 +314,25 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
     }
     if (options.budget > 0 && static_cast<int64_t>(schedules.size()) > options.budget)
       schedules.resize(static_cast<size_t>(options.budget));
-    result.evaluations = internal::EvaluateAll(planner, schedules, options, progress);
-    for (size_t i = 0; i < coords.size() && i < result.evaluations.size(); ++i) {
-      result.evaluations[i].fused_blocks = coords[i].first;
-      result.evaluations[i].batched_blocks = coords[i].second;
-    }
-    result.best = internal::BestIndex(result.evaluations);
+    result.candidates = static_cast<int64_t>(schedules.size());
+    EvaluateShard(planner, schedules, coords, options, progress, &result);
   }
-  if (internal::Cancelled(options)) return absl::CancelledError("exploration interrupted");
+  if (internal::Cancelled(options)) {
+    // Only the finished ones (an unstarted slot has no spec), for --resume.
+    std::erase_if(result.evaluations, [](const Evaluation& e) { return e.spec.empty(); });
+    result.best = -1;
+    result.interrupted = true;
+    return result;
+  }
+  if (result.best >= 0 && result.evaluations[result.best].restored) {
+    // Its full summary (the breakdown figure, the manifest) is not in a rows file.
+    Evaluation& b = result.evaluations[result.best];
+    Evaluation fresh = Evaluate(planner, b.schedule, options);
+    fresh.candidate = b.candidate;
+    fresh.fused_blocks = b.fused_blocks;
+    fresh.batched_blocks = b.batched_blocks;
+    b = std::move(fresh);
+  }
   plan::Schedule baseline;
   baseline.blocks.assign(w.num_blocks, plan::BlockSchedule{1, false, 1});
   result.baseline = Evaluate(planner, baseline, options);
@@ -313,23 +377,35 @@ std::string CsvHeader(const cost::ActivityFile* activity, bool expected) {
       "\n");
 }
 
+namespace {
+
+// A CSV number: 12 significant digits (`digits` 6 for the density) for
+// people, 17 (exact: it reads back as the same double) in rows files.
+std::string CsvNumber(double v, bool exact, int digits = 12) {
+  return absl::StrFormat("%.*g", exact ? 17 : digits, v);
+}
+
+}  // namespace
+
 std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
-                   const cost::ActivityFile* activity, bool expected) {
+                   const cost::ActivityFile* activity, bool expected, bool exact) {
   const plan::Summary& s = e.summary;
   auto op = [&](int i) { return s.dram.read[i] + s.dram.write[i]; };
+  auto num = [&](double v) { return CsvNumber(v, exact); };
   std::string expected_columns;
   if (expected && s.expected)
-    expected_columns = absl::StrFormat(",%.12g,%.12g,%.12g,%.12g", s.expected->energy.total_pj(),
-                                       s.expected->dram_bytes(), s.expected->latency_cycles,
-                                       s.expected->mean_timesteps);
+    expected_columns =
+        absl::StrCat(",", num(s.expected->energy.total_pj()), ",", num(s.expected->dram_bytes()),
+                     ",", num(s.expected->latency_cycles), ",", num(s.expected->mean_timesteps));
   else if (expected)
     expected_columns = ",,,,";  // infeasible: nothing to expect
-  return absl::StrFormat(
-      "\"%s\",%d,%.6g,%s,%.12g,%.12g,%.12g,%.12g,%.12g,%d,%d,%d,%d,%d,%d,%d,%s%s%s\n", e.spec,
-      sram_bytes, density, state_io == cost::StateIo::kZero ? "zero" : "dram", s.energy.total_pj(),
-      s.energy.compute_pj, s.energy.local_pj, s.energy.sram_pj, s.energy.dram_pj, s.dram.total(),
-      op(0), op(1), op(2), op(3), s.latency_cycles, s.peak_sram_bytes,
-      e.feasible ? "true" : "false", CsvActivityColumns(activity), expected_columns);
+  return absl::StrCat(
+      "\"", e.spec, "\",", sram_bytes, ",", CsvNumber(density, exact, 6), ",",
+      state_io == cost::StateIo::kZero ? "zero" : "dram", ",", num(s.energy.total_pj()), ",",
+      num(s.energy.compute_pj), ",", num(s.energy.local_pj), ",", num(s.energy.sram_pj), ",",
+      num(s.energy.dram_pj), ",", s.dram.total(), ",", op(0), ",", op(1), ",", op(2), ",", op(3),
+      ",", s.latency_cycles, ",", s.peak_sram_bytes, ",", e.feasible ? "true" : "false",
+      CsvActivityColumns(activity), expected_columns, "\n");
 }
 
 }  // namespace snnplan::explore

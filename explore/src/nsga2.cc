@@ -268,7 +268,7 @@ class Nsga2 {
       result_.generations = g;
       if (progress) progress(g, options_.generations);
     }
-    if (progress && result_.generations < options_.generations)
+    if (progress && result_.generations < options_.generations && !Cancelled())
       progress(options_.generations, options_.generations);  // ended by the budget
     result_.population = population.members;
     result_.pareto = ArchiveFront(result_.evaluated);
@@ -425,8 +425,9 @@ absl::StatusOr<GaResult> RunNsga2(int genes, int values_per_gene, const std::vec
     return s;
   if (!evaluate) return absl::InvalidArgumentError("evaluate must be set");
   GaResult result = Nsga2(genes, values_per_gene, evaluate, options).Run(seeds, progress);
-  if (options.cancel != nullptr && options.cancel->load())
-    return absl::CancelledError("allocation search interrupted");
+  // Every genome queued so far was evaluated (cancel is checked between
+  // generations), so `evaluated` is what --resume needs.
+  result.interrupted = options.cancel != nullptr && options.cancel->load();
   return result;
 }
 

@@ -231,6 +231,7 @@ absl::Status RunSearch(plan::Planner& planner, const ExploreOptions& options,
     const size_t first_new = result->evaluations.size();
     for (Evaluation& e : EvaluateAll(planner, batch, options, nullptr)) {
       evaluated.insert(e.spec);
+      e.candidate = static_cast<int64_t>(result->evaluations.size());
       if (e.feasible && compute_pj == 0) compute_pj = e.summary.energy.compute_pj;
       result->evaluations.push_back(std::move(e));
     }

@@ -165,6 +165,12 @@ void AddExploreOptions(CLI::App* cmd, ExploreFlags* f) {
       ->capture_default_str();
   cmd->add_option("--budget", f->schedule_budget, "Most schedules to evaluate (0 = all)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shard", f->shard,
+                  "i/N: evaluate candidates i, i+N, ... (grid, exhaustive); --csv gets a rows "
+                  "file for 'snnplan merge' (docs/cluster.md)");
+  cmd->add_option("--resume", f->resume,
+                  "Rows file (--csv) of an interrupted run or shard: its finished schedules "
+                  "are not planned again");
 }
 
 void AddAllocateOptions(CLI::App* cmd, AllocateFlags* f) {
@@ -181,6 +187,10 @@ void AddAllocateOptions(CLI::App* cmd, AllocateFlags* f) {
                   "Most allocations evaluated (0 = population x (generations + 1) at most)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--shard", f->shard, "Refused: NSGA-II generations cannot be split");
+  cmd->add_option("--resume", f->resume,
+                  "Rows file (--csv) of an interrupted run: its evaluated allocations are not "
+                  "planned again");
 }
 
 void AddCostOptions(CLI::App* cmd, CostFlags* f, bool hardware_required) {

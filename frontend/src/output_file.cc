@@ -50,7 +50,19 @@ void UnregisterTempFile(int slot) {
   if (slot >= 0) g_temp_files[slot].state.store(kFree);
 }
 
+// InterruptScope: the flag the first SIGINT/SIGTERM sets, and that signal.
+std::atomic<std::atomic<bool>*> g_interrupt_flag{nullptr};
+std::atomic<int> g_interrupt_signal{0};
+
 extern "C" void RemoveTempFilesAndDie(int sig) {
+  if (sig == SIGINT || sig == SIGTERM) {
+    std::atomic<bool>* flag = g_interrupt_flag.load();
+    int none = 0;  // only the first: a second Ctrl-C ends the process as before
+    if (flag != nullptr && g_interrupt_signal.compare_exchange_strong(none, sig)) {
+      flag->store(true);
+      return;
+    }
+  }
   for (TempSlot& t : g_temp_files)
     if (t.state.load() == kReady) ::unlink(t.path);
   ::signal(sig, SIG_DFL);
@@ -126,13 +138,22 @@ void InstallTempFileCleanup() {
   struct sigaction sa {};
   sa.sa_handler = RemoveTempFilesAndDie;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND;
+  sa.sa_flags = 0;  // the handler stays: InterruptScope's first signal returns
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGABRT}) {
     struct sigaction old {};
     if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     ::sigaction(sig, &sa, nullptr);
   }
 }
+
+InterruptScope::InterruptScope(std::atomic<bool>* flag) {
+  g_interrupt_signal.store(0);
+  g_interrupt_flag.store(flag);
+}
+
+InterruptScope::~InterruptScope() { g_interrupt_flag.store(nullptr); }
+
+int InterruptScope::signal() const { return g_interrupt_signal.load(); }
 
 absl::Status CheckOutputPath(const std::string& option, const std::string& path) {
   if (path == "-") return absl::OkStatus();

@@ -145,7 +145,7 @@ std::string DescribeCost(const CostReport& report) {
 
 std::string DescribeExploredSize(const ExploredSize& size, const ExploreFlags& f) {
   const explore::ExploreResult& r = size.result;
-  const hw::Hardware& hw = size.planner->hardware();
+  const double clock_hz = size.clock_hz;
   std::ostringstream out;
   out << absl::StrFormat("== %s: %s schedules evaluated\n", size.label,
                          units::Grouped(static_cast<int64_t>(r.evaluations.size())));
@@ -163,7 +163,7 @@ std::string DescribeExploredSize(const ExploredSize& size, const ExploreFlags& f
   out << "  energy " << units::Energy(b.summary.energy.total_pj()) << ": "
       << units::Compare(b.summary.energy.total_pj(), base.energy.total_pj(), "energy", "st-lbl")
       << " (" << units::Energy(base.energy.total_pj()) << ")\n";
-  out << "  latency " << units::Latency(D(b.summary.latency_cycles), hw.clock_hz) << ": "
+  out << "  latency " << units::Latency(D(b.summary.latency_cycles), clock_hz) << ": "
       << units::Compare(D(b.summary.latency_cycles), D(base.latency_cycles), "latency", "st-lbl",
                         "lower", "higher")
       << " (" << units::Cycles(D(base.latency_cycles)) << ")\n";
@@ -175,7 +175,7 @@ std::string DescribeExploredSize(const ExploredSize& size, const ExploreFlags& f
     out << ": the best moves " << units::Ratio(best_dram / bound) << " of it\n";
   else
     out << "\n";
-  out << DescribeEarlyExit(r, f, hw.clock_hz);
+  out << DescribeEarlyExit(r, f, clock_hz);
   if (f.strategy != "search") return out.str();
   if (r.proven_optimal)
     out << absl::StrFormat("  proven optimal over the %s-schedule space\n",
@@ -192,7 +192,7 @@ std::string DescribeExploredSize(const ExploredSize& size, const ExploreFlags& f
 
 nlohmann::json ExploredSizeJson(const ExploredSize& size, const ExploreFlags& f) {
   const explore::ExploreResult& r = size.result;
-  const double clock_hz = size.planner->hardware().clock_hz;
+  const double clock_hz = size.clock_hz;
   nlohmann::json j = {{"sram", size.label},
                       {"sram_bytes", size.sram_bytes},
                       {"strategy", f.strategy},
@@ -221,10 +221,14 @@ nlohmann::json ExploredSizeJson(const ExploredSize& size, const ExploreFlags& f)
 
 nlohmann::json ExploreJson(const ir::Workload& w, const hw::Hardware& hw,
                            const std::vector<nlohmann::json>& sizes) {
-  nlohmann::json j = {{"model", w.model_file},
-                      {"hardware", {{"name", hw.name}}},
-                      {"sizes", sizes}};
-  if (hw.clock_hz > 0) j["hardware"]["clock_hz"] = hw.clock_hz;
+  return ExploreJson(w.model_file, hw.name, hw.clock_hz, sizes);
+}
+
+nlohmann::json ExploreJson(const std::string& model_file, const std::string& hardware_name,
+                           double clock_hz, const std::vector<nlohmann::json>& sizes) {
+  nlohmann::json j = {
+      {"model", model_file}, {"hardware", {{"name", hardware_name}}}, {"sizes", sizes}};
+  if (clock_hz > 0) j["hardware"]["clock_hz"] = clock_hz;
   return j;
 }
 

@@ -85,3 +85,19 @@ def test_allocate_rows_are_the_cli_csv(tmp_path):
     assert {"allocation": r["best_allocation"]} == json.loads(best.read_text())
     assert r["min_energy"] in r["pareto"]
     assert all(r["rows"][i]["pareto"] for i in r["pareto"])
+
+
+def test_resume_reuses_an_interrupted_cli_run_and_shard_is_refused(tmp_path):
+    import os
+    import subprocess
+    from conftest import NMNIST_STEP, binary
+    part = tmp_path / "part.csv"
+    args = [binary(), "explore", str(NMNIST_STEP), "--timesteps", "4", "--sram", "8KiB",
+            "--csv", str(part)]
+    env = dict(os.environ, SNNPLAN_TEST_INTERRUPT_AFTER="3")  # test-only: SIGINT after 3
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 130
+    assert part.read_text().startswith("# partial: 3 of 16 schedules")
+    resumed = snnplan.explore(str(NMNIST_STEP), timesteps=4, sram="8KiB", resume=str(part))
+    assert resumed == snnplan.explore(str(NMNIST_STEP), timesteps=4, sram="8KiB")
+    with pytest.raises(snnplan.Error, match="shard: a shard's rows are for 'snnplan merge'"):
+        snnplan.explore(str(NMNIST_STEP), timesteps=4, sram="8KiB", shard="0/2")

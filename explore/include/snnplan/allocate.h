@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,9 @@ struct GaOptions {
   // after the generation that reaches it, whose extra offspring are dropped
   // unevaluated in draw order, so the cut does not depend on threads.
   int64_t budget = 0;
-  // When set and true, no further generation is started and RunNsga2 (and
-  // SearchAllocation) return CancelledError (front ends set it on Ctrl-C).
+  // When set and true, no further generation is started; RunNsga2 (and
+  // SearchAllocation) return what was evaluated with GaResult::interrupted
+  // set (front ends set it on Ctrl-C).
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -69,6 +71,7 @@ struct GaResult {
   // found so far in it (population >= 4), but a point in the middle of an
   // overfull first front can be crowded out, hence the archive `pareto`.
   std::vector<int> population;
+  bool interrupted = false;  // GaOptions::cancel stopped it after `generations`
 };
 
 // Called once per distinct genome; must be thread-safe (it is called from
@@ -137,9 +140,11 @@ Genome ToGenome(const plan::CoreAllocation& allocation, const hw::Hardware& hw);
 // Plans the single-core allocation, derives the greedy one from its layer
 // cycles, seeds both into the GA and runs it (`options.threads` plans at
 // once; `planner` must price tiles on one thread).
-absl::StatusOr<AllocationSearch> SearchAllocation(plan::Planner& planner,
-                                                  const plan::Schedule& schedule,
-                                                  const GaOptions& options,
-                                                  const GaProgress& progress = nullptr);
+// `known` (--resume): objectives of genomes an earlier run of the same
+// inputs evaluated, used instead of planning them again.
+absl::StatusOr<AllocationSearch> SearchAllocation(
+    plan::Planner& planner, const plan::Schedule& schedule, const GaOptions& options,
+    const GaProgress& progress = nullptr,
+    const std::map<Genome, AllocationObjectives>* known = nullptr);
 
 }  // namespace snnplan::explore

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ enum class Ranking {
   kOutput,    // from the output side
 };
 
+struct Evaluation;
+
 // One field per knob, mapped 1:1 to `snnplan explore` flags.
 struct ExploreOptions {
   Strategy strategy = Strategy::kGrid;        // --strategy
@@ -39,9 +42,18 @@ struct ExploreOptions {
   // --allocation: layer -> core for every schedule (empty: every layer on
   // PlanOptions::core); the bounds use each layer's own core.
   plan::CoreAllocation allocation;
-  // When set and true, no further schedule is started and Explore returns
-  // CancelledError (front ends set it on Ctrl-C).
+  // When set and true, no further schedule is started; the schedules in
+  // flight finish and Explore returns the finished ones with `interrupted`
+  // set (front ends set it on Ctrl-C).
   const std::atomic<bool>* cancel = nullptr;
+  // --shard i/N: grid and exhaustive evaluate only the candidates whose
+  // index (in enumeration order, after --budget) is i modulo N; N = 1 is all.
+  // Search refuses N > 1 (each round depends on the last one's results).
+  int shard_index = 0;
+  int shard_count = 1;
+  // --resume: evaluations finished by an earlier run of the same inputs, by
+  // spec; such a schedule is not planned again (see Evaluation::restored).
+  const std::map<std::string, Evaluation>* known = nullptr;
 };
 
 struct Evaluation {
@@ -53,6 +65,12 @@ struct Evaluation {
   int fused_blocks = -1;  // grid coordinates (f, b), -1 elsewhere
   int batched_blocks = -1;
   double objective = 0;  // value of the chosen objective
+  // Index in the strategy's candidate list (grid, exhaustive: enumeration
+  // order; search: evaluation order); -1 for the baseline.
+  int64_t candidate = -1;
+  // Taken from ExploreOptions::known: the summary holds only what a rows
+  // file records (the CSV's figures, exactly); Explore plans the best again.
+  bool restored = false;
 };
 
 struct ExploreResult {
@@ -67,6 +85,12 @@ struct ExploreResult {
   // otherwise the smallest bound left unexplored when the budget ran out.
   bool proven_optimal = false;
   double lower_bound = 0;  // in the objective's units
+  // Grid and exhaustive: candidates in the (budgeted) list of every shard
+  // (0 for search: not known in advance).
+  int64_t candidates = 0;
+  // ExploreOptions::cancel stopped it: `evaluations` are the finished ones
+  // (in candidate order for grid and exhaustive), no baseline, no best.
+  bool interrupted = false;
 };
 
 // Block order for a ranking (most deserving block first).
@@ -127,6 +151,10 @@ double ObjectiveValue(const plan::Summary& s, Objective objective);
 // The objective at static T (the expected cost ignored).
 double StaticObjectiveValue(const plan::Summary& s, Objective objective);
 
+// The reducer: the feasible evaluation with the smallest objective (first
+// on ties), or -1.
+int BestEvaluation(const std::vector<Evaluation>& evaluations);
+
 using Progress = std::function<void(size_t done, size_t total)>;
 // Evaluates the strategy's schedules (deterministic whatever the threads).
 absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptions& options,
@@ -139,8 +167,11 @@ absl::StatusOr<ExploreResult> Explore(plan::Planner& planner, const ExploreOptio
 // expected_energy_pj, expected_dram_bytes, expected_latency_cycles,
 // expected_timesteps (empty for infeasible schedules).
 std::string CsvHeader(const cost::ActivityFile* activity = nullptr, bool expected = false);
+// With `exact` (rows files: --shard, an interrupted run), numbers have 17
+// significant digits, so they read back as the same doubles.
 std::string CsvRow(const Evaluation& e, int64_t sram_bytes, double density, cost::StateIo state_io,
-                   const cost::ActivityFile* activity = nullptr, bool expected = false);
+                   const cost::ActivityFile* activity = nullptr, bool expected = false,
+                   bool exact = false);
 // The best feasible evaluation by the static-T objective (-1: none): with an
 // exit profile, what `best` would be without early exit.
 int BestStatic(const ExploreResult& result, Objective objective);

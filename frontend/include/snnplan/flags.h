@@ -79,6 +79,12 @@ struct ExploreFlags {
   std::string fuse_from = "features";
   std::string batch_from = "memory";
   int64_t schedule_budget = 0;
+  // --shard i/N: evaluate only candidates i, i+N, ... and write them as a
+  // rows file for `snnplan merge` ("" = everything; docs/cluster.md).
+  std::string shard;
+  // --resume PREV.csv: the rows file an interrupted run (or a shard) wrote;
+  // its finished schedules are not planned again.
+  std::string resume;
 };
 void AddExploreOptions(CLI::App* cmd, ExploreFlags* f);
 
@@ -86,6 +92,8 @@ void AddExploreOptions(CLI::App* cmd, ExploreFlags* f);
 struct AllocateFlags {
   PlanFlags plan;
   explore::GaOptions ga;
+  std::string shard;   // --shard: refused (a GA generation needs the last one's results)
+  std::string resume;  // --resume PREV.csv: an interrupted run's rows file
 };
 void AddAllocateOptions(CLI::App* cmd, AllocateFlags* f);
 

@@ -109,21 +109,32 @@ struct ExploredSize {
   std::string label;   // the --sram entry, or "<bytes>B" without --sram
   int64_t sram_bytes;  // the global buffer of the core the plans use
   explore::ExploreResult result;
-  std::unique_ptr<plan::Planner> planner;  // for the best manifest
+  std::unique_ptr<plan::Planner> planner;  // for the best manifest (null: merged)
   plan::CoreAllocation allocation;
+  double clock_hz = 0;  // the hardware's (0: not stated)
 };
 // Explores every size in --sram order, calling `on_size` after each (the
 // CLI prints and writes there); `csv` receives the --csv text, header and
 // one row per evaluation of every size. `cancel` (may be null) stops it.
+// --shard is refused here (see the overload below).
 absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::Progress& progress,
                         const std::atomic<bool>* cancel,
                         const std::function<absl::Status(ExploredSize&)>& on_size,
                         std::string* csv);
+// The same, with what the CLI needs for --shard and Ctrl-C: with --shard,
+// `csv` receives the shard's rows file; when `cancel` stops it, `csv`
+// receives the finished rows as a partial rows file (snnplan/sweep.h) and
+// the status is Cancelled. `rows_done` / `rows_total`: schedules in it.
+absl::Status RunExplore(const ModelRef& model, ExploreFlags& f, const explore::Progress& progress,
+                        const std::atomic<bool>* cancel,
+                        const std::function<absl::Status(ExploredSize&)>& on_size, std::string* csv,
+                        int64_t* rows_done, int64_t* rows_total);
 
 // ---- allocate
 
 struct AllocateResult {
   explore::AllocationSearch search;
+  nlohmann::json inputs;  // AllocateInputs: the fingerprint of a partial rows file
   std::unique_ptr<plan::Planner> planner;
   plan::Schedule schedule;
   double seconds = 0;
@@ -193,6 +204,8 @@ nlohmann::json ExploredSizeJson(const ExploredSize& size, const ExploreFlags& f)
 // What `explore --json` writes: {"model", "hardware": {"name"[, "clock_hz"]}, "sizes": [...]}.
 nlohmann::json ExploreJson(const ir::Workload& w, const hw::Hardware& hw,
                            const std::vector<nlohmann::json>& sizes);
+nlohmann::json ExploreJson(const std::string& model_file, const std::string& hardware_name,
+                           double clock_hz, const std::vector<nlohmann::json>& sizes);
 // What `snnplan allocate` prints, and what `allocate --json` writes.
 std::string DescribeAllocation(const AllocateResult& result, const AllocateFlags& f);
 nlohmann::json AllocationJson(const AllocateResult& result);

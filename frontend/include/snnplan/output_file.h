@@ -3,6 +3,7 @@
 // leaves a partial or stray file.
 #pragma once
 
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -57,6 +58,20 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
 // Installs the signal handlers that remove uncommitted temporary files (and
 // then die of the signal as before). Signals that are ignored stay ignored.
 void InstallTempFileCleanup();
+
+// Stopping long work cleanly (explore, allocate): while a scope lives, the
+// first SIGINT or SIGTERM that InstallTempFileCleanup's handler receives
+// sets `flag` (the library's cancel flag) instead of ending the process, so
+// the work in flight finishes and the command writes what it has; a second
+// signal ends the process as before (removing temporary files).
+class InterruptScope {
+ public:
+  explicit InterruptScope(std::atomic<bool>* flag);
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+  int signal() const;  // the signal received (SIGINT, SIGTERM), 0 = none
+};
 
 // The output files of one command. Expect() checks each path before the work
 // starts; Open()/Write() write them to temporary files; CommitAll() renames
