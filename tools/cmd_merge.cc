@@ -32,11 +32,15 @@ int RunMerge(const MergeFlags& f) {
   for (size_t k = 0; k < merged->sizes.size(); ++k) {
     const frontend::ExploredSize size = frontend::MergedSize(*merged, k);
     outputs.report() << frontend::DescribeExploredSize(size, flags);
-    // The title `snnplan explore --heatmap` gives it (tools/cmd_explore.cc).
-    const std::string title = absl::StrCat(merged->context.value("model", ""), " @ ", size.label);
-    if (!f.heatmap.empty())
-      outputs.Write(PerSize(f.heatmap, size.label, several),
-                    explore::HeatmapSvg(size.result, title));
+    // The figure `snnplan explore --heatmap` draws (tools/cmd_explore.cc).
+    if (f.heatmap.empty()) continue;
+    const explore::FigureContext figure{merged->context.value("model", ""),
+                                        merged->context["hardware"].value("name", ""),
+                                        size.sram_bytes, size.clock_hz};
+    absl::StatusOr<std::string> svg =
+        explore::HeatmapSvg(size.result, frontend::MakeExploreOptions(flags).objective, figure);
+    if (!svg.ok()) return ReportError(svg.status());
+    outputs.Write(PerSize(f.heatmap, size.label, several), *svg);
   }
   if (!f.csv.empty()) outputs.Write(f.csv, frontend::ExploreCsvText(*merged));
   if (!f.json.empty()) outputs.Write(f.json, frontend::MergedJson(*merged).dump(2) + "\n");
