@@ -366,7 +366,8 @@ TEST(Heatmap, UnplannedCellsAreHatchedAndExplained) {
   auto svg = HeatmapSvg(broken, Objective::kDram, context);
   ASSERT_TRUE(svg.ok()) << svg.status();
   const std::vector<SvgElement> all = ParseSvg(*svg);
-  const SvgElement* cell = CellOf(OfClass(all, "cell"), broken.evaluations[victim].spec);
+  const std::vector<SvgElement> cells = OfClass(all, "cell");  // CellOf points into it
+  const SvgElement* cell = CellOf(cells, broken.evaluations[victim].spec);
   ASSERT_NE(cell, nullptr);
   EXPECT_EQ(cell->attr.at("fill"), "url(#unplanned)");
   EXPECT_NE(cell->text.find("does not fit"), std::string::npos);
@@ -439,7 +440,8 @@ TEST(Heatmap, ExitProfileColoursTheExpectedObjective) {
   auto svg = HeatmapSvg(x, Objective::kEnergy, FigureContext{"s.onnx", "h", 2048, 0});
   ASSERT_TRUE(svg.ok()) << svg.status();
   const std::vector<SvgElement> all = ParseSvg(*svg);
-  const SvgElement* best = CellOf(OfClass(all, "cell"), x.evaluations[lo].spec);
+  const std::vector<SvgElement> cells = OfClass(all, "cell");  // CellOf points into it
+  const SvgElement* best = CellOf(cells, x.evaluations[lo].spec);
   ASSERT_NE(best, nullptr);
   EXPECT_EQ(best->attr.at("fill"), kBrightEnd);
   EXPECT_NE(x.evaluations[lo].spec, r->evaluations[r->best].spec);  // the order did change
