@@ -353,9 +353,11 @@ class Builder {
                                    b.layer.name, " without a weighted layer in between"));
     for (int src : b.layer.inputs)
       if (src >= 0 && static_cast<size_t>(src) < out_.layers.size() && out_.layers[src].neuron == g)
-        return Error(n, absl::StrCat("recurrent connection: layer ", b.layer.name, " feeds the neuron at ",
-                                     group.anchor, " with that neuron's own earlier spikes; recurrent "
-                                     "spiking networks are not supported yet"));
+        return Error(n, absl::StrCat("recurrent connection: layer ", b.layer.name,
+                                     " feeds the neuron at ", group.anchor,
+                                     " with that neuron's own earlier spikes; recurrent "
+                                     "ONNX exports are not imported yet (the same network exported "
+                                     "as NIR is: docs/nir.md)"));
     absl::StatusOr<ir::Neuron> neuron = ToIrNeuron(group, b.layer);
     if (!neuron.ok()) return Error(n, std::string(neuron.status().message()));
     neuron->current_layers = layers;
