@@ -207,8 +207,8 @@ class Executor {
                                   ": a recurrent or delayed layer must run every step"));
     int64_t widest = 0;
     for (const ir::Layer& l : w_.layers) widest = std::max(widest, Elements(l));
-    if (recurrent_.end() != std::find(recurrent_.begin(), recurrent_.end(), true) ||
-        std::any_of(w_.layers.begin(), w_.layers.end(),
+    // What a delayed input reads at step 0 (every cycle has a delayed input).
+    if (std::any_of(w_.layers.begin(), w_.layers.end(),
                     [](const ir::Layer& l) { return l.has_delayed_input(); }))
       zeros_.assign(static_cast<size_t>(B_ * widest), 0.0f);
     uses_.assign(w_.layers.size(), 0);

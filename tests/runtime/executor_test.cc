@@ -130,5 +130,31 @@ p (float[1,2,3,3] x) => (float[1,2,3,3] y) <float[2,2,1,1] W = {1, 2, 3, 4}> {
   EXPECT_NE(std::string(r.status().message()).find("parameters not loaded"), std::string::npos);
 }
 
+// A delayed input (recurrence) reads its producer's previous step, zeros
+// at step 0; a delayed layer that does not run every step is refused.
+TEST(Executor, DelayedInputReadsThePreviousStep) {
+  const std::string text = R"(<ir_version: 7, opset_import: ["" : 13]>
+p (float[1,4] x) => (float[1,4] y) {
+  y = Relu(x)
+})";
+  absl::StatusOr<ir::Workload> wl = Import(text, 3);
+  ASSERT_TRUE(wl.ok()) << wl.status();
+  ASSERT_EQ(wl->layers.size(), 1u);
+  wl->layers[0].input_delayed = {1};
+  const std::vector<float> steps = {1, -2, 3, 4, /**/ 5, 6, -7, 8, /**/ 9, 10, 11, 12};
+  Array x{DType::kFloat32, {3, 1, 4}, steps};
+  absl::StatusOr<RunResult> r = RunWorkload(*wl, {{"x", x}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<float> want(4, 0.0f);  // step 0: zeros
+  for (size_t i = 0; i < 8; ++i)
+    want.push_back(std::max(0.0f, steps[i]));  // steps 1, 2: relu(x[t-1])
+  EXPECT_EQ(r->outputs.at("y").values, want) << List(r->outputs.at("y").values);
+
+  wl->layers[0].dims.T = 1;
+  absl::StatusOr<RunResult> once = RunWorkload(*wl, {{"x", x}}, {});
+  ASSERT_FALSE(once.ok());
+  EXPECT_NE(std::string(once.status().message()).find("must run every step"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace snnplan::runtime
