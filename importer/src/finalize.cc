@@ -172,6 +172,10 @@ void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
       b.layer = it->second.first;
       b.state = it->second.second;
       b.steps = ir::BindingSteps::kOne;
+    } else if (auto p = built.previous_inputs.find(in); p != built.previous_inputs.end()) {
+      b.kind = ir::BindingKind::kPreviousOutput;
+      b.layer = p->second;
+      b.steps = ir::BindingSteps::kOne;
     } else if (std::count(built.network_inputs.begin(), built.network_inputs.end(), in)) {
       b.kind = ir::BindingKind::kNetworkInput;
       b.steps = w->time_in_graph ? ir::BindingSteps::kAll : ir::BindingSteps::kOne;
@@ -313,9 +317,12 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, B
   for (BuiltLayer& b : built.layers) {
     ir::Layer& l = b.layer;
     bool after = false;
-    for (int src : l.inputs)
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      const int src = l.inputs[k];
+      if (l.delayed(k)) continue;  // a later layer (a recurrent cycle), not yet placed
       if (src >= 0 && (after_mean[src] || w.layers[src].op == ir::OpKind::kTimeMean))
         after = true;
+    }
     after_mean.push_back(after);
     l.dims.T = after ? 1 : time.timesteps;  // a time_mean's consumers run once
     l.dims.B = 1;

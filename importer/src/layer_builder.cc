@@ -17,6 +17,9 @@ using onnx::NodeProto;
 constexpr int kInternal = -3;  // neuron states, intermediate neuron/join values
 constexpr int kConstant = -4;
 constexpr int kUnset = -5;
+// Layer inputs at or below kDelayedBase name "neuron group kDelayedBase - id's
+// spikes of the previous step"; resolved to layers once every neuron is built.
+constexpr int kDelayedBase = -1000;
 
 int64_t DimAt(const Shape& s, size_t i) { return i < s.size() ? s[i] : 1; }
 
@@ -46,6 +49,7 @@ class Builder {
       for (const std::vector<int>& step : ew.neurons[i].currents)
         for (int v : step) current_of_[s.Resolve(v)] = static_cast<int>(i);
     }
+    FindDelayedReads();
   }
 
   absl::StatusOr<BuiltGraph> Run() {
@@ -89,6 +93,7 @@ class Builder {
       }
       out_.outputs.push_back(std::move(os));
     }
+    if (absl::Status st = ResolveDelayedInputs(); !st.ok()) return st;
     for (size_t g = 0; g < ew_.neurons.size(); ++g)
       for (const NeuronGroup::StateValue& sv : ew_.neurons[g].state_values)
         if (sv.step < 0 && s_.value(sv.value).graph_input && neuron_layer_[g] >= 0)
@@ -497,6 +502,10 @@ class Builder {
 
   // Concat of views of one layer: stacking time steps back together.
   absl::Status ConcatView(int n) {
+    if (SplitConcat(s_.outputs(n)[0]) == n) {  // read part by part by its linear layers
+      SetOutputs(n, kInternal);
+      return absl::OkStatus();
+    }
     std::set<int> srcs;
     for (int v : s_.inputs(n)) {
       absl::StatusOr<int> l = SrcOf(v, n);
@@ -563,7 +572,147 @@ class Builder {
 
   // ---- layers ----------------------------------------------------------------------
 
+  // ---- recurrence ---------------------------------------------------------------
+
+  // Recurrent connections (snnTorch RLeaky / RSynaptic): a conv or linear
+  // node whose output is a current of a neuron at step t and whose input is
+  // the spikes of a neuron at step t - 1. Its first unrolled copy reads an
+  // all-zero constant (no spikes before step 0) and is the same layer; in a
+  // single-step export it reads a graph input shaped like the neuron's own
+  // spikes (the `spk` state the caller feeds back). Each becomes a delayed
+  // input of the layer (docs/ir.md#recurrence).
+  void FindDelayedReads() {
+    absl::flat_hash_map<int, std::pair<int, int>> current_at;  // value -> (group, step)
+    for (size_t g = 0; g < ew_.neurons.size(); ++g)
+      for (size_t t = 0; t < ew_.neurons[g].currents.size(); ++t)
+        for (int v : ew_.neurons[g].currents[t])
+          current_at[s_.Resolve(v)] = {static_cast<int>(g), static_cast<int>(t)};
+    absl::flat_hash_map<std::string, int> group_of;  // Signature -> group read
+    std::vector<std::pair<Part, int>> zero_copies;   // (part, group fed)
+    for (int n = 0; n < s_.num_nodes(); ++n) {
+      const OpInfo* info = s_.info(n);
+      if (!info || (info->layer != LayerRule::kConv && info->layer != LayerRule::kLinear)) continue;
+      if (s_.inputs(n).size() < 2 || s_.outputs(n).empty() || s_.outputs(n)[0] < 0) continue;
+      auto cur = current_at.find(s_.Resolve(s_.outputs(n)[0]));
+      if (cur == current_at.end()) continue;
+      const auto [g, t] = cur->second;
+      const std::vector<int> parts = DataParts(n);
+      for (int i = 0; i < static_cast<int>(parts.size()); ++i) {
+        const int x = parts[i];
+        if (x < 0) continue;
+        if (auto sp = spike_of_.find(s_.Resolve(x)); sp != spike_of_.end()) {
+          if (sp->second.second != t - 1) continue;
+          delayed_read_[{n, i}] = sp->second.first;
+          group_of[Signature(n, i)] = sp->second.first;
+        } else if (t == 0 && IsZeroConstant(x)) {
+          zero_copies.push_back({{n, i}, g});
+        } else if (IsPreviousSpikesInput(x, g, current_at)) {
+          delayed_read_[{n, i}] = g;
+          previous_inputs_[s_.Resolve(x)] = g;
+        }
+      }
+    }
+    for (const auto& [part, g] : zero_copies)
+      if (auto it = group_of.find(Signature(part.first, part.second)); it != group_of.end())
+        delayed_read_[part] = it->second;
+  }
+
+  // The values a weighted node reads: the parts of a feature Concat in
+  // front of a linear layer (one layer each), else its data input.
+  std::vector<int> DataParts(int n) const {
+    const int c = SplitConcat(s_.inputs(n)[0]);
+    return c >= 0 ? s_.inputs(c) : std::vector<int>{s_.inputs(n)[0]};
+  }
+
+  // The Concat producing `x` when it joins features on the last axis and
+  // only linear layers with constant weights read it: x W = sum_i x_i W_i,
+  // so each part becomes its own linear layer (SpikingJelly's
+  // LinearRecurrentContainer concatenates its input with its previous
+  // output). -1 otherwise.
+  int SplitConcat(int x) const {
+    if (x < 0) return -1;
+    const int r = s_.Resolve(x);
+    const int c = s_.value(r).producer;
+    if (c < 0 || s_.node(c).op_type() != "Concat" || s_.inputs(c).size() < 2) return -1;
+    const std::optional<Shape> sh = s_.ShapeOf(r);
+    if (!sh || sh->size() < 2) return -1;
+    int64_t axis = AttrInt(s_.node(c), "axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(sh->size());
+    if (axis != static_cast<int64_t>(sh->size()) - 1) return -1;
+    for (int v : s_.inputs(c))
+      if (v < 0 || !s_.ShapeOf(v) || s_.ShapeOf(v)->size() != sh->size()) return -1;
+    for (int u : s_.value(r).consumers) {
+      const OpInfo* info = s_.info(u);
+      if (!info || info->layer != LayerRule::kLinear || s_.inputs(u).size() < 2 ||
+          s_.Resolve(s_.inputs(u)[0]) != r || !s_.ConstOf(s_.inputs(u)[1]))
+        return -1;
+    }
+    return c;
+  }
+
+  // A weighted node's op, weights, attributes and part: what its unrolled copies share.
+  std::string Signature(int n, int part) const {
+    return Key(n, {}, absl::StrCat(WeightKey(s_.inputs(n)[1]), "#", part));
+  }
+
+  bool IsZeroConstant(int v) const {
+    const Tensor* t = s_.ConstOf(v);
+    std::optional<std::vector<double>> d = t ? Materialize(*t) : std::nullopt;
+    return d && std::all_of(d->begin(), d->end(), [](double x) { return x == 0.0; });
+  }
+
+  // Graph input `x` of a single-step export holds neuron g's spikes of the
+  // previous step: g's states are graph inputs too, `x` has the shape of
+  // g's spikes, and it only feeds weighted layers summed into g's current.
+  bool IsPreviousSpikesInput(
+      int x, int g, const absl::flat_hash_map<int, std::pair<int, int>>& current_at) const {
+    const NeuronGroup& group = ew_.neurons[g];
+    const int r = s_.Resolve(x);
+    if (!s_.value(r).graph_input || s_.IsConst(r) || group.steps != 1 ||
+        group.state_inputs.empty() || group.spikes.empty() || group.spikes[0].empty())
+      return false;
+    if (s_.ShapeOf(r) != s_.ShapeOf(group.spikes[0][0])) return false;
+    std::vector<int> readers = s_.value(r).consumers;
+    for (size_t i = 0; i < readers.size(); ++i) {
+      const int c = readers[i];
+      if (s_.node(c).op_type() == "Concat" && SplitConcat(s_.outputs(c)[0]) == c) {
+        for (int u : s_.value(s_.Resolve(s_.outputs(c)[0])).consumers) readers.push_back(u);
+        continue;
+      }
+      const OpInfo* info = s_.info(c);
+      if (!info || (info->layer != LayerRule::kConv && info->layer != LayerRule::kLinear))
+        return false;
+      if (s_.outputs(c).empty() || s_.outputs(c)[0] < 0) return false;
+      auto it = current_at.find(s_.Resolve(s_.outputs(c)[0]));
+      if (it == current_at.end() || it->second.first != g) return false;
+    }
+    return true;
+  }
+
+  // Replaces the placeholders of delayed inputs by the neuron's layer.
+  absl::Status ResolveDelayedInputs() {
+    for (BuiltLayer& b : out_.layers) {
+      ir::Layer& l = b.layer;
+      for (size_t i = 0; i < l.inputs.size(); ++i) {
+        if (l.inputs[i] > kDelayedBase) continue;
+        const int g = kDelayedBase - l.inputs[i];
+        if (neuron_layer_[g] < 0)
+          return absl::InvalidArgumentError(
+              absl::StrCat("layer ", l.name, " reads the previous spikes of the neuron at ",
+                           ew_.neurons[g].anchor, ", which is attached to no layer"));
+        l.inputs[i] = neuron_layer_[g];
+        l.input_delayed.resize(l.inputs.size(), 0);
+        l.input_delayed[i] = 1;
+      }
+    }
+    for (const auto& [v, g] : previous_inputs_)
+      if (neuron_layer_[g] >= 0) out_.previous_inputs[v] = neuron_layer_[g];
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<int>> DataInputs(int n, int count) {
+    if (auto it = delayed_read_.find({n, 0}); it != delayed_read_.end())
+      return std::vector<int>{kDelayedBase - it->second};
     std::vector<int> ids;
     for (int i = 0; i < count && i < static_cast<int>(s_.inputs(n).size()); ++i) {
       int v = s_.inputs(n)[i];
@@ -683,10 +832,11 @@ class Builder {
                                    "of two activations) is not supported"));
     if (!w) return Error(n, "a constant matrix times an activation (weights first) is not supported");
     if (w->shape.size() != 2) return Error(n, "weights must be a matrix");
-    absl::StatusOr<std::vector<int>> in = DataInputs(n, 1);
-    if (!in.ok()) return in.status();
     bool gemm = node.op_type() == "Gemm";
     if (gemm && AttrInt(node, "transA", 0) != 0) return Error(n, "transA is not supported");
+    if (const int c = SplitConcat(xv); c >= 0) return LinearOverParts(n, c);
+    absl::StatusOr<std::vector<int>> in = DataInputs(n, 1);
+    if (!in.ok()) return in.status();
     int bias = gemm && s_.inputs(n).size() > 2 ? s_.inputs(n)[2] : -1;
     if (bias >= 0 && !s_.IsConst(bias)) return Error(n, "bias is not constant");
     bool trans_b = gemm && AttrInt(node, "transB", 0) != 0;
@@ -709,6 +859,90 @@ class Builder {
     if (load_)
       if (absl::Status st = LinearParams(n, *w, trans_b, bias, &l); !st.ok()) return st;
     AddLayer(n, Key(n, *in, WeightKey(wv)), std::move(l));
+    return absl::OkStatus();
+  }
+
+  // A linear layer reading a feature Concat: one linear layer per part
+  // (its columns of the weights; the bias goes with the first), summed by an
+  // `add` layer. An all-zero constant part adds nothing and is dropped.
+  absl::Status LinearOverParts(int n, int concat) {
+    const NodeProto& node = s_.node(n);
+    const int wv = s_.inputs(n)[1];
+    const Tensor& w = *s_.ConstOf(wv);
+    const bool trans_b = node.op_type() == "Gemm" && AttrInt(node, "transB", 0) != 0;
+    const int64_t in_features = trans_b ? w.shape[1] : w.shape[0];
+    const int64_t out_features = trans_b ? w.shape[0] : w.shape[1];
+    const int bias = node.op_type() == "Gemm" && s_.inputs(n).size() > 2 ? s_.inputs(n)[2] : -1;
+    if (bias >= 0 && !s_.IsConst(bias)) return Error(n, "bias is not constant");
+    std::vector<float> all, all_bias;
+    if (load_) {
+      ir::Layer whole;
+      whole.dims.K = out_features;
+      whole.dims.C = in_features;
+      if (absl::Status st = LinearParams(n, w, trans_b, bias, &whole); !st.ok()) return st;
+      all = std::move(whole.params.weights);
+      whole.params.weights.clear();
+      all_bias = std::move(whole.params.bias);
+    }
+    std::vector<int> parts;
+    int64_t offset = 0;
+    const std::vector<int>& xs = s_.inputs(concat);
+    for (int i = 0; i < static_cast<int>(xs.size()); ++i) {
+      absl::StatusOr<Shape> sh = NeedShape(xs[i], n);
+      if (!sh.ok()) return sh.status();
+      const int64_t width = sh->back();
+      int src;
+      if (auto it = delayed_read_.find({n, i}); it != delayed_read_.end()) {
+        src = kDelayedBase - it->second;
+      } else {
+        absl::StatusOr<int> l = SrcOf(xs[i], n);
+        if (!l.ok()) return l.status();
+        if (*l == kConstant && IsZeroConstant(xs[i])) {
+          offset += width;
+          continue;
+        }
+        if (*l == kConstant || *l == kInternal)
+          return Error(n, absl::StrCat("part ", Name(xs[i]), " of its concatenated input is ",
+                                       *l == kConstant ? "a non-zero constant" : "a neuron state",
+                                       " (unsupported)"));
+        src = *l;
+      }
+      ir::Layer l;
+      l.name = absl::StrCat(node.name(), "[", offset, ":", offset + width, "]");
+      l.op = ir::OpKind::kLinear;
+      l.inputs = {src};
+      l.dims.K = out_features;
+      l.dims.C = width;
+      l.out_shape = {out_features};
+      const bool with_bias = parts.empty() && bias >= 0;
+      l.weight_elements = out_features * width + (with_bias ? ConstNumel(bias) : 0);
+      if (load_) {
+        l.params.weights.resize(static_cast<size_t>(out_features * width));
+        for (int64_t k = 0; k < out_features; ++k)
+          for (int64_t j = 0; j < width; ++j)
+            l.params.weights[k * width + j] = all[k * in_features + offset + j];
+        if (with_bias) l.params.bias = all_bias;
+        l.params.loaded = true;
+      }
+      parts.push_back(AddLayer(
+          n, Key(n, {src}, absl::StrCat(WeightKey(wv), "#", offset, with_bias ? "+b" : "")),
+          std::move(l)));
+      offset += width;
+    }
+    if (offset != in_features)
+      return Error(n, absl::StrCat("its concatenated input has ", offset,
+                                   " features but its weights expect ", in_features));
+    if (parts.size() < 2) {
+      if (parts.empty()) return Error(n, "every part of its concatenated input is zero");
+      return absl::OkStatus();
+    }
+    ir::Layer sum;
+    sum.name = node.name();
+    sum.op = ir::OpKind::kAdd;
+    sum.inputs = parts;
+    sum.out_shape = {out_features};
+    FeatureDims(sum.out_shape, &sum);
+    AddLayer(n, Key(n, parts, "sum"), std::move(sum));
     return absl::OkStatus();
   }
 
@@ -1097,6 +1331,10 @@ class Builder {
   };
   absl::flat_hash_map<int, std::vector<StateSrc>> state_src_;  // values holding neuron states
   absl::flat_hash_map<int, int> current_of_;  // a neuron's (sole) current value -> its group
+  using Part = std::pair<int, int>;           // (weighted node, part of its input: DataParts)
+  absl::flat_hash_map<Part, int> delayed_read_;  // -> neuron group whose previous spikes it reads
+  absl::flat_hash_map<int, int>
+      previous_inputs_;  // graph input -> neuron group (single-step exports)
   std::vector<int> neuron_layer_;
   absl::flat_hash_map<int, std::vector<int>> current_layers_;
   absl::flat_hash_map<int, std::pair<int, int>> spike_of_;  // spike value -> (group, step)

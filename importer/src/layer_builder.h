@@ -41,6 +41,9 @@ struct BuiltGraph {
   // Graph inputs that hold a neuron's initial state: value -> (layer, state).
   absl::flat_hash_map<int, std::pair<int, int>> state_inputs;
   std::vector<int> network_inputs;  // graph inputs some layer reads
+  // Graph inputs that hold a layer's output of the step before the first
+  // (single-step exports of recurrent neurons): value -> layer.
+  absl::flat_hash_map<int, int> previous_inputs;
 };
 
 // `timesteps` (T of the graph, or 0 when not known) tells a mean over the

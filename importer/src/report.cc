@@ -170,12 +170,15 @@ json ToJson(const ir::Workload& w) {
     blocks.push_back({{"id", id}, {"weights", b.weights}, {"states", b.states},
                       {"features_per_step", b.features}});
   auto bindings = [](const std::vector<ir::Binding>& list) {
-    static constexpr const char* kKinds[] = {"network_input", "state", "layer_output", "not_produced", "unused", "layer_current"};
+    static constexpr const char* kKinds[] = {"network_input",  "state",  "layer_output",
+                                             "not_produced",   "unused", "layer_current",
+                                             "previous_output"};
     static constexpr const char* kSteps[] = {"all", "one", "none"};
     json out = json::array();
     for (const ir::Binding& b : list) {
       json j = {{"name", b.name}, {"kind", kKinds[static_cast<int>(b.kind)]}, {"shape", b.shape}};
-      if (b.kind != ir::BindingKind::kNotProduced && b.kind != ir::BindingKind::kUnused) j["steps"] = kSteps[static_cast<int>(b.steps)];
+      if (b.kind != ir::BindingKind::kNotProduced && b.kind != ir::BindingKind::kUnused)
+        j["steps"] = kSteps[static_cast<int>(b.steps)];
       if (b.layer >= 0) j["layer"] = b.layer;
       if (b.state >= 0) j["state"] = b.state;
       if (!b.why.empty()) j["why"] = b.why;

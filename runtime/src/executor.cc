@@ -184,6 +184,13 @@ class Executor {
         if (absl::Status s = NetworkInput(b, it->second); !s.ok()) return s;
       } else if (b.kind == ir::BindingKind::kState && it != inputs.end()) {
         initial_states_[{b.layer, b.state}] = &it->second;
+      } else if (b.kind == ir::BindingKind::kPreviousOutput && it != inputs.end()) {
+        const int64_t want = B_ * Elements(w_.layers[b.layer]);
+        if (static_cast<int64_t>(it->second.values.size()) != want)
+          return Error(absl::StrCat("input '", b.name, "' (layer ", w_.layers[b.layer].name,
+                                    "'s output before step 0) holds ", it->second.values.size(),
+                                    " values, expected ", want));
+        initial_outputs_[b.layer] = &it->second;
       }
     }
     for (const auto& entry : inputs) {
@@ -249,10 +256,12 @@ class Executor {
   }
 
   // The values input k of layer l reads at step t: a delayed input reads
-  // its producer's step t-1, zeros at t = 0.
+  // its producer's step t-1; at t = 0 the given output before step 0, else zeros.
   const float* SourceAt(const ir::Layer& l, size_t k, int64_t t) {
     if (!l.delayed(k)) return Source(l.inputs[k], t);
     if (t > 0) return Source(l.inputs[k], t - 1);
+    if (auto it = initial_outputs_.find(l.inputs[k]); it != initial_outputs_.end())
+      return it->second->values.data();
     return zeros_.data();  // sized for any layer in Plan
   }
   // The values current j of a neuron reads: current layers are the host's
@@ -632,6 +641,7 @@ class Executor {
   std::vector<float> input_;
   int64_t input_per_ = 0;
   std::map<std::pair<int, int>, const Array*> initial_states_;
+  std::map<int, const Array*> initial_outputs_;  // layer -> its output before step 0 (given)
   std::vector<int> uses_;
   std::vector<char> keep_, record_states_, record_currents_;
   std::vector<LayerValues> values_;

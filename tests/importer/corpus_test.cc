@@ -77,6 +77,7 @@ TEST_P(Corpus, MatchesTheModuleFacts) {
   EXPECT_EQ(w->timesteps, f["timesteps"].get<int64_t>());
   json t = importer::ToJson(*w)["totals"];
   for (const auto& [key, value] : f["totals"].items()) EXPECT_EQ(t[key], value) << key;
+  const std::vector<bool> recurrent = ir::RecurrentLayers(*w);
   std::vector<const ir::Layer*> spiking;
   for (const ir::Layer& l : w->layers)
     if (l.spiking()) spiking.push_back(&l);
@@ -107,15 +108,24 @@ TEST_P(Corpus, MatchesTheModuleFacts) {
     ExpectParam(n.spike_gain, m["spike_gain"], "spike_gain");
     if (m.contains("syn_decay")) ExpectParam(n.syn_decay, m["syn_decay"], "syn_decay");
     if (m.contains("reset_amount")) ExpectParam(n.reset_amount, m["reset_amount"], "reset_amount");
-    // The layers summed into the current are the modules that feed it.
+    // The layers summed into the current are the modules that feed it (a
+    // submodule a.b is the name scope /a.b/ in a Sequential, else /a/b/).
     const std::vector<std::string> fed = m["fed_by"];
     ASSERT_EQ(n.current_layers.size(), fed.size());
     for (size_t k = 0; k < fed.size(); ++k) {
       const std::string& name = w->layers[n.current_layers[k]].name;
-      EXPECT_TRUE(std::any_of(fed.begin(), fed.end(),
-                              [&](const std::string& mod) { return name.find("/" + mod + "/") != std::string::npos; }))
-          << name;
+      EXPECT_TRUE(std::any_of(fed.begin(), fed.end(), [&](const std::string& mod) {
+        std::string scope = mod;
+        std::replace(scope.begin(), scope.end(), '.', '/');
+        return name.find("/" + mod + "/") != std::string::npos ||
+               name.find("/" + scope + "/") != std::string::npos;
+      })) << name;
     }
+    // A recurrent module reads its own spikes of the previous step: the
+    // layer carrying the neuron is on a cycle of delayed edges.
+    EXPECT_EQ(static_cast<bool>(recurrent[&l - w->layers.data()]),
+              m.contains("recurrent") && m["recurrent"] != "one_to_one")
+        << "recurrent";
   }
 }
 

@@ -156,5 +156,43 @@ p (float[1,4] x) => (float[1,4] y) {
   EXPECT_NE(std::string(once.status().message()).find("must run every step"), std::string::npos);
 }
 
+// A single-step export's `spk` input (previous_output binding) is what the
+// delayed edge reads at step 0; without it, zeros.
+TEST(Executor, PreviousOutputInputFeedsStepZero) {
+  const std::string text = R"(<ir_version: 7, opset_import: ["" : 13]>
+p (float[1,4] x) => (float[1,4] y) {
+  y = Relu(x)
+})";
+  absl::StatusOr<ir::Workload> wl = Import(text, 3);
+  ASSERT_TRUE(wl.ok()) << wl.status();
+  ASSERT_EQ(wl->layers.size(), 1u);
+  wl->layers[0].inputs = {0};  // relu of its own previous output
+  wl->layers[0].input_delayed = {1};
+  ir::Binding prev;
+  prev.name = "prev";
+  prev.kind = ir::BindingKind::kPreviousOutput;
+  prev.steps = ir::BindingSteps::kOne;
+  prev.layer = 0;
+  prev.shape = {1, 4};
+  wl->inputs.push_back(prev);
+  Array x{DType::kFloat32, {3, 1, 4}, std::vector<float>(12, 0.0f)};
+  Array given{DType::kFloat32, {1, 4}, {1, -2, 3, 4}};
+  absl::StatusOr<RunResult> r = RunWorkload(*wl, {{"x", x}, {"prev", given}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::vector<float> once = {1, 0, 3, 4};  // relu(prev), then relu of itself
+  std::vector<float> want;
+  for (int t = 0; t < 3; ++t) want.insert(want.end(), once.begin(), once.end());
+  EXPECT_EQ(r->outputs.at("y").values, want) << List(r->outputs.at("y").values);
+
+  absl::StatusOr<RunResult> zeros = RunWorkload(*wl, {{"x", x}}, {});
+  ASSERT_TRUE(zeros.ok()) << zeros.status();
+  EXPECT_EQ(zeros->outputs.at("y").values, std::vector<float>(12, 0.0f));
+
+  Array wrong{DType::kFloat32, {1, 3}, {1, 2, 3}};
+  absl::StatusOr<RunResult> bad = RunWorkload(*wl, {{"x", x}, {"prev", wrong}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("prev"), std::string::npos) << bad.status();
+}
+
 }  // namespace
 }  // namespace snnplan::runtime

@@ -75,7 +75,18 @@ std::vector<Fixture> Fixtures() {
       {"sj_sew7_T16_lynxi_unrolled_op13.onnx", "sj_sew7_T16.io.npz", {}, "x_seq", "x"},
       // Batch 3, BatchNorm with running statistics, two reset kinds
       // (tools/fixtures/make_run_batch.py).
-      {"run/torch_lif_batch3_unrolled_op13.onnx", "run/torch_lif_batch3_unrolled_op13.io.npz", {}, "", ""},
+      {"run/torch_lif_batch3_unrolled_op13.onnx",
+       "run/torch_lif_batch3_unrolled_op13.io.npz",
+       {},
+       "",
+       ""},
+      // SpikingJelly ElementWiseRecurrentContainer(IFNode, x + y): the neuron and its y[t-1]
+      // memory are one two-state neuron (tools/fixtures/corpus_spikingjelly.py).
+      {"run/sj_rc_elementwise_unrolled_op13.onnx",
+       "run/sj_rc_elementwise_unrolled_op13.io.npz",
+       {},
+       "",
+       ""},
   };
   std::vector<std::string> facts;
   for (const fs::directory_entry& e : fs::directory_iterator(kModels + "corpus"))

@@ -229,12 +229,14 @@ struct Layer {
 // How a graph input or output of the source model maps onto the IR (what
 // `snnplan run` reads and writes, keyed by the graph's own names).
 enum class BindingKind {
-  kNetworkInput,  // input: the data every kNetworkInput layer reads
-  kState,         // input: initial value of a neuron state; output: a neuron state
-  kLayerOutput,   // output: a layer's output (spikes or features)
-  kNotProduced,   // output: nothing in the IR computes it (`why` says what it is)
-  kUnused,        // input: nothing in the IR reads it (`why` says why)
-  kLayerCurrent,  // output: a spiking layer's value before its neuron (its input current)
+  kNetworkInput,    // input: the data every kNetworkInput layer reads
+  kState,           // input: initial value of a neuron state; output: a neuron state
+  kLayerOutput,     // output: a layer's output (spikes or features)
+  kNotProduced,     // output: nothing in the IR computes it (`why` says what it is)
+  kUnused,          // input: nothing in the IR reads it (`why` says why)
+  kLayerCurrent,    // output: a spiking layer's value before its neuron (its input current)
+  kPreviousOutput,  // input: a layer's output of the step before the first (what a delayed
+                    // input reads at step 0; zeros unless given), e.g. RLeaky's `spk`
 };
 // Which time steps a tensor holds.
 enum class BindingSteps {
@@ -247,7 +249,7 @@ struct Binding {
   BindingKind kind = BindingKind::kNotProduced;
   BindingSteps steps = BindingSteps::kAll;
   std::vector<int64_t> shape;  // as the graph declares or propagates it
-  int layer = -1;              // kState / kLayerOutput / kLayerCurrent: the layer
+  int layer = -1;              // kState / kLayerOutput / kLayerCurrent / kPreviousOutput: the layer
   int state = -1;              // kState: the neuron state index (dynamics variable)
   std::string why;             // kNotProduced: what the value is
 };
