@@ -307,9 +307,16 @@ class Builder {
       absl::StatusOr<int> l = SrcOf(v, n);
       if (!l.ok()) return l.status();
       if (*l == ir::kNetworkInput)
-        return Error(n, absl::StrCat("the spiking neuron at ", group.anchor,
-                                     " is fed by the network input directly; a neuron needs a layer "
-                                     "(conv, linear, pooling, ...) in front of it"));
+        return Error(n,
+                     absl::StrCat("the spiking neuron at ", group.anchor,
+                                  " is fed by the network input directly; a neuron needs a layer "
+                                  "(conv, linear, pooling, ...) in front of it",
+                                  group.state_inputs.size() > 0 && s_.graph_inputs().size() > 2
+                                      ? " (a single-step export that feeds a neuron's previous "
+                                        "spikes back as a graph input without a weighted layer, "
+                                        "a one-to-one recurrence, is not supported: export it "
+                                        "unrolled)"
+                                      : ""));
       if (*l < 0)
         return Error(n, absl::StrCat("the input current ", Name(v), " of the neuron at ", group.anchor,
                                      " is not the output of a layer"));

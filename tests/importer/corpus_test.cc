@@ -122,10 +122,10 @@ TEST_P(Corpus, MatchesTheModuleFacts) {
       })) << name;
     }
     // A recurrent module reads its own spikes of the previous step: the
-    // layer carrying the neuron is on a cycle of delayed edges.
+    // layer carrying the neuron is on a cycle of delayed edges (a one-to-one
+    // recurrence is a reset term: docs/importer.md#recurrent-connections).
     EXPECT_EQ(static_cast<bool>(recurrent[&l - w->layers.data()]),
-              m.contains("recurrent") && m["recurrent"] != "one_to_one")
-        << "recurrent";
+              m.contains("recurrent") && m["recurrent"] != "one_to_one");
   }
 }
 

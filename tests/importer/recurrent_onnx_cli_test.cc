@@ -70,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(Exports, RecurrentOnnxCli,
                                            "st_rleaky_linear_step_op13",
                                            "st_rleaky_conv_unrolled_op13",
                                            "st_rsynaptic_linear_step_op13",
-                                           "sj_rc_linear_unrolled_op13"));
+                                           "sj_rc_linear_unrolled_op13", "sj_rc_linear_step_op13"));
 
 }  // namespace
 }  // namespace snnplan::testing
