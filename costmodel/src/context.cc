@@ -201,7 +201,8 @@ void SetOperands(internal::Context& c) {
     internal::OperandInfo& op = c.ops[x];
     op.relevant = Relevance(layer, x);
   }
-  c.ops[internal::kW].present = layer.has_weights();
+  // On crossbars the weights stay in the arrays: no memory level moves them.
+  c.ops[internal::kW].present = layer.has_weights() && !c.imc;
   c.ops[internal::kW].bits = p.weight_bits;
   c.ops[internal::kI].present = true;
   c.ops[internal::kI].bits = p.input_bits * InputsPerElement(layer);
@@ -232,6 +233,8 @@ void SetOperands(internal::Context& c) {
 // buffer: the largest first (ties: operand order) until the rest fits.
 void SetOverflow(internal::Context& c) {
   std::array<int64_t, 4> fp = FootprintBits(c.tile);
+  for (int x = 0; x < internal::kNumOperands; ++x)
+    if (!c.ops[x].present) fp[x] = 0;  // weights in crossbars take no buffer
   const internal::LevelInfo& gb = c.levels[c.gb];
   int64_t capacity = CappedProduct(gb.capacity_bits, gb.instances) - c.tile.reserved_bits;
   int64_t total = std::accumulate(fp.begin(), fp.end(), int64_t{0});
@@ -286,6 +289,22 @@ void SetTotals(internal::Context& c) {
   double slots = static_cast<double>(c.core->operational_array.TotalPes()) *
                  static_cast<double>(c.iterations);
   c.utilization = slots > 0 ? c.real_ops / slots : 0;
+  if (!c.imc) return;
+  // Crossbars: every input vector (one output position of one timestep; a
+  // multi-bit input is applied bit-serially, one bit per activation) is
+  // applied to every array holding the tile's weights; each used column is
+  // read once per vector. The arrays of a layer work in parallel.
+  const hw::ImcArrays& imc = c.core->imc;
+  const CrossbarMapping m = MapOnCrossbars(c.tile.layer, d.K, imc);
+  const int64_t passes = c.uses_sop ? 1 : c.tile.layer.precision.input_bits;
+  const double vectors = static_cast<double>(d.B * d.T * d.OY * d.OX * passes);
+  c.imc_arrays = m.arrays;
+  c.imc_activations = vectors * static_cast<double>(m.arrays);
+  c.imc_column_reads =
+      vectors * static_cast<double>(d.G * m.row_tiles * d.K * m.columns_per_weight);
+  c.imc_cycles = d.B * d.T * d.OY * d.OX * passes * imc.cycles_per_activation;
+  const double cells = static_cast<double>(m.arrays * imc.rows * imc.columns);
+  c.utilization = cells > 0 ? static_cast<double>(m.cells) / cells : 0;
 }
 
 }  // namespace
@@ -309,6 +328,24 @@ std::array<int64_t, 4> FootprintBits(const TileShape& tile) {
   if (l.stateful())
     fp[3] = neurons * l.neuron.states_per_neuron * p.state_bits;
   return fp;
+}
+
+bool RunsOnCrossbars(const ir::Layer& layer, const hw::Core& core) {
+  return core.imc.present() && layer.has_weights();
+}
+
+CrossbarMapping MapOnCrossbars(const ir::Layer& layer, int64_t output_channels,
+                               const hw::ImcArrays& imc) {
+  CrossbarMapping m;
+  if (!imc.present() || !layer.has_weights()) return m;
+  const ir::LoopDims& d = layer.dims;
+  auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  m.columns_per_weight = ceil_div(layer.precision.weight_bits, imc.bits_per_cell);
+  m.row_tiles = ceil_div(d.C * d.FY * d.FX, imc.rows);
+  m.column_tiles = ceil_div(output_channels * m.columns_per_weight, imc.columns);
+  m.arrays = d.G * m.row_tiles * m.column_tiles;
+  m.cells = d.G * output_channels * d.C * d.FY * d.FX * m.columns_per_weight;
+  return m;
 }
 
 TileShape WholeLayerTile(const ir::Layer& layer) {
@@ -362,6 +399,19 @@ absl::StatusOr<Context> BuildContext(const TileShape& tile,
   c.dilation_x = w.dilation_x;
   c.cap_y = tile.in_y;
   c.cap_x = tile.in_x;
+  c.imc = RunsOnCrossbars(tile.layer, core);
+  if (c.imc) {
+    const CrossbarMapping whole = MapOnCrossbars(tile.layer, tile.layer.dims.K, core.imc);
+    if (whole.arrays > core.imc.arrays)
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "layer '", tile.layer.name, "' needs ", whole.arrays, " crossbar arrays (",
+          tile.layer.dims.G, " group(s) x ", whole.row_tiles, " row tiles of ",
+          tile.layer.dims.C * tile.layer.dims.FY * tile.layer.dims.FX, " inputs x ",
+          whole.column_tiles, " column tiles of ", tile.layer.dims.K, " weights x ",
+          whole.columns_per_weight, " columns) but core ", core.id, " has ", core.imc.arrays,
+          " of ", core.imc.rows, "x", core.imc.columns,
+          ": its weights cannot stay in the crossbars (give imc.arrays >= ", whole.arrays, ")"));
+  }
   SetSpatial(c);
   SetLevels(c, hardware.offchip);
   SetOperands(c);

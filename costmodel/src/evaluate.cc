@@ -195,6 +195,7 @@ int64_t CeilDiv(double bits, int64_t bw) {
 }
 
 int64_t ComputeCycles(const Context& c) {
+  if (c.imc) return c.imc_cycles;  // crossbar activations, not PE iterations
   if (c.cycle_density != 1.0)  // sparse_speedup on an SOP layer
     return static_cast<int64_t>(std::ceil(static_cast<double>(c.iterations) * c.cycle_density));
   return c.iterations;
@@ -221,6 +222,11 @@ int64_t MemoryCycles(const Context& c, const Scratch& s) {
 
 double ComputeEnergyPj(const Context& c) {
   const auto& array = c.core->operational_array;
+  if (c.imc)
+    return (c.imc_activations * c.core->imc.energy_fj_per_activation +
+            c.imc_column_reads * c.core->imc.energy_fj_per_column_read +
+            c.neuron_steps * array.neuron_update_energy_fj) /
+           1000.0;
   double unit_fj = c.uses_sop ? array.sop_energy_fj : array.mac_energy_fj;
   return (c.priced_ops * unit_fj +
           c.neuron_steps * array.neuron_update_energy_fj) / 1000.0;
@@ -296,6 +302,10 @@ void FillDetail(const Context& c, const std::vector<Loop>& order,
   out.latency_cycles = std::max(out.compute_cycles, out.memory_cycles);
   out.utilization = c.utilization;
   out.density = c.tile.density;
+  out.on_crossbars = c.imc;
+  out.crossbar_arrays = c.imc_arrays;
+  out.array_activations = std::llround(c.imc_activations);
+  out.column_reads = std::llround(c.imc_column_reads);
   FillMapping(c, order, s, out);
 }
 

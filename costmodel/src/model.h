@@ -82,6 +82,12 @@ struct Context {
   double utilization = 0;
   bool uses_sop = false;
   std::array<bool, 4> overflow{};
+  // In-memory computing: the layer's synaptic sums run on the crossbars.
+  bool imc = false;
+  int64_t imc_arrays = 0;       // arrays the tile activates
+  double imc_activations = 0;   // input vectors x arrays
+  double imc_column_reads = 0;  // columns converted
+  int64_t imc_cycles = 0;       // input vectors x cycles per activation
 };
 
 absl::StatusOr<Context> BuildContext(const TileShape& tile,

@@ -66,6 +66,10 @@ nlohmann::json ToJson(const TileCost& cost, const hw::Core& core) {
   j["memory_cycles"] = cost.memory_cycles;
   j["latency_cycles"] = cost.latency_cycles;
   j["utilization"] = cost.utilization;
+  if (cost.on_crossbars)  // only on crossbars, so other reports read as before
+    j["crossbars"] = {{"arrays", cost.crossbar_arrays},
+                      {"array_activations", cost.array_activations},
+                      {"column_reads", cost.column_reads}};
   j["mapping"] = MappingJson(cost, core);
   nlohmann::json acc = nlohmann::json::array();
   for (const LevelAccesses& a : cost.accesses) {
@@ -109,6 +113,12 @@ std::string Describe(const TileCost& cost, const hw::Core& core, double clock_hz
   out << absl::StrFormat("  %s: %s (density %g), utilization %.1f%%\n",
                          cost.uses_sop ? "SOPs" : "MACs", units::Grouped(cost.operations),
                          cost.density, 100.0 * cost.utilization);
+  if (cost.on_crossbars)
+    out << absl::StrFormat(
+        "  crossbars: %s arrays hold the weights; %s array activations, %s column reads "
+        "(compute energy; the SOP/MAC count above is what they compute)\n",
+        units::Grouped(cost.crossbar_arrays), units::Grouped(cost.array_activations),
+        units::Grouped(cost.column_reads));
   out << "  latency: " << units::Latency(static_cast<double>(cost.latency_cycles), clock_hz)
       << " (compute " << units::Count(static_cast<double>(cost.compute_cycles))
       << ", busiest memory port " << units::Count(static_cast<double>(cost.memory_cycles)) << ")\n";

@@ -105,7 +105,9 @@ Compulsory CompulsoryTraffic(const ir::Workload& w, const hw::Hardware& hw,
     // Pieces are word-rounded in the memory that holds them: the layer's core
     // (the network input lives on its first reader's core).
     const int64_t g = hw.cores[layer_core[i]].global_buffer().access_granularity_bits;
-    weights += plan::GranuleBytes(l.WeightsUsed() * l.precision.weight_bits, g);
+    // Weights in crossbars are programmed once per deployment, not loaded.
+    if (!cost::RunsOnCrossbars(l, hw.cores[layer_core[i]]))
+      weights += plan::GranuleBytes(l.WeightsUsed() * l.precision.weight_bits, g);
     const bool reads_input =
         std::find(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput) != l.inputs.end();
     if (reads_input && !input_counted) {

@@ -26,6 +26,12 @@ namespace {
 
 int64_t WeightBytes(const ir::Layer& l) { return l.WeightsUsed() * l.precision.weight_bits / 8; }
 
+// Weights in crossbars (an in-memory-computing core) are never reloaded.
+bool InCrossbars(const hw::Hardware& hw, const std::vector<int>& layer_core, size_t l,
+                 const ir::Layer& layer) {
+  return cost::RunsOnCrossbars(layer, hw.cores[layer_core[l]]);
+}
+
 int64_t BufferBytes(const hw::Hardware& hw, int core) {
   return hw.cores[core].global_buffer().size_bits / 8;
 }
@@ -137,8 +143,9 @@ int64_t WeightReloadBytes(const ir::Workload& w, const hw::Hardware& hw,
   const int64_t samples = std::max<int64_t>(1, w.batch);
   int64_t total = 0;
   for (size_t l = 0; l < w.layers.size(); ++l)
-    total = CappedSum(total,
-                      LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
+    if (!InCrossbars(hw, layer_core, l, w.layers[l]))
+      total = CappedSum(
+          total, LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
   return total;
 }
 
@@ -158,9 +165,10 @@ DramLowerBound BuildDramLowerBound(const ir::Workload& w, const hw::Hardware& hw
     s.blocks.assign(w.num_blocks, choices[i]);  // a block's tiles depend on its entry only
     const std::vector<int64_t> tiles = plan::TilesPerLayer(w, s);
     for (size_t l = 0; l < w.layers.size(); ++l)
-      b.reload_bytes[w.layers[l].block][i] =
-          CappedSum(b.reload_bytes[w.layers[l].block][i],
-                    LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
+      if (!InCrossbars(hw, layer_core, l, w.layers[l]))
+        b.reload_bytes[w.layers[l].block][i] =
+            CappedSum(b.reload_bytes[w.layers[l].block][i],
+                      LayerReloads(w.layers[l], tiles[l], samples, BufferBytes(hw, layer_core[l])));
   }
   return b;
 }

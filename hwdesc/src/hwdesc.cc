@@ -327,8 +327,47 @@ absl::StatusOr<MemoryLevel> ReadMemory(const JsonField& f, const OperationalArra
   return m;
 }
 
+constexpr int64_t kMaxImcArrays = int64_t{1} << 24;
+constexpr int64_t kMaxImcSide = int64_t{1} << 16;  // rows or columns of one array
+constexpr int64_t kMaxImcCycles = int64_t{1} << 20;
+
+absl::StatusOr<int64_t> IntegerIn(const JsonField& f, int64_t lo, int64_t hi) {
+  absl::StatusOr<int64_t> v = f.Integer();
+  if (!v.ok()) return v.status();
+  if (*v < lo || *v > hi) return f.Error(absl::StrCat("must be in ", lo, "..", hi));
+  return *v;
+}
+
+absl::StatusOr<ImcArrays> ReadImc(const JsonField& f) {
+  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"arrays", "rows", "columns", "bits_per_cell",
+                                          "energy_fj_per_activation", "energy_fj_per_column_read",
+                                          "cycles_per_activation", "write_energy_fj_per_cell"}));
+  ImcArrays imc;
+  JsonField c = f;
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("arrays"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.arrays, IntegerIn(c, 1, kMaxImcArrays));
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("rows"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.rows, IntegerIn(c, 1, kMaxImcSide));
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("columns"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.columns, IntegerIn(c, 1, kMaxImcSide));
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("bits_per_cell"));
+  int64_t bits = 0;
+  SNNPLAN_ASSIGN_OR_RETURN(bits, IntegerIn(c, 1, 8));
+  imc.bits_per_cell = static_cast<int>(bits);
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("energy_fj_per_activation"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.energy_fj_per_activation, c.NonNegativeNumber());
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("energy_fj_per_column_read"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.energy_fj_per_column_read, c.NonNegativeNumber());
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("cycles_per_activation"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.cycles_per_activation, IntegerIn(c, 1, kMaxImcCycles));
+  SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("write_energy_fj_per_cell"));
+  SNNPLAN_ASSIGN_OR_RETURN(imc.write_energy_fj_per_cell, c.NonNegativeNumber());
+  return imc;
+}
+
 absl::StatusOr<Core> ReadCore(const JsonField& f) {
-  SNNPLAN_RETURN_IF_ERROR(f.ExpectObject({"id", "operational_array", "dataflows", "memories"}));
+  SNNPLAN_RETURN_IF_ERROR(
+      f.ExpectObject({"id", "operational_array", "dataflows", "memories", "imc"}));
   Core core;
   JsonField c = f;
   SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("id"));
@@ -361,6 +400,10 @@ absl::StatusOr<Core> ReadCore(const JsonField& f) {
   if (core.memories.back().operands.size() != ir::kAllOperands.size())
     return c.Element(c.value().size() - 1)
         .Error("the outermost on-chip level (global buffer) must hold W, I, O and S");
+  if (f.Has("imc")) {
+    SNNPLAN_ASSIGN_OR_RETURN(c, f.Child("imc"));
+    SNNPLAN_ASSIGN_OR_RETURN(core.imc, ReadImc(c));
+  }
   return core;
 }
 
@@ -575,6 +618,18 @@ absl::StatusOr<Hardware> FromJson(const nlohmann::json& doc, std::string_view so
       SNNPLAN_ASSIGN_OR_RETURN(c, root.Child("precision"));
       SNNPLAN_ASSIGN_OR_RETURN(hw.precision, ReadPrecision(c));
     }
+    // A crossbar row must hold at least one weight at the declared precision
+    // (a weight's bits are split over adjacent columns).
+    for (size_t i = 0; i < hw.cores.size(); ++i) {
+      const ImcArrays& imc = hw.cores[i].imc;
+      if (!imc.present()) continue;
+      const int64_t needed = (hw.precision.weight_bits + imc.bits_per_cell - 1) / imc.bits_per_cell;
+      if (imc.columns < needed)
+        return absl::InvalidArgumentError(
+            absl::StrCat("cores[", i, "].imc.columns: ", imc.columns, " columns cannot hold one ",
+                         hw.precision.weight_bits, "-bit weight (precision.weight_bits) at ",
+                         imc.bits_per_cell, " bits per cell, which takes ", needed, " columns"));
+    }
     return absl::OkStatus();
   }();
   if (!status.ok()) return with_source(status);
@@ -705,6 +760,15 @@ nlohmann::json ToJson(const Hardware& hw) {
     // Written only when declared, so descriptions that exploit no activity
     // print (and embed in manifests) exactly as before.
     if (a.zero_skipping) cores.back()["operational_array"]["zero_skipping"] = true;
+    if (core.imc.present())  // likewise: cores without crossbars print as before
+      cores.back()["imc"] = {{"arrays", core.imc.arrays},
+                             {"rows", core.imc.rows},
+                             {"columns", core.imc.columns},
+                             {"bits_per_cell", core.imc.bits_per_cell},
+                             {"energy_fj_per_activation", core.imc.energy_fj_per_activation},
+                             {"energy_fj_per_column_read", core.imc.energy_fj_per_column_read},
+                             {"cycles_per_activation", core.imc.cycles_per_activation},
+                             {"write_energy_fj_per_cell", core.imc.write_energy_fj_per_cell}};
   }
   nlohmann::json positions = nlohmann::json::array();
   for (const NocPosition& p : hw.noc.positions)
@@ -763,6 +827,17 @@ std::string Describe(const Hardware& hw) {
           a.zero_skipping ? "zero-skipping (SOP energy x input density)" : "",
           a.zero_skipping && a.sparse_speedup ? ", " : "",
           a.sparse_speedup ? "sparse speed-up (SOP cycles x input density)" : "");
+    if (core.imc.present()) {
+      const ImcArrays& x = core.imc;
+      out << absl::StrFormat(
+          "  imc: %d crossbar arrays of %d rows x %d columns, %d bit(s) per cell (%d cells); "
+          "conv/linear weights stay in them\n"
+          "       per activation %g fJ + %g fJ per column read, %d cycle(s); "
+          "programming %g fJ per cell (once per deployment)\n",
+          x.arrays, x.rows, x.columns, x.bits_per_cell, x.arrays * x.rows * x.columns,
+          x.energy_fj_per_activation, x.energy_fj_per_column_read, x.cycles_per_activation,
+          x.write_energy_fj_per_cell);
+    }
     out << absl::StrFormat("  %-16s %-10s %10s %10s %9s %9s %6s %s\n", "memory", "operands", "size",
                            "r/w fJ/b", "r_bw", "w_bw", "banks", "role");
     for (size_t i = 0; i < core.memories.size(); ++i) {

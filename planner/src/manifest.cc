@@ -168,20 +168,26 @@ nlohmann::json LayerJson(const Plan& plan, size_t id) {
       producers.push_back(p);
   }
   const char* time = l.op == ir::OpKind::kTimeMean ? "mean" : l.dims.T == 1 ? "once" : "per_step";
-  return {{"id", id},
-          {"name", l.name},
-          {"kind", std::string(ir::OpKindName(l.op))},
-          {"block", l.block},
-          {"T", l.dims.T},
-          {"time", time},
-          {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
-          {"weights", l.WeightsUsed() > 0},
-          {"stateful", l.stateful()},
-          {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
-          {"network_output", l.network_output},
-          {"reads_network_input", reads_input},
-          {"producers", producers},
-          {"inputs", inputs}};
+  nlohmann::json j = {{"id", id},
+                      {"name", l.name},
+                      {"kind", std::string(ir::OpKindName(l.op))},
+                      {"block", l.block},
+                      {"T", l.dims.T},
+                      {"time", time},
+                      {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
+                      {"weights", l.WeightsUsed() > 0},
+                      {"stateful", l.stateful()},
+                      {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
+                      {"network_output", l.network_output},
+                      {"reads_network_input", reads_input},
+                      {"producers", producers},
+                      {"inputs", inputs}};
+  // Weights held in crossbars: its tiles read no weights piece (only then,
+  // so manifests without crossbars read as before).
+  const hw::Core& core = plan.hardware.cores[plan.layer_core[id]];
+  if (cost::RunsOnCrossbars(l, core))
+    j["crossbar_arrays"] = cost::MapOnCrossbars(l, l.dims.K, core.imc).arrays;
+  return j;
 }
 
 // Where an exit check may run after each step t < T, and what stopping there

@@ -81,6 +81,8 @@ void PieceBuilder::AddWeights(std::vector<int>* layer_weights) {
     const ir::Layer& layer = w_.layers[l];
     if (layer.WeightsUsed() == 0) continue;
     const int core = layer_core_[l];
+    // Weights in crossbars stay there: no piece, no buffer space, no loads.
+    if (cost::RunsOnCrossbars(layer, hw_.cores[core])) continue;
     (*layer_weights)[l] = Add(MakePiece(
         PieceKind::kWeights, ir::Operand::kW, static_cast<int>(l), 0, {0, layer.dims.T},
         {0, layer.dims.OY}, Bytes(layer.WeightsUsed() * layer.precision.weight_bits, core), core));

@@ -356,6 +356,53 @@ absl::StatusOr<std::vector<int>> Planner::LayerCores(const CoreAllocation& alloc
   return CoresOfLayers(*impl_->workload, impl_->hardware, allocation, impl_->options.core);
 }
 
+namespace {
+// Places the weights of every conv/linear layer on a core with crossbars
+// into that core's arrays, in layer order; ResourceExhausted naming the
+// first layer that does not fit in what the layers before it left.
+absl::StatusOr<std::vector<Summary::CrossbarUse>> PlaceCrossbarWeights(
+    const ir::Workload& w, const hw::Hardware& hw, const std::vector<int>& layer_core) {
+  std::vector<Summary::CrossbarUse> uses(hw.cores.size());
+  for (size_t c = 0; c < hw.cores.size(); ++c) {
+    uses[c].core = hw.cores[c].id;
+    uses[c].arrays = hw.cores[c].imc.arrays;
+  }
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const ir::Layer& layer = w.layers[l];
+    const hw::Core& core = hw.cores[layer_core[l]];
+    if (!cost::RunsOnCrossbars(layer, core)) continue;
+    const cost::CrossbarMapping m = cost::MapOnCrossbars(layer, layer.dims.K, core.imc);
+    Summary::CrossbarUse& u = uses[layer_core[l]];
+    if (u.arrays_used + m.arrays > u.arrays)
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "layer '", layer.name, "' needs ", m.arrays, " crossbar arrays for its weights but only ",
+          u.arrays - u.arrays_used, " of the ", u.arrays, " arrays of core ", core.id,
+          " are left after the ", u.layers, " conv/linear layer(s) before it (", u.arrays_used,
+          " arrays): weights stay in the crossbars for the whole deployment, so every such "
+          "layer keeps its own arrays; use hardware with more imc.arrays, or spread the layers "
+          "over more cores (allocate)"));
+    const int64_t bits = layer.WeightsUsed() * layer.precision.weight_bits;
+    u.arrays_used += m.arrays;
+    u.layers += 1;
+    u.cells += m.cells;
+    u.weight_bytes += (bits + 7) / 8;
+  }
+  std::vector<Summary::CrossbarUse> out;
+  for (size_t c = 0; c < hw.cores.size(); ++c) {
+    if (!hw.cores[c].imc.present()) continue;
+    Summary::CrossbarUse& u = uses[c];
+    const double read_bits = static_cast<double>(u.weight_bytes) * 8;
+    u.program_energy_pj = (static_cast<double>(u.cells) * hw.cores[c].imc.write_energy_fj_per_cell +
+                           read_bits * hw.offchip.read_energy_fj_per_bit) /
+                          1000;
+    const int64_t bw = hw.offchip.bw_bits_per_cycle;
+    u.program_cycles = (u.weight_bytes * 8 + bw - 1) / bw;
+    out.push_back(u);
+  }
+  return out;
+}
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedule,
                                                          const CoreAllocation& allocation) {
   if (impl_->options.activity &&
@@ -372,6 +419,9 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   absl::StatusOr<std::vector<int>> cores = LayerCores(allocation);
   if (!cores.ok()) return cores.status();
   plan->layer_core = *std::move(cores);
+  absl::StatusOr<std::vector<Summary::CrossbarUse>> crossbars =
+      PlaceCrossbarWeights(*impl_->workload, impl_->hardware, plan->layer_core);
+  if (!crossbars.ok()) return crossbars.status();
   absl::StatusOr<TileGraph> graph = BuildTileGraph(*impl_->workload, schedule);
   if (!graph.ok()) return graph.status();
   plan->graph = *std::move(graph);
@@ -388,6 +438,7 @@ absl::StatusOr<std::shared_ptr<const Plan>> Planner::Run(const Schedule& schedul
   for (size_t p = 0; p < plan->pieces.size(); ++p)
     plan->piece_block[p] = PieceBlock(*plan, static_cast<int>(p));
   Account(*plan);
+  plan->summary.crossbars = *std::move(crossbars);
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
@@ -511,6 +562,20 @@ nlohmann::json SummaryToJson(const Plan& plan) {
     if (plan.hardware.clock_hz > 0)
       j["expected"]["latency_s"] = s.expected->latency_cycles / plan.hardware.clock_hz;
   }
+  if (!s.crossbars.empty()) {  // only with crossbars, so other plans read as before
+    nlohmann::json xs = nlohmann::json::array();
+    for (const Summary::CrossbarUse& u : s.crossbars)
+      xs.push_back({{"core", u.core},
+                    {"arrays", u.arrays},
+                    {"arrays_used", u.arrays_used},
+                    {"layers", u.layers},
+                    {"cells_programmed", u.cells},
+                    {"program_dram_read_bytes", u.weight_bytes},
+                    {"program_energy_pj", u.program_energy_pj},
+                    {"program_cycles", u.program_cycles},
+                    {"per", "deployment"}});
+    j["crossbars"] = xs;
+  }
   if (plan.options.activity)  // only then, so plans without one read as before
     j["activity"] = cost::ActivityRecordJson(*plan.options.activity, *plan.densities,
                                              *plan.workload, plan.hardware);
@@ -612,6 +677,12 @@ std::string DescribeSummary(const Plan& plan) {
   out << "tiles: " << units::Grouped(s.tiles) << " (" << units::Grouped(s.unique_tiles)
       << " unique), allocations: " << units::Grouped(s.allocations)
       << ", transfers: " << units::Grouped(s.transfers) << "\n";
+  for (const Summary::CrossbarUse& u : s.crossbars)
+    out << "crossbars (core " << u.core << "): " << units::Grouped(u.arrays_used) << " of "
+        << units::Grouped(u.arrays) << " arrays hold the weights of " << u.layers
+        << " layer(s); programmed once per deployment, not in the totals above: "
+        << Bytes(static_cast<double>(u.weight_bytes)) << " read from DRAM, "
+        << units::Grouped(u.cells) << " cells written, " << Energy(u.program_energy_pj) << "\n";
   if (plan.options.activity) out << DescribeActivity(plan);
   if (s.expected) out << DescribeExpected(plan);
   return out.str();

@@ -24,8 +24,8 @@ nlohmann::json LoadJson(const std::string& relative) {
 }
 
 // A description using every optional field (the meta-prototype has them all
-// on its global buffer, which is memories[4], except the activity fields and
-// the clock, which ToJson writes only when declared). ToJson writes the
+// on its global buffer, which is memories[4], except the activity fields, the
+// clock and the crossbars, which ToJson writes only when declared). ToJson writes the
 // unit-named keys; their first-format aliases are checked by AliasesAreTheLoaders.
 nlohmann::json FullDoc() {
   absl::StatusOr<Hardware> hw = Preset("meta-prototype");
@@ -33,6 +33,9 @@ nlohmann::json FullDoc() {
   hw->cores[0].operational_array.zero_skipping = true;
   hw->spike_encoding = {SpikeFormat::kAddressEvent, 16};
   hw->clock_hz = 2e8;
+  absl::StatusOr<Hardware> imc = Preset("imc-crossbar");  // crossbars, written when declared
+  EXPECT_TRUE(imc.ok());
+  hw->cores[0].imc = imc->cores[0].imc;
   return ToJson(*hw);
 }
 
@@ -49,6 +52,7 @@ constexpr ObjectCase kObjects[] = {
     {"energy_fj_per_op", "/cores/0/operational_array/energy_fj_per_op",
      "cores[0].operational_array.energy_fj_per_op"},
     {"memory", "/cores/0/memories/4", "cores[0].memories[4]"},
+    {"imc", "/cores/0/imc", "cores[0].imc"},
     {"offchip", "/offchip", "offchip"},
     {"noc", "/noc", "noc"},
     {"noc_position", "/noc/positions/0", "noc.positions[0]"},

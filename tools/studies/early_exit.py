@@ -4,7 +4,9 @@ explore the paper's schedule grid ranked by expected cost and report the best
 schedule with and without early exit. Profiles are geometric: a sample exits
 after step t with probability (1 - r) r^(t-1), the rest after T.
 
-Usage: tools/studies/early_exit.py [SNNPLAN_BINARY] > table.md
+Usage: tools/studies/early_exit.py [SNNPLAN_BINARY] [--hw PRESET] [--objectives energy,latency]
+       > table.md
+(--hw imc-crossbar: the in-memory-computing study of docs/early-exit.md.)
 """
 import csv
 import json
@@ -14,7 +16,19 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "tools", "snnplan")
+ARGS = sys.argv[1:]
+HW = "meta-prototype"
+OBJECTIVES = ["energy", "latency"]
+for flag in ("--hw", "--objectives"):
+    if flag in ARGS:
+        i = ARGS.index(flag)
+        value = ARGS[i + 1]
+        del ARGS[i:i + 2]
+        if flag == "--hw":
+            HW = value
+        else:
+            OBJECTIVES = value.split(",")
+BIN = ARGS[0] if ARGS else os.path.join(ROOT, "build", "tools", "snnplan")
 MODELS = [("SEW-ResNet-7 (T=16)", "models/sj_sew7_T16_loop_op13.onnx", 16, "128KiB"),
           ("SEW-ResNet-5 (T=16)", "models/sj_sew5_T16_loop_op13.onnx", 16, "128KiB")]
 RATIOS = [0.3, 0.7, 0.9]  # mean steps ~1.4, ~3.3, ~8.1 of 16
@@ -32,7 +46,7 @@ def profile(path, timesteps, r):
 
 
 def explore(model, sram, objective, csv_path, extra):
-    subprocess.run([BIN, "explore", os.path.join(ROOT, model), "--hw", "meta-prototype",
+    subprocess.run([BIN, "explore", os.path.join(ROOT, model), "--hw", HW,
                     "--sram", sram, "--objective", objective, "--csv", csv_path, "-j", "2",
                     *extra], check=True, stdout=subprocess.DEVNULL)
     return [r for r in csv.DictReader(open(csv_path)) if r["feasible"] == "true"]
@@ -50,7 +64,8 @@ def main():
     column = {"energy": ("energy_pj_total", "expected_energy_pj", 1e6, "uJ"),
               "latency": ("latency_cycles", "expected_latency_cycles", 1e6, "M cycles")}
     for name, model, steps, sram in MODELS:
-        for objective, (static_key, expected_key, scale, unit) in column.items():
+        for objective in OBJECTIVES:
+            static_key, expected_key, scale, unit = column[objective]
             for r in RATIOS:
                 path = os.path.join(tmp, f"p{r}.json")
                 mean = profile(path, steps, r)
@@ -58,7 +73,8 @@ def main():
                                ["--exit-profile", path])
                 fixed, dynamic = best(rows, static_key), best(rows, expected_key)
                 a, b = float(fixed[expected_key]), float(dynamic[expected_key])
-                print(f"| {name}, {sram} | {objective} | {mean:.2f} | `{fixed['spec']}` | "
+                where = sram if HW == "meta-prototype" else f"{sram}, {HW}"
+                print(f"| {name}, {where} | {objective} | {mean:.2f} | `{fixed['spec']}` | "
                       f"{a / scale:.4g} {unit} | `{dynamic['spec']}` | {b / scale:.4g} {unit} | "
                       f"{(1 - b / a) * 100:.1f} % |")
 

@@ -318,7 +318,10 @@ class TileCheck {
       }
     }
     for (const Touch& w : writes) state_written |= l.stateful && OwnState(t, *w.p);
-    if (l.weights && !weights)
+    if (l.weights && l.weights_in_crossbars && weights)
+      Add(out_, "tile.weights",
+          absl::StrCat(who, " reads a weights piece, but its layer's weights stay in crossbars"));
+    if (l.weights && !l.weights_in_crossbars && !weights)
       Add(out_, "tile.weights", absl::StrCat(who, " reads no weights of its layer"));
     if (!l.stateful) return;
     if (!state_written)

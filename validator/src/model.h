@@ -172,6 +172,9 @@ struct MLayer {
   int64_t block = 0, T = 1, K = 1, OY = 1, OX = 1;
   LayerTime time = LayerTime::kPerStep;
   bool weights = false, stateful = false, network_output = false, reads_network_input = false;
+  // Its weights stay in crossbar arrays (an in-memory-computing core): its
+  // tiles read no weights piece. From the layer's "crossbar_arrays".
+  bool weights_in_crossbars = false;
   int64_t states = 0;
   std::vector<int64_t> producers;
   std::vector<MInput> inputs;

@@ -407,6 +407,7 @@ MLayer ReadLayer(Obj o) {
   l.OY = shape.Int("OY");
   l.OX = shape.Int("OX");
   l.weights = Bool(o, "weights");
+  l.weights_in_crossbars = o.Has("crossbar_arrays") && o.Int("crossbar_arrays") > 0;
   l.stateful = Bool(o, "stateful");
   l.states = o.Int("states");
   l.network_output = Bool(o, "network_output");

@@ -107,7 +107,33 @@ struct TileCost {
   double density = 1.0;
   double search_seconds = 0;
   bool budget_exhausted = false;
+  // In-memory computing (a conv/linear layer on a core with crossbars,
+  // docs/costmodel.md): the synaptic sums are array activations, priced
+  // instead of `operations` (which then only reports the MACs/SOPs done).
+  bool on_crossbars = false;
+  int64_t crossbar_arrays = 0;    // arrays holding the tile's weights
+  int64_t array_activations = 0;  // input vectors applied x arrays
+  int64_t column_reads = 0;       // columns converted (ADC reads)
 };
+
+// How a conv/linear layer's weights sit in a core's crossbars: the weight
+// matrix of each group, (C*FY*FX) rows by (K * columns_per_weight) columns
+// (im2col), cut into row and column tiles of one array each.
+struct CrossbarMapping {
+  int64_t columns_per_weight = 0;  // ceil(weight_bits / bits_per_cell)
+  int64_t row_tiles = 0;           // ceil(C*FY*FX / rows)
+  int64_t column_tiles = 0;        // ceil(K * columns_per_weight / columns)
+  int64_t arrays = 0;              // G * row_tiles * column_tiles
+  int64_t cells = 0;               // G*K*C*FY*FX*columns_per_weight: cells holding weights
+};
+// Whether `layer` runs on `core`'s crossbars: a conv or linear layer on a
+// core that declares `imc`. Its weights then stay in the arrays (never in
+// the global buffer or DRAM during inference).
+bool RunsOnCrossbars(const ir::Layer& layer, const hw::Core& core);
+// The mapping of `layer`'s weights for `output_channels` of its K (all of
+// them for the layer's arrays; a tile's K for the arrays a tile activates).
+CrossbarMapping MapOnCrossbars(const ir::Layer& layer, int64_t output_channels,
+                               const hw::ImcArrays& imc);
 
 // Bits each operand of the tile occupies at its storage precision in the
 // global buffer (W, I, O, S).

@@ -68,11 +68,33 @@ struct MemoryLevel {
   friend bool operator==(const MemoryLevel&, const MemoryLevel&) = default;
 };
 
+// In-memory-computing crossbars of a core (JSON "imc", docs/hardware.md): the
+// weights of its conv/linear layers stay in crossbar arrays of rows x columns
+// cells, programmed once per deployment; a layer's synaptic sums are array
+// activations (one input vector applied to the rows, every used column read
+// through its ADC) instead of MACs/SOPs of the operational array.
+struct ImcArrays {
+  int64_t arrays = 0;     // crossbar arrays of the core; 0 = no crossbars
+  int64_t rows = 0;       // word lines: reduction inputs (C*FY*FX) per array
+  int64_t columns = 0;    // bit lines: cells per row
+  int bits_per_cell = 1;  // a weight of b bits takes ceil(b / bits_per_cell) columns
+  // Per array activation: crossbar read and row drivers for one input vector.
+  double energy_fj_per_activation = 0;
+  // Per column read in an activation: ADC, sample-and-hold, shift-and-add.
+  double energy_fj_per_column_read = 0;
+  int64_t cycles_per_activation = 1;
+  // Programming one cell (once per deployment, not per inference).
+  double write_energy_fj_per_cell = 0;
+  bool present() const { return arrays > 0; }
+  friend bool operator==(const ImcArrays&, const ImcArrays&) = default;
+};
+
 struct Core {
   int id = 0;
   OperationalArray operational_array;
   std::vector<SpatialUnroll> dataflows;
   std::vector<MemoryLevel> memories;  // innermost -> outermost
+  ImcArrays imc;                      // crossbars; imc.present() = false: none
   // The outermost on-chip level: the global buffer that `--sram` resizes and
   // that the planner manages as a scratchpad. Levels below it count as
   // "local" in energy breakdowns, this one as "sram".

@@ -191,6 +191,21 @@ struct Summary {
   int64_t transfers = 0;
   // With PlanOptions::exit_profile: the expected cost under early exit.
   std::optional<ExpectedCost> expected;
+  // Cores with crossbars (hw::Core::imc): the weights of their conv/linear
+  // layers are programmed into the arrays once per deployment and stay
+  // there. That one-time cost is reported here and is NOT part of energy,
+  // dram or latency above, which are per inference (docs/hardware.md).
+  struct CrossbarUse {
+    int core = 0;                  // hardware core id
+    int64_t arrays = 0;            // of the core
+    int64_t arrays_used = 0;       // by the layers on it
+    int64_t layers = 0;            // conv/linear layers on it
+    int64_t cells = 0;             // cells programmed
+    int64_t weight_bytes = 0;      // read from DRAM once to program them
+    double program_energy_pj = 0;  // cells x write energy + that DRAM read
+    int64_t program_cycles = 0;    // that DRAM read over the DRAM link
+  };
+  std::vector<CrossbarUse> crossbars;  // one per core with crossbars
 };
 
 // A planned inference, with everything a manifest lists.
