@@ -241,7 +241,13 @@ nlohmann::json LayerJson(const Plan& plan, size_t id) {
       initial.push_back(static_cast<size_t>(s) < v.size() ? v[s] : 0.0);
     }
   const ir::Precision& pr = l.precision;
+  // Where the host puts the layer's weights (the weights layout).
+  nlohmann::json weights_piece = nullptr;
+  if (const int wp = plan.layer_weights[id]; wp >= 0)
+    weights_piece = {
+        {"piece", wp}, {"dram_address", plan.piece_address[wp]}, {"bytes", plan.pieces[wp].bytes}};
   return {{"id", id},
+          {"weights_piece", weights_piece},
           {"precision",
            {{"weight_bits", pr.weight_bits},
             {"input_bits", pr.input_bits},

@@ -144,7 +144,14 @@ class ManifestToDma(unittest.TestCase):
         weighted = [l for l in m["layers"] if l["weights"]]
         blocks = {p["layer_id"]: p for p in m["parameters"]}
         self.assertEqual(len(weighted), 3)
+        loads = {t["tensor"]["layer"]: t["dram_address"] for t in m["transfers"]
+                 if t["direction"] == "load" and t["tensor"]["kind"] == "weights"}
         for layer in weighted:
+            # The host writes the weights where every load reads them.
+            piece = layer["weights_piece"]
+            self.assertEqual(region_of(m, piece["dram_address"], piece["bytes"]), "weights")
+            if layer["name"] in loads:
+                self.assertEqual(loads[layer["name"]], piece["dram_address"])
             bias = blocks[layer["id"]]["fields"][0]
             self.assertEqual((bias["name"], bias["offset"], bias["count"]),
                              ("bias", 0, layer["shape"]["K"]))

@@ -109,6 +109,16 @@ TEST(ManifestV4, ParametersPlacedAfterTheWeightsAndNotPriced) {
       if (t["layer_id"] == b["layer_id"] && first < 0) first = t["index"];
     EXPECT_EQ(b["load_before_tile"], first);
   }
+  // Each layer's weights_piece: its weights, where its loads read them,
+  // before the parameter blocks.
+  EXPECT_EQ(m["layers"][0]["weights_piece"]["bytes"], Words(32));
+  EXPECT_EQ(m["layers"][1]["weights_piece"]["bytes"], Words(576));
+  for (const json& x : m["transfers"])
+    if (x["direction"] == "load" && x["tensor"]["kind"] == "weights") {
+      const json& piece = m["layers"][x["tensor"]["layer"] == "c0" ? 0 : 1]["weights_piece"];
+      EXPECT_EQ(x["dram_address"], piece["dram_address"]);
+      EXPECT_EQ(x["tensor"]["piece"], piece["piece"]);
+    }
   // Not priced: the weight traffic is the weights alone.
   EXPECT_EQ(m["summary"]["dram_bytes"]["read_by_operand"]["W"], weights);
   // No weight load reads a parameter byte.

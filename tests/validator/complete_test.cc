@@ -67,6 +67,14 @@ TEST_F(Complete, ParameterBlockMovedOntoWeights) {
       "overlap the weight piece at DRAM " + std::to_string((*w)["dram_address"].get<int64_t>())));
 }
 
+TEST_F(Complete, WeightsPieceListedAtAnotherAddress) {
+  json& layer = m_["layers"][0];
+  ASSERT_FALSE(layer["weights_piece"].is_null());
+  layer["weights_piece"]["dram_address"] =
+      layer["weights_piece"]["dram_address"].get<int64_t>() + 8;
+  EXPECT_TRUE(HasViolation(Check(m_), "weights.piece", "but its layer's weights_piece is at DRAM"));
+}
+
 TEST_F(Complete, ParameterBlockOutsideTheWeightsRegion) {
   const json& regions = m_["dram_layout"];
   int64_t input_base = -1;

@@ -38,9 +38,45 @@ std::map<int64_t, int64_t> WeightRanges(const Manifest& m) {
   return ranges;
 }
 
+// Every load or stream of a layer's weights reads its `weights_piece`, which
+// lies in the weights region.
+void CheckWeightPieces(const Manifest& m, const MComplete& c, Violations* out) {
+  const MRegion* weights = Region(m, "weights");
+  std::map<int64_t, int64_t> by_piece;  // piece -> layer
+  for (const auto& [layer, w] : c.weights_pieces) {
+    by_piece[w[0]] = layer;
+    if (!Inside(weights, w[1], w[2]))
+      Add(out, "weights.piece",
+          absl::StrCat("the weights of layer ", layer, " at DRAM ", w[1], " (", w[2],
+                       " B) lie outside the weights region"));
+  }
+  auto check = [&](const PieceRef& p, int64_t address, const std::string& who) {
+    auto it = by_piece.find(p.piece);
+    const std::array<int64_t, 3>* w =
+        it == by_piece.end() ? nullptr : &c.weights_pieces.at(it->second);
+    if (w == nullptr || (*w)[1] != address || (p.bytes >= 0 && (*w)[2] != p.bytes))
+      Add(out, "weights.piece",
+          absl::StrCat(who, " reads ", Describe(p), " at DRAM ", address,
+                       w == nullptr ? std::string(" but no layer lists it as its weights_piece")
+                                    : absl::StrCat(" but its layer's weights_piece is at DRAM ",
+                                                   (*w)[1], " (", (*w)[2], " B)")));
+  };
+  for (const MTransfer& x : m.transfers) {
+    if (x.dir == Dir::kLoad && x.tensor.kind == Kind::kWeights) {
+      PieceRef p = x.tensor;
+      p.bytes = x.bytes;
+      check(p, x.dram_address, absl::StrCat("transfer ", x.id));
+    }
+    if (x.dir == Dir::kStream)
+      for (const PieceRef& p : x.pieces)
+        if (p.kind == Kind::kWeights) check(p, p.dram_address, absl::StrCat("stream ", x.id));
+  }
+}
+
 void CheckParameters(const Manifest& m, const MComplete& c, Violations* out) {
   const MRegion* weights = Region(m, "weights");
-  const std::map<int64_t, int64_t> pieces = WeightRanges(m);
+  std::map<int64_t, int64_t> pieces = WeightRanges(m);
+  for (const auto& [layer, w] : c.weights_pieces) pieces[w[1]] = std::max(pieces[w[1]], w[2]);
   std::map<int64_t, const MParams*> blocks;  // by address
   std::set<int64_t> layers;
   for (const MParams& p : c.parameters) {
@@ -271,6 +307,7 @@ void CheckGraphOutputs(const Manifest& m, const MComplete& c, Violations* out) {
 void CheckComplete(const Manifest& m, Violations* out) {
   if (!m.complete) return;
   const MComplete& c = *m.complete;
+  CheckWeightPieces(m, c, out);
   CheckParameters(m, c, out);
   for (const MTransfer& x : m.transfers)
     if (x.dir == Dir::kStream) CheckDescriptors(x, out);

@@ -156,6 +156,8 @@ struct MComplete {
   std::string initial_mode;             // "on_chip" or "dram"
   std::vector<MSlice> initial_slices;
   std::vector<MGraphOutput> graph_outputs;
+  // layers[i].weights_piece: layer id -> {piece, dram_address, bytes}.
+  std::map<int64_t, std::array<int64_t, 3>> weights_pieces;
 };
 
 // One entry of `summary.cores`.

@@ -492,6 +492,17 @@ MComplete ReadComplete(Obj& top) {
     init.Fail(init.Path("mode"), "unknown value");
   c.initial_slices = ReadArray<MSlice>(init, "slices", ReadSlice);
   c.graph_outputs = ReadArray<MGraphOutput>(top, "graph_outputs", ReadGraphOutput);
+  if (const json* layers = top.Array("layers")) {
+    size_t i = 0;
+    for (const json& l : *layers) {
+      Obj layer(&l, absl::StrCat(top.Path("layers"), "[", i++, "]"), top.err());
+      const json* w = layer.Get("weights_piece");
+      if (w == nullptr || w->is_null()) continue;
+      Obj piece = layer.Child("weights_piece");
+      c.weights_pieces[layer.Int("id")] = {piece.Int("piece"), piece.Int("dram_address"),
+                                           piece.Int("bytes")};
+    }
+  }
   return c;
 }
 
