@@ -24,6 +24,9 @@ int RunPlan(PlanCommandFlags& f) {
   for (absl::Status s :
        {outputs.Expect("-o", f.output), outputs.Expect("--summary-json", f.summary_json)})
     if (!s.ok()) return ReportError(s);
+  // A deployable manifest places every parameter: read their values'
+  // shapes (bias, folded BatchNorm, post-ops) as `run` does.
+  f.plan.import.options.load_parameters = !f.output.empty() && !f.summary_only;
   auto p = frontend::PlanOnce(frontend::ModelRef{f.model, nullptr}, f.plan);
   if (!p.ok()) return ReportError(p.status());
   outputs.report() << frontend::DescribePlan(**p, frontend::DefaultHardware(f.plan));

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -150,8 +151,59 @@ absl::StatusOr<std::shared_ptr<const cost::ActivityFile>> LoadActivity(
   return std::make_shared<const cost::ActivityFile>(*std::move(a));
 }
 
+namespace {
+
+// A file option as the manifest records it: the file's name, no directory
+// (null when not given).
+nlohmann::json FileName(const std::string& path) {
+  if (path.empty()) return nullptr;
+  return std::filesystem::path(path).filename().string();
+}
+
+// The options that shape a plan, for the manifest's provenance: no thread
+// count, no memory limit, no directories. The schedule is the manifest's
+// `schedule` (explore and allocate choose it, so no flag states it).
+nlohmann::json ProvenanceOptions(const PlanFlags& f) {
+  const importer::ImportOptions& i = f.import.options;
+  const ImportFlags::PrecisionGiven& given = f.import.precision_given;
+  auto given_bits = [](bool was_given, int bits) {
+    return was_given ? nlohmann::json(bits) : nlohmann::json(nullptr);
+  };
+  nlohmann::json shapes = nlohmann::json::object();
+  for (const auto& [name, dims] : i.input_shapes) shapes[name] = dims;
+  return {
+      {"hw", f.hardware_object ? nlohmann::json(f.hardware_object->name) : FileName(f.hardware)},
+      {"sram", f.sram.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.sram)},
+      {"schedule_file", FileName(f.schedule_file)},
+      {"eviction", f.eviction},
+      {"state_io", f.state_io},
+      {"objective", f.objective},
+      {"density", f.density_given ? nlohmann::json(f.density) : nlohmann::json(nullptr)},
+      {"density_file", FileName(f.density_file)},
+      {"activity", FileName(f.activity)},
+      {"exit_profile", FileName(f.exit_profile)},
+      {"mapping_budget", f.budget},
+      {"core", f.core},
+      {"allocation", FileName(f.allocation)},
+      {"timesteps", i.timesteps ? nlohmann::json(*i.timesteps) : nlohmann::json(nullptr)},
+      {"batch", i.batch ? nlohmann::json(*i.batch) : nlohmann::json(nullptr)},
+      {"input_shape", shapes},
+      {"blocks", FileName(i.blocks_file)},
+      {"stateless_blocks", i.stateless_blocks},
+      {"weight_bits", given_bits(given.weight, i.weight_bits)},
+      {"input_bits", given_bits(given.input, i.input_bits)},
+      {"feature_bits", given_bits(given.feature, i.feature_bits)},
+      {"state_bits", given_bits(given.state, i.state_bits)},
+      {"accumulator_bits", given_bits(given.accumulator, i.accumulator_bits)},
+      {"sew_join_bits", i.sew_join_bits},
+      {"dt", i.dt_seconds ? nlohmann::json(*i.dt_seconds) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
 absl::StatusOr<plan::PlanOptions> MakePlanOptions(const PlanFlags& f, const ir::Workload& w) {
   plan::PlanOptions o;
+  o.provenance = ProvenanceOptions(f);
   o.state_io = f.state_io == "dram" ? cost::StateIo::kDram : cost::StateIo::kZero;
   o.eviction = f.eviction == "belady" ? plan::Eviction::kBelady : plan::Eviction::kStems;
   o.objective = f.objective == "latency" ? cost::Objective::kLatency

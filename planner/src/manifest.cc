@@ -1,9 +1,14 @@
 // The deployable schedule manifest (docs/manifest.md), streamed element by
 // element so large plans never build one giant JSON document in memory.
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "plan_internal.h"
+
+#ifndef SNNPLAN_VERSION
+#define SNNPLAN_VERSION "0.0.0"
+#endif
 
 namespace snnplan::plan {
 namespace {
@@ -59,16 +64,76 @@ nlohmann::json TileJson(const Plan& plan, size_t position) {
           {"writes", r.writes}};
 }
 
+// What a state allocation that no transfer fills starts with: "zero" when
+// every initial state value of the layer is 0, else "initial" (the values
+// in layers[].initial_state).
+const char* InitName(const ir::Layer& l) {
+  for (double v : l.neuron.dynamics.initial)
+    if (v != 0) return "initial";
+  return "zero";
+}
+
 nlohmann::json AllocationJson(const Plan& plan, size_t id) {
   const AllocationRecord& a = plan.allocations[id];
-  return {{"id", id},
-          {"memory", MemoryName(plan, a.core)},
-          {"core", CoreId(plan, a.core)},
-          {"offset", a.offset},
-          {"bytes", a.bytes},
-          {"holds", PieceJson(plan, a.piece)},
-          {"allocated_at", a.allocated_at},
-          {"freed_at", a.freed_at}};
+  nlohmann::json j = {{"id", id},
+                      {"memory", MemoryName(plan, a.core)},
+                      {"core", CoreId(plan, a.core)},
+                      {"offset", a.offset},
+                      {"bytes", a.bytes},
+                      {"holds", PieceJson(plan, a.piece)},
+                      {"allocated_at", a.allocated_at},
+                      {"freed_at", a.freed_at}};
+  if (a.init) j["init"] = InitName(plan.workload->layers[plan.pieces[a.piece].layer]);
+  return j;
+}
+
+// The DMA sequence of an in-tile stream (docs/manifest.md, "Stream
+// descriptors"): reads before writes, operands in W, I, O, S order, each
+// operand's pieces in order, repeated as whole passes and cut at the
+// operand's byte total; consecutive equal descriptors merge into `repeat`.
+nlohmann::json StreamDescriptors(const Plan& plan, const TransferRecord& t) {
+  const int tile_id = plan.tiles[t.tile].tile;
+  auto operand_of = [&](int piece) {
+    const Piece& p = plan.pieces[piece];
+    if (p.kind == PieceKind::kWeights) return ir::Operand::kW;
+    if (p.kind == PieceKind::kState) return ir::Operand::kS;
+    return piece == plan.tile_output[tile_id] ? ir::Operand::kO : ir::Operand::kI;
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const bool write : {false, true})
+    for (ir::Operand o : ir::kAllOperands) {
+      const int oi = static_cast<int>(o);
+      int64_t remaining = write ? t.stream_write[oi] : t.stream_read[oi];
+      std::vector<int> pieces;
+      for (int p : t.stream_pieces)
+        if (operand_of(p) == o && plan.pieces[p].bytes > 0) pieces.push_back(p);
+      while (remaining > 0 && !pieces.empty())
+        for (int p : pieces) {
+          if (remaining == 0) break;
+          const int64_t n = std::min(remaining, plan.pieces[p].bytes);
+          remaining -= n;
+          nlohmann::json d = {{"piece", Original(plan.pieces, p)},
+                              {"operand", std::string(ir::OperandName(o))},
+                              {"direction", write ? "write" : "read"},
+                              {"dram_address", plan.piece_address[p]},
+                              {"byte_offset", 0},
+                              {"bytes", n},
+                              {"repeat", 1}};
+          if (o == ir::Operand::kS && !write && t.stream_state_init)
+            d["init"] = InitName(plan.workload->layers[plan.pieces[p].layer]);
+          if (!out.empty()) {
+            nlohmann::json& last = out.back();
+            nlohmann::json same = last;
+            same["repeat"] = 1;
+            if (same == d) {
+              last["repeat"] = last["repeat"].get<int64_t>() + 1;
+              continue;
+            }
+          }
+          out.push_back(std::move(d));
+        }
+    }
+  return out;
 }
 
 nlohmann::json TransferJson(const Plan& plan, size_t id) {
@@ -100,6 +165,7 @@ nlohmann::json TransferJson(const Plan& plan, size_t id) {
     j["bytes"] = bytes;
     j["operands"] = ops;
     j["pieces"] = pieces;
+    j["descriptors"] = StreamDescriptors(plan, t);
     return j;
   }
   j["operand"] = std::string(ir::OperandName(t.operand));
@@ -168,26 +234,40 @@ nlohmann::json LayerJson(const Plan& plan, size_t id) {
       producers.push_back(p);
   }
   const char* time = l.op == ir::OpKind::kTimeMean ? "mean" : l.dims.T == 1 ? "once" : "per_step";
-  nlohmann::json j = {{"id", id},
-                      {"name", l.name},
-                      {"kind", std::string(ir::OpKindName(l.op))},
-                      {"block", l.block},
-                      {"T", l.dims.T},
-                      {"time", time},
-                      {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
-                      {"weights", l.WeightsUsed() > 0},
-                      {"stateful", l.stateful()},
-                      {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
-                      {"network_output", l.network_output},
-                      {"reads_network_input", reads_input},
-                      {"producers", producers},
-                      {"inputs", inputs}};
-  // Weights held in crossbars: its tiles read no weights piece (only then,
-  // so manifests without crossbars read as before).
-  const hw::Core& core = plan.hardware.cores[plan.layer_core[id]];
-  if (cost::RunsOnCrossbars(l, core))
-    j["crossbar_arrays"] = cost::MapOnCrossbars(l, l.dims.K, core.imc).arrays;
-  return j;
+  nlohmann::json initial = nlohmann::json::array();
+  if (l.stateful())
+    for (int s = 0; s < l.neuron.states_per_neuron; ++s) {
+      const std::vector<double>& v = l.neuron.dynamics.initial;
+      initial.push_back(static_cast<size_t>(s) < v.size() ? v[s] : 0.0);
+    }
+  const ir::Precision& pr = l.precision;
+  // Where the host puts the layer's weights (the weights layout).
+  nlohmann::json weights_piece = nullptr;
+  if (const int wp = plan.layer_weights[id]; wp >= 0)
+    weights_piece = {
+        {"piece", wp}, {"dram_address", plan.piece_address[wp]}, {"bytes", plan.pieces[wp].bytes}};
+  return {{"id", id},
+          {"weights_piece", weights_piece},
+          {"precision",
+           {{"weight_bits", pr.weight_bits},
+            {"input_bits", pr.input_bits},
+            {"output_bits", pr.output_bits},
+            {"state_bits", pr.state_bits},
+            {"accumulator_bits", pr.accumulator_bits}}},
+          {"initial_state", initial},
+          {"name", l.name},
+          {"kind", std::string(ir::OpKindName(l.op))},
+          {"block", l.block},
+          {"T", l.dims.T},
+          {"time", time},
+          {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
+          {"weights", l.WeightsUsed() > 0},
+          {"stateful", l.stateful()},
+          {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
+          {"network_output", l.network_output},
+          {"reads_network_input", reads_input},
+          {"producers", producers},
+          {"inputs", inputs}};
 }
 
 // Where an exit check may run after each step t < T, and what stopping there
@@ -209,6 +289,206 @@ nlohmann::json ExitPointsJson(const Plan& plan) {
   return {{"reads_layers", layers}, {"points", points}};
 }
 
+// Each ONNX / NIR graph output: what produces it in DRAM, or why nothing
+// does (docs/manifest.md, "graph_outputs").
+nlohmann::json GraphOutputsJson(const Plan& plan) {
+  const ir::Workload& w = *plan.workload;
+  static constexpr const char* kKinds[] = {"network_input", "state",  "layer_output",
+                                           "not_produced",  "unused", "layer_current"};
+  static constexpr const char* kSteps[] = {"all", "one", "none"};
+  const bool dram_states = plan.options.state_io == cost::StateIo::kDram;
+  nlohmann::json out = nlohmann::json::array();
+  for (const ir::Binding& b : w.outputs) {
+    const bool has_layer = b.layer >= 0 && static_cast<size_t>(b.layer) < w.layers.size();
+    const std::string layer = has_layer ? w.layers[b.layer].name : "";
+    bool produced = false;
+    std::string why = b.why;
+    switch (b.kind) {
+      case ir::BindingKind::kLayerOutput:
+        produced = has_layer && w.layers[b.layer].network_output;
+        if (!produced) why = absl::StrCat("layer ", layer, " is not a network output");
+        break;
+      case ir::BindingKind::kState:
+        produced = dram_states && b.steps == ir::BindingSteps::kOne;
+        if (!produced)
+          why = b.steps != ir::BindingSteps::kOne
+                    ? absl::StrCat("every step of state ", b.state, " of layer ", layer,
+                                   ": snnplan keeps only the current state")
+                    : absl::StrCat("state ", b.state, " of layer ", layer,
+                                   " after the last step: stored (state_final) only with "
+                                   "--state-io dram");
+        break;
+      case ir::BindingKind::kLayerCurrent:
+        why = absl::StrCat("the input current of layer ", layer,
+                           " before its neuron: snnplan never stores it");
+        break;
+      default:
+        if (why.empty()) why = "nothing in the IR computes it";
+        break;
+    }
+    nlohmann::json j = {{"name", b.name},
+                        {"kind", kKinds[static_cast<int>(b.kind)]},
+                        {"shape", b.shape},
+                        {"steps", b.kind == ir::BindingKind::kNotProduced
+                                      ? nlohmann::json(nullptr)
+                                      : nlohmann::json(kSteps[static_cast<int>(b.steps)])},
+                        {"layer_id", has_layer ? nlohmann::json(b.layer) : nlohmann::json(nullptr)},
+                        {"layer", has_layer ? nlohmann::json(layer) : nlohmann::json(nullptr)},
+                        {"produced", produced}};
+    if (b.state >= 0) j["state"] = b.state;
+    if (!produced) j["why"] = why;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// A piece's DRAM slice for the network_io and initial_state lists.
+nlohmann::json SliceJson(const Plan& plan, int piece) {
+  const Piece& p = plan.pieces[piece];
+  nlohmann::json j = {{"piece", piece},
+                      {"sample", p.sample},
+                      {"t", RangeJson(p.t)},
+                      {"rows", RangeJson(p.rows)},
+                      {"dram_address", plan.piece_address[piece]},
+                      {"bytes", p.bytes}};
+  if (p.layer >= 0) j["layer_id"] = p.layer;
+  return j;
+}
+
+// Where the host writes the network input and reads the outputs: every
+// slice with its DRAM address, in the order documented.
+nlohmann::json NetworkIoJson(const Plan& plan) {
+  std::vector<std::tuple<int, int, int64_t, int64_t, int>> in, out;  // layer, sample, t, row, id
+  for (size_t i = 0; i < plan.pieces.size(); ++i) {
+    const Piece& p = plan.pieces[i];
+    if (p.source >= 0 || plan.piece_address[i] < 0) continue;
+    const int id = static_cast<int>(i);
+    if (p.kind == PieceKind::kInput)
+      in.emplace_back(-1, p.sample, p.t.begin, p.rows.begin, id);
+    else if (p.kind == PieceKind::kFeature && plan.workload->layers[p.layer].network_output)
+      out.emplace_back(p.layer, p.sample, p.t.begin, p.rows.begin, id);
+  }
+  std::sort(in.begin(), in.end());
+  std::sort(out.begin(), out.end());
+  nlohmann::json inputs = nlohmann::json::array(), outputs = nlohmann::json::array();
+  for (const auto& e : in) inputs.push_back(SliceJson(plan, std::get<4>(e)));
+  for (const auto& e : out) outputs.push_back(SliceJson(plan, std::get<4>(e)));
+  const InputTiling& g = plan.graph.input;
+  return {{"input",
+           {{"channels", g.channels},
+            {"rows", g.rows},
+            {"cols", g.cols},
+            {"bits", g.bits},
+            {"timesteps", plan.workload->timesteps},
+            {"samples", std::max<int64_t>(1, plan.workload->batch)}}},
+          {"inputs", inputs},
+          {"outputs", outputs}};
+}
+
+// Initial neuron state: on chip (zero-init markers on allocations and stream
+// descriptors) or DRAM slices the host fills before the inference.
+nlohmann::json InitialStateJson(const Plan& plan) {
+  const bool dram = plan.options.state_io == cost::StateIo::kDram;
+  nlohmann::json slices = nlohmann::json::array();
+  if (dram)
+    for (size_t i = 0; i < plan.pieces.size(); ++i) {
+      const Piece& p = plan.pieces[i];
+      if (p.kind == PieceKind::kState && p.source < 0 && plan.piece_address[i] >= 0)
+        slices.push_back(SliceJson(plan, static_cast<int>(i)));
+    }
+  return {{"mode", dram ? "dram" : "on_chip"},
+          {"region", dram ? nlohmann::json("state_spill") : nlohmann::json(nullptr)},
+          {"slices", slices}};
+}
+
+// The byte layout of every piece kind (docs/manifest.md, "layouts").
+nlohmann::json LayoutsJson() {
+  const nlohmann::json packed = {
+      {"bit_order", "lsb_first"},
+      {"padding", "zero bits after the last element, up to the piece's bytes"}};
+  return {{"packing", packed},
+          {"input",
+           {{"order", {"t", "row", "col", "channel"}},
+            {"element_bits", "network_io.input.bits"},
+            {"elements", "the piece's timesteps x rows x network_io.input.cols x channels"}}},
+          {"feature",
+           {{"order", {"t", "row", "col", "channel"}},
+            {"element_bits", "layers[].precision.output_bits"},
+            {"channel", "g * K + k over all G * K channels (layers[].shape.K)"},
+            {"elements",
+             "the piece's timesteps (1 for a time_mean layer) x rows x shape.OX x shape.K"}}},
+          {"state",
+           {{"order", {"row", "col", "channel", "state"}},
+            {"element_bits", "layers[].precision.state_bits"},
+            {"encoding", "twos_complement"},
+            {"elements", "the piece's rows x shape.OX x shape.K x layers[].states"}}},
+          {"weights",
+           {{"order_conv", {"out_channel", "in_channel", "fy", "fx"}},
+            {"order_linear", {"out_feature", "in_feature"}},
+            {"element_bits", "layers[].precision.weight_bits"},
+            {"encoding", "twos_complement"},
+            {"elements", "G * K * C * FY * FX (the layer's weights; parameters are separate)"}}},
+          {"parameters",
+           {{"element", "ieee754_binary64_le"},
+            {"region", "weights"},
+            {"fields", "parameters[].fields: name, offset (bytes), count, layout"}}}};
+}
+
+nlohmann::json ParametersJson(const Plan& plan) {
+  const ir::Workload& w = *plan.workload;
+  // The first tile of each layer in execution order: its block is loaded
+  // before that tile starts.
+  std::vector<int64_t> first(w.layers.size(), -1);
+  for (size_t i = 0; i < plan.tiles.size(); ++i) {
+    const int l = plan.graph.tiles[plan.tiles[i].tile].layer;
+    if (first[l] < 0) first[l] = static_cast<int64_t>(i);
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t b = 0; b < plan.parameters.size(); ++b) {
+    const ParamBlock& p = plan.parameters[b];
+    nlohmann::json fields = nlohmann::json::array();
+    for (const ParamField& f : p.fields)
+      fields.push_back(
+          {{"name", f.name}, {"offset", f.offset}, {"count", f.count}, {"layout", f.layout}});
+    out.push_back({{"layer_id", p.layer},
+                   {"layer", w.layers[p.layer].name},
+                   {"core", CoreId(plan, plan.layer_core[p.layer])},
+                   {"dram_address", plan.parameter_address[b]},
+                   {"bytes", p.bytes},
+                   {"load_before_tile", first[p.layer]},
+                   {"post_ops", p.post_ops},
+                   {"fields", fields}});
+  }
+  return out;
+}
+
+nlohmann::json ProvenanceJson(const Plan& plan) {
+  const ir::Workload& w = *plan.workload;
+  bool loaded = true;
+  for (const ir::Layer& l : w.layers) loaded = loaded && (!l.has_weights() || l.params.loaded);
+  nlohmann::json activity = nullptr, exit_profile = nullptr;
+  if (plan.options.activity)
+    activity = {{"file", plan.options.activity->file}, {"sha256", plan.options.activity->sha256}};
+  if (plan.options.exit_profile) exit_profile = {{"file", plan.options.exit_profile->file}};
+  return {{"tool", "snnplan"},
+          {"version", SNNPLAN_VERSION},
+          {"options", plan.options.provenance},
+          {"precision", hw::ToJson(plan.hardware)["precision"]},
+          {"model", {{"file", w.model_file}, {"sha256", w.model_sha256}}},
+          {"activity", activity},
+          {"exit_profile", exit_profile},
+          {"parameters_loaded", loaded}};
+}
+
+// What the host writes into each DRAM region before the inference.
+const char* RegionContents(const Plan& plan, const std::string& region) {
+  if (region == "weights") return "weights_and_parameters";
+  if (region == "input") return "network_input";
+  if (region == "state_spill" && plan.options.state_io == cost::StateIo::kDram)
+    return "initial_state";
+  return "nothing";
+}
+
 template <typename Fn>
 void WriteArray(std::ostream& out, const char* key, size_t n, Fn element, bool last) {
   out << "\"" << key << "\":[";
@@ -222,7 +502,10 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
   const ir::Workload& w = *plan.workload;
   nlohmann::json layout = nlohmann::json::array();
   for (const DramRegion& r : plan.dram_layout)
-    layout.push_back({{"name", r.name}, {"base", r.base}, {"bytes", r.bytes}});
+    layout.push_back({{"name", r.name},
+                      {"base", r.base},
+                      {"bytes", r.bytes},
+                      {"initial_contents", RegionContents(plan, r.name)}});
   nlohmann::json blocks = nlohmann::json::array();
   for (const BlockSchedule& b : plan.schedule.blocks) blocks.push_back(FormatBlock(b));
   nlohmann::json model = {{"file", w.model_file},     {"sha256", w.model_sha256},
@@ -241,10 +524,16 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
       [&](size_t i) { return AllocationJson(plan, i); }, false);
   out << "\"dram_layout\":" << layout.dump() << ",\n";
   if (plan.summary.expected) out << "\"exit_points\":" << ExitPointsJson(plan).dump() << ",\n";
+  out << "\"graph_outputs\":" << GraphOutputsJson(plan).dump() << ",\n";
   out << "\"hardware\":" << hw::ToJson(plan.hardware).dump() << ",\n";
+  out << "\"initial_state\":" << InitialStateJson(plan).dump() << ",\n";
   WriteArray(
       out, "layers", w.layers.size(), [&](size_t i) { return LayerJson(plan, i); }, false);
+  out << "\"layouts\":" << LayoutsJson().dump() << ",\n";
   out << "\"model\":" << model.dump() << ",\n";
+  out << "\"network_io\":" << NetworkIoJson(plan).dump() << ",\n";
+  out << "\"parameters\":" << ParametersJson(plan).dump() << ",\n";
+  out << "\"provenance\":" << ProvenanceJson(plan).dump() << ",\n";
   out << "\"schedule\":" << schedule.dump() << ",\n";
   out << "\"schema_version\":" << kManifestSchemaVersion << ",\n";
   out << "\"summary\":" << summary.dump() << ",\n";

@@ -109,6 +109,9 @@ struct AllocationRecord {
   int64_t bytes = 0;
   int64_t allocated_at = 0;
   int64_t freed_at = 0;
+  // A state piece's first allocation under on-chip zero init (--state-io
+  // zero): it holds the layer's initial state, set on chip, not loaded.
+  bool init = false;
 };
 
 enum class Cause { kFirstUse, kReload, kWriteback, kFinalOutput, kStateInit, kStateFinal, kStream };
@@ -134,6 +137,9 @@ struct TransferRecord {
   std::array<int64_t, 4> stream_read = {};
   std::array<int64_t, 4> stream_write = {};
   absl::InlinedVector<int, 4> stream_pieces;
+  // Streams under --state-io zero: the state piece's first timesteps, so its
+  // DRAM copy holds nothing yet and reads of it read the initial state.
+  bool stream_state_init = false;
   int core = 0;  // index into hardware.cores: the on-chip side (NoC: destination)
   // NoC transfers: source core and allocation, XY route (mesh positions from
   // source to destination) and energy (links + both global buffers).
@@ -159,6 +165,28 @@ struct DramRegion {
   int64_t bytes = 0;
 };
 
+// A layer's parameters besides its weights (bias, affine post-ops such as
+// folded BatchNorm, neuron parameters and update coefficients, initial
+// states), as the IR holds them: one block of IEEE-754 binary64 values per
+// layer in the DRAM `weights` region, after the weight pieces
+// (parameters.cc, docs/manifest.md "parameters").
+struct ParamField {
+  std::string name;               // e.g. "bias", "post0.scale", "neuron.threshold"
+  int64_t offset = 0;             // bytes from the block's start
+  int64_t count = 1;              // values (8 bytes each)
+  std::string layout = "scalar";  // scalar, per_channel, per_neuron, per_state
+};
+struct ParamBlock {
+  int layer = 0;
+  int64_t bytes = 0;                  // fields, rounded up to the layer core's granularity
+  std::vector<std::string> post_ops;  // kinds of the layer's post-ops, in order
+  std::vector<ParamField> fields;
+};
+inline constexpr int64_t kParamValueBytes = 8;
+// The blocks of every layer that has parameters, in layer order.
+std::vector<ParamBlock> LayerParameters(const ir::Workload& w, const hw::Hardware& hw,
+                                        const std::vector<int>& layer_core);
+
 struct Plan {
   std::shared_ptr<const ir::Workload> workload;
   hw::Hardware hardware;
@@ -177,6 +205,8 @@ struct Plan {
   std::vector<int64_t> piece_address;  // DRAM address per piece (-1: none)
   std::vector<int> piece_block;        // block each piece's traffic counts for
   std::vector<DramRegion> dram_layout;
+  std::vector<ParamBlock> parameters;                     // LayerParameters
+  std::vector<int64_t> parameter_address;                 // DRAM address per block
   std::shared_ptr<const cost::LayerDensities> densities;  // per layer, as priced
   Summary summary;
 };

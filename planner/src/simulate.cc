@@ -40,6 +40,14 @@ const char* CauseName(Cause c) {
 namespace {
 
 constexpr int kNoRegion = -1;
+
+// The operand a transfer toward a tile is labelled with: the role its bytes
+// play there (docs/manifest.md, "Operands"). A feature brought (back) on
+// chip is read as a tile's input: I; stores keep the piece's own operand
+// (a feature is written as a tile's output: O).
+ir::Operand ReadOperand(const Piece& p) {
+  return p.kind == PieceKind::kFeature ? ir::Operand::kI : p.operand;
+}
 enum Region {
   kRegionWeights,
   kRegionInput,
@@ -267,7 +275,7 @@ int64_t Simulator::Load(int piece, int from_piece) {
   TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kLoad;
   t.piece = piece;
-  t.operand = p.operand;
+  t.operand = ReadOperand(p);
   t.bytes = from.bytes;
   t.link_bytes = from.link_bytes;
   t.encoded = from.encoded;
@@ -313,7 +321,7 @@ int64_t Simulator::NocCopy(int copy) {
   TransferRecord& t = plan_.transfers.emplace_back();
   t.direction = Direction::kNoc;
   t.piece = copy;
-  t.operand = p.operand;
+  t.operand = ReadOperand(p);
   t.bytes = plan_.pieces[src].bytes;
   t.link_bytes = plan_.pieces[src].link_bytes;
   t.encoded = plan_.pieces[src].encoded;
@@ -480,7 +488,10 @@ absl::Status Simulator::RunTile(size_t position) {
   }
   if (sp >= 0 && !stream_s) {
     PieceState& s = st_[sp];
-    if (!s.seen) plan_.allocations[s.allocation].allocated_at = start;
+    if (!s.seen) {  // never loaded (on-chip zero init): the tile starts it
+      plan_.allocations[s.allocation].allocated_at = start;
+      plan_.allocations[s.allocation].init = true;
+    }
     s.seen = true;
     s.dirty = true;
     s.in_dram = false;
@@ -507,6 +518,7 @@ absl::Status Simulator::RunTile(size_t position) {
     if (stream_i)
       for (int p : ins) t.stream_pieces.push_back(Orig(p));
     if (stream_s && sp >= 0) {
+      t.stream_state_init = !st_[sp].seen && plan_.options.state_io == cost::StateIo::kZero;
       AssignDram(sp, kRegionState);
       t.stream_pieces.push_back(sp);
       st_[sp].in_dram = true;
@@ -548,6 +560,12 @@ void Simulator::Finish() {
     std::sort(live.begin(), live.end());  // allocation records in piece order
     for (int p : live) Free(p, end);
   }
+  // Parameter blocks: in the weights region, after the weight pieces.
+  std::vector<int64_t> parameter_offset;
+  for (const ParamBlock& b : plan_.parameters) {
+    parameter_offset.push_back(region_used_[kRegionWeights]);
+    region_used_[kRegionWeights] += b.bytes;
+  }
   // Region bases: regions laid out one after the other, 64-byte aligned.
   int64_t base = 0;
   std::array<int64_t, kRegions> region_base = {};
@@ -560,6 +578,9 @@ void Simulator::Finish() {
   for (size_t p = 0; p < plan_.pieces.size(); ++p)
     if (const PieceState& s = st_[Orig(static_cast<int>(p))]; s.region != kNoRegion)
       plan_.piece_address[p] = region_base[s.region] + s.region_offset;
+  plan_.parameter_address.clear();
+  for (int64_t offset : parameter_offset)
+    plan_.parameter_address.push_back(region_base[kRegionWeights] + offset);
 }
 
 absl::Status Simulator::Run() {
@@ -572,6 +593,7 @@ absl::Status Simulator::Run() {
   plan_.tiles.reserve(plan_.graph.order.size());
   plan_.allocations.reserve(2 * plan_.graph.order.size());
   plan_.transfers.reserve(2 * plan_.graph.order.size());
+  plan_.parameters = LayerParameters(w_, plan_.hardware, plan_.layer_core);
   for (size_t p = 0; p < plan_.pieces.size(); ++p) {
     const Piece& piece = plan_.pieces[p];
     PieceState& s = st_[p];

@@ -141,7 +141,14 @@ TEST_F(ActivityCli, PlanRecordsTheActivityAndPricesItOnlyWhereDeclared) {
   EXPECT_EQ(b["summary"]["activity"]["file"], "act.json");  // the name, never the directory
   EXPECT_EQ(b["summary"]["activity"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(b["summary"]["activity"]["layers"]["/net/conv2/Conv"]["input_density"], 0.1);
+  const nlohmann::json sha256 = b["summary"]["activity"]["sha256"];
   b["summary"].erase("activity");
+  // ... and its provenance: the file given and its hash.
+  EXPECT_EQ(b["provenance"]["activity"]["file"], "act.json");
+  EXPECT_EQ(b["provenance"]["activity"]["sha256"], sha256);
+  EXPECT_EQ(b["provenance"]["options"]["activity"], "act.json");
+  b["provenance"]["activity"] = nullptr;
+  b["provenance"]["options"]["activity"] = nullptr;
   EXPECT_EQ(a, b);
   // Hardware that skips zeros and encodes spikes: less compute energy and DRAM traffic.
   plan("meta-prototype-sparse", false, "sparse_dense.json");

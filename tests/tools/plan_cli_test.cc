@@ -28,8 +28,17 @@ TEST_F(PlanCli, WritesManifestAndSummaryForTheReadmeJob) {
   EXPECT_THAT(r.out, HasSubstr("\nDRAM traffic: "));
   nlohmann::json m = nlohmann::json::parse(ReadAll(manifest));
   nlohmann::json s = nlohmann::json::parse(ReadAll(summary));
-  EXPECT_EQ(m["schema_version"], 3);
+  EXPECT_EQ(m["schema_version"], 4);
   EXPECT_EQ(m["model"]["file"], "sj_sew7_T16_loop_op13.onnx");
+  // Provenance: the options given, by value, and the parameters read.
+  const nlohmann::json& options = m["provenance"]["options"];
+  EXPECT_EQ(options["hw"], "meta-prototype");
+  EXPECT_EQ(options["sram"], "128KiB");
+  EXPECT_TRUE(options["schedule_file"].is_null());
+  EXPECT_EQ(options["state_io"], "zero");
+  EXPECT_TRUE(options["density"].is_null());  // not given
+  EXPECT_FALSE(options.contains("threads"));
+  EXPECT_TRUE(m["provenance"]["parameters_loaded"].get<bool>());
   EXPECT_EQ(m["model"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(m["summary"], s);
   EXPECT_EQ(m["schedule"]["spec"], "tb-lf,tb-lf,tb-lbl,tb-lbl,tb-lbl,tb-lbl,tb-lbl");
@@ -45,6 +54,11 @@ TEST_F(PlanCli, SameCommandTwiceGivesByteIdenticalManifests) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   EXPECT_EQ(ReadAll(dir_ / "a.json"), ReadAll(dir_ / "b.json"));
+  // The thread count leaves no trace either.
+  CliResult r = Run({"plan", kNmnist, "--timesteps", "4", "--sram", "16KiB", "--schedule", "st-lf",
+                     "-j", "2", "-o", (dir_ / "c.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadAll(dir_ / "a.json"), ReadAll(dir_ / "c.json"));
 }
 
 TEST_F(PlanCli, SummaryOnlyHoldsNoTileLists) {

@@ -918,7 +918,7 @@ TEST(Corruption, CleanManifestsAreValid) {
   for (const auto& [setup, m] : Clean()) {
     SCOPED_TRACE(setup.name);
     ASSERT_FALSE(m.is_null());
-    EXPECT_EQ(m["schema_version"], 3);
+    EXPECT_EQ(m["schema_version"], 4);
     std::vector<Violation> v = Check(m);
     EXPECT_TRUE(v.empty()) << Join(v);
     for (const json& x : m["transfers"]) {
@@ -976,6 +976,7 @@ TEST(Corruption, VersionTwoWithoutLayersValidatesAsBefore) {
   ASSERT_FALSE(clean.is_null());
   json m = clean;
   m["schema_version"] = 2;
+  DowngradeOperands(m);
   m.erase("layers");
   std::vector<Violation> v = Check(m);
   EXPECT_TRUE(v.empty()) << Join(v);
@@ -984,6 +985,7 @@ TEST(Corruption, VersionTwoWithoutLayersValidatesAsBefore) {
   EXPECT_TRUE(HasViolation(Check(v3), "tile.weights", "reads no weights"));
   json v2 = v3;
   v2["schema_version"] = 2;
+  DowngradeOperands(v2);
   v2.erase("layers");
   v = Check(v2);
   EXPECT_TRUE(v.empty()) << Join(v);

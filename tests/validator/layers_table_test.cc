@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 
 void ExpectTableMatches(const ir::Workload& w, const json& m) {
-  ASSERT_EQ(m["schema_version"], 3);
+  ASSERT_EQ(m["schema_version"], 4);
   const json& layers = m["layers"];
   ASSERT_EQ(layers.size(), w.layers.size());
   for (size_t i = 0; i < w.layers.size(); ++i) {

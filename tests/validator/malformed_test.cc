@@ -32,7 +32,7 @@ TEST(ValidatorMalformed, NotJsonOrNotAManifest) {
   EXPECT_THAT(ErrorOf({{"schema_version", 1}, {"summary", json::object()}}),
               HasSubstr("--summary-only"));
   json m = CleanManifest();
-  m["schema_version"] = 4;  // 1, 2 and 3 are read
+  m["schema_version"] = 5;  // 1 to 4 are read
   EXPECT_THAT(ErrorOf(m), HasSubstr("schema_version: unsupported"));
 }
 
@@ -57,7 +57,7 @@ TEST(ValidatorMalformed, WrongTypesAndMissingKeysNameThePath) {
 // schema_version 3: `layers` is required and type-checked like the rest.
 TEST(ValidatorMalformed, LayerTableTypesNameThePath) {
   json m = CleanManifest();
-  ASSERT_EQ(m["schema_version"], 3);
+  ASSERT_EQ(m["schema_version"], 4);
   EXPECT_EQ(ErrorOf(m), "ok");
   m.erase("layers");
   EXPECT_THAT(ErrorOf(m), HasSubstr("manifest.layers: missing"));

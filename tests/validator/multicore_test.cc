@@ -545,6 +545,7 @@ json PlannerManifestAsV1() {
   // What a version 1 planner wrote: no layer cores, NoC figures or per-core
   // summaries, energies without `noc`.
   m["schema_version"] = 1;
+  DowngradeOperands(m);
   m.erase("allocation");
   for (const char* key : {"noc_bytes", "noc_transfers", "cores"}) m["summary"].erase(key);
   m["summary"]["energy_pj"].erase("noc");

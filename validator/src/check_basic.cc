@@ -92,8 +92,7 @@ void CheckTransferCores(const Index& index, const MTransfer& x, const MAlloc* a,
 void CheckNocAllocations(const MTransfer& x, const MAlloc* dst, const MAlloc* src,
                          Violations* out) {
   const std::string name = absl::StrCat("transfer ", x.id);
-  if (dst != nullptr && (dst->holds.piece != x.tensor.piece || dst->bytes != x.bytes ||
-                         x.operand != x.tensor.operand))
+  if (dst != nullptr && (dst->holds.piece != x.tensor.piece || dst->bytes != x.bytes))
     Add(out, "transfer.allocation",
         absl::StrCat(name, " (", Describe(x.tensor), ", ", x.bytes,
                      " B) does not match its dst_allocation ", dst->id, " (", Describe(dst->holds),
@@ -106,11 +105,35 @@ void CheckNocAllocations(const MTransfer& x, const MAlloc* dst, const MAlloc* sr
 
 void CheckLoadStoreAllocation(const MTransfer& x, const MAlloc& a, Violations* out) {
   if (a.holds.piece != x.tensor.piece || a.bytes != x.bytes || a.offset != x.offset ||
-      a.memory != x.memory || x.operand != x.tensor.operand)
+      a.memory != x.memory)
     Add(out, "transfer.allocation",
         absl::StrCat("transfer ", x.id, " (", Describe(x.tensor), ", ", x.bytes, " B at ", x.memory,
                      "+", x.offset, ") does not match allocation ", a.id, " (", Describe(a.holds),
                      ", ", a.bytes, " B at ", a.memory, "+", a.offset, ")"));
+}
+
+}  // namespace
+
+int ExpectedOperand(const Manifest& m, Dir dir, const PieceRef& tensor) {
+  constexpr int kI = 1;  // index of "I" in kOperands
+  if (m.schema_version >= 4 && tensor.kind == Kind::kFeature && dir != Dir::kStore) return kI;
+  return tensor.operand;
+}
+
+namespace {
+
+// The operand label of a load, store or noc transfer (one definition,
+// docs/manifest.md "Operands").
+void CheckOperand(const Manifest& m, const MTransfer& x, Violations* out) {
+  const int want = ExpectedOperand(m, x.dir, x.tensor);
+  if (x.operand != want)
+    Add(out, "transfer.operand",
+        absl::StrCat("transfer ", x.id, " of ", Describe(x.tensor), " is labelled operand ",
+                     kOperands[x.operand], " but a ",
+                     x.dir == Dir::kStore  ? "store"
+                     : x.dir == Dir::kLoad ? "load"
+                                           : "noc copy",
+                     " of it is operand ", kOperands[want]));
 }
 
 // `link_bytes` only where the hardware declares a spike encoding and the
@@ -152,6 +175,7 @@ void CheckTransferRefs(const Manifest& m, const Index& index, Violations* out) {
       Add(out, "id.unknown",
           absl::StrCat(name, " copies from unknown allocation ", x.src_allocation));
     CheckTransferCores(index, x, a, src, out);
+    CheckOperand(m, x, out);
     if (x.dir == Dir::kNoc)
       CheckNocAllocations(x, a, src, out);
     else if (a != nullptr)

@@ -72,6 +72,18 @@ struct MAlloc {
   std::string memory;
   int64_t offset = 0, bytes = 0, allocated_at = 0, freed_at = 0;
   PieceRef holds;
+  // schema_version 4: "zero" / "initial" on a state piece's first
+  // allocation under on-chip init (it holds the initial state, not loaded).
+  std::optional<std::string> init;
+};
+
+// One step of a stream's DMA sequence (schema_version 4).
+struct MDescriptor {
+  int64_t piece = 0;
+  int operand = 0;  // index into kOperands
+  bool write = false;
+  int64_t dram_address = 0, byte_offset = 0, bytes = 0, repeat = 1;
+  std::optional<std::string> init;
 };
 
 // A mesh position (x, y).
@@ -108,11 +120,44 @@ struct MTransfer {
   std::string tile;
   std::array<int64_t, 4> read = {}, write = {};
   std::vector<PieceRef> pieces;
+  std::vector<MDescriptor> descriptors;  // schema_version 4
 };
 
 struct MRegion {
   std::string name;
   int64_t base = 0, bytes = 0;
+};
+
+// schema_version 4: a layer's parameter block (`parameters`).
+struct MParamField {
+  std::string name;
+  int64_t offset = 0, count = 0;
+};
+struct MParams {
+  int64_t layer_id = 0, core = 0, dram_address = 0, bytes = 0, load_before_tile = -1;
+  std::vector<MParamField> fields;
+};
+// A DRAM slice of `network_io` or `initial_state`.
+struct MSlice {
+  int64_t piece = 0, sample = 0, dram_address = 0, bytes = 0;
+  std::optional<int64_t> layer_id;
+  Span t, rows;
+};
+// One entry of `graph_outputs`.
+struct MGraphOutput {
+  std::string name, kind;
+  std::optional<int64_t> layer_id;
+  bool produced = false;
+};
+// schema_version 4: what makes a manifest executable without guessing.
+struct MComplete {
+  std::vector<MParams> parameters;
+  std::vector<MSlice> inputs, outputs;  // network_io
+  std::string initial_mode;             // "on_chip" or "dram"
+  std::vector<MSlice> initial_slices;
+  std::vector<MGraphOutput> graph_outputs;
+  // layers[i].weights_piece: layer id -> {piece, dram_address, bytes}.
+  std::map<int64_t, std::array<int64_t, 3>> weights_pieces;
 };
 
 // One entry of `summary.cores`.
@@ -209,6 +254,7 @@ struct Manifest {
   // tile's reads from the manifest alone (check_geometry.cc).
   std::optional<std::vector<MLayer>> layer_table;
   std::optional<MExits> exits;
+  std::optional<MComplete> complete;  // schema_version 4
 };
 
 // Reads and type-checks a manifest document.
@@ -314,5 +360,12 @@ void CheckExitPoints(const Manifest& m, Violations* out);
 void CheckDramLiveness(const Manifest& m, const Index& index, Violations* out);
 void CheckModelDependencies(const Manifest& m, const ir::Workload& w, Violations* out);
 void CheckSummary(const Manifest& m, const Index& index, Violations* out);
+// schema_version 4: parameters, stream descriptors, network input/output
+// slices, initial state and graph outputs (check_complete.cc).
+void CheckComplete(const Manifest& m, Violations* out);
+// The operand a load / store / noc transfer of `tensor` is labelled with:
+// schema_version 4 labels by role (a feature loaded or copied is read as an
+// input, I); earlier versions by the piece's own operand.
+int ExpectedOperand(const Manifest& m, Dir dir, const PieceRef& tensor);
 
 }  // namespace snnplan::validate

@@ -120,6 +120,7 @@ constexpr std::array<const char*, 4> kKinds = {"weights", "state", "feature", "i
 struct Version {
   bool v2 = false;
   int64_t first_core = 0;
+  bool v4 = false;
 };
 
 PieceRef ReadPiece(Obj o) {
@@ -177,10 +178,24 @@ MAlloc ReadAlloc(Obj o, const Version& v) {
   a.allocated_at = o.Int("allocated_at");
   a.freed_at = o.Int("freed_at");
   a.holds = ReadPiece(o.Child("holds"));
+  if (v.v4 && o.Has("init")) a.init = o.Str("init");
   return a;
 }
 
-void ReadStream(Obj& o, MTransfer* t) {
+MDescriptor ReadDescriptor(Obj o) {
+  MDescriptor d;
+  d.piece = o.Int("piece");
+  d.operand = EnumIndex(o, "operand", kOperands);
+  d.write = EnumIndex(o, "direction", std::array<const char*, 2>{"read", "write"}) == 1;
+  d.dram_address = o.Int("dram_address");
+  d.byte_offset = o.Int("byte_offset");
+  d.bytes = o.Int("bytes");
+  d.repeat = o.Int("repeat");
+  if (o.Has("init")) d.init = o.Str("init");
+  return d;
+}
+
+void ReadStream(Obj& o, const Version& v, MTransfer* t) {
   t->tile = o.Str("tile");
   Obj ops = o.Child("operands");
   for (size_t i = 0; i < kOperands.size() && ops.ok(); ++i) {
@@ -194,6 +209,13 @@ void ReadStream(Obj& o, MTransfer* t) {
     for (const json& p : *pieces)
       t->pieces.push_back(ReadPiece(Obj(&p, absl::StrCat(o.Path("pieces"), "[", i++, "]"),
                                         o.err())));
+  }
+  if (!v.v4) return;
+  if (const json* ds = o.Array("descriptors")) {
+    size_t i = 0;
+    for (const json& d : *ds)
+      t->descriptors.push_back(
+          ReadDescriptor(Obj(&d, absl::StrCat(o.Path("descriptors"), "[", i++, "]"), o.err())));
   }
 }
 
@@ -233,7 +255,7 @@ MTransfer ReadTransfer(Obj o, const Version& v) {
   t.has_core = v.v2 && (t.dir != Dir::kStream || o.Has("core"));
   t.core = t.has_core ? o.Int("core") : v.first_core;
   if (t.dir == Dir::kStream) {
-    ReadStream(o, &t);
+    ReadStream(o, v, &t);
     return t;
   }
   t.operand = EnumIndex(o, "operand", kOperands);
@@ -421,6 +443,70 @@ MLayer ReadLayer(Obj o) {
   return l;
 }
 
+MSlice ReadSlice(Obj o) {
+  MSlice s;
+  s.piece = o.Int("piece");
+  s.sample = o.Int("sample");
+  s.t = o.Pair("t");
+  s.rows = o.Pair("rows");
+  s.dram_address = o.Int("dram_address");
+  s.bytes = o.Int("bytes");
+  if (o.Has("layer_id")) s.layer_id = o.Int("layer_id");
+  return s;
+}
+
+MParams ReadParams(Obj o) {
+  MParams p;
+  p.layer_id = o.Int("layer_id");
+  p.core = o.Int("core");
+  p.dram_address = o.Int("dram_address");
+  p.bytes = o.Int("bytes");
+  p.load_before_tile = o.Int("load_before_tile");
+  p.fields = ReadArray<MParamField>(o, "fields", [](Obj f) {
+    return MParamField{f.Str("name"), f.Int("offset"), f.Int("count")};
+  });
+  return p;
+}
+
+MGraphOutput ReadGraphOutput(Obj o) {
+  MGraphOutput g;
+  g.name = o.Str("name");
+  g.kind = o.Str("kind");
+  if (const json* l = o.Get("layer_id"); l != nullptr && !l->is_null())
+    g.layer_id = o.Int("layer_id");
+  const json* produced = o.Get("produced");
+  if (produced != nullptr && !produced->is_boolean())
+    o.Fail(o.Path("produced"), "must be true or false");
+  g.produced = produced != nullptr && produced->is_boolean() && produced->get<bool>();
+  return g;
+}
+
+MComplete ReadComplete(Obj& top) {
+  MComplete c;
+  c.parameters = ReadArray<MParams>(top, "parameters", ReadParams);
+  Obj io = top.Child("network_io");
+  c.inputs = ReadArray<MSlice>(io, "inputs", ReadSlice);
+  c.outputs = ReadArray<MSlice>(io, "outputs", ReadSlice);
+  Obj init = top.Child("initial_state");
+  c.initial_mode = init.Str("mode");
+  if (c.initial_mode != "on_chip" && c.initial_mode != "dram")
+    init.Fail(init.Path("mode"), "unknown value");
+  c.initial_slices = ReadArray<MSlice>(init, "slices", ReadSlice);
+  c.graph_outputs = ReadArray<MGraphOutput>(top, "graph_outputs", ReadGraphOutput);
+  if (const json* layers = top.Array("layers")) {
+    size_t i = 0;
+    for (const json& l : *layers) {
+      Obj layer(&l, absl::StrCat(top.Path("layers"), "[", i++, "]"), top.err());
+      const json* w = layer.Get("weights_piece");
+      if (w == nullptr || w->is_null()) continue;
+      Obj piece = layer.Child("weights_piece");
+      c.weights_pieces[layer.Int("id")] = {piece.Int("piece"), piece.Int("dram_address"),
+                                           piece.Int("bytes")};
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 absl::StatusOr<Manifest> ReadManifest(const json& doc) {
@@ -431,13 +517,13 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
     return absl::InvalidArgumentError(
         "tiles: missing (a --summary-only manifest cannot be validated)");
   const int64_t version = top.Int("schema_version");
-  if (version != 1 && version != 2 && version != 3 && err.ok())
+  if ((version < 1 || version > 4) && err.ok())
     return absl::InvalidArgumentError(
-        "schema_version: unsupported (this validator reads 1, 2 and 3)");
+        "schema_version: unsupported (this validator reads 1, 2, 3 and 4)");
   Manifest m;
   m.schema_version = version;
   if (absl::Status s = ReadHardware(top, &m); !s.ok()) return s;
-  const Version v{version >= 2, m.hardware.cores.front().id};
+  const Version v{version >= 2, m.hardware.cores.front().id, version >= 4};
   if (v.v2) ReadLayerCores(top, &m);
   Obj model = top.Child("model");
   m.model_file = model.Str("file");
@@ -454,6 +540,7 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   m.allocs = ReadArray<MAlloc>(top, "allocations", [&](Obj o) { return ReadAlloc(o, v); });
   m.transfers = ReadArray<MTransfer>(top, "transfers", [&](Obj o) { return ReadTransfer(o, v); });
   if (version >= 3) m.layer_table = ReadArray<MLayer>(top, "layers", ReadLayer);
+  if (version >= 4) m.complete = ReadComplete(top);
   if (top.Has("exit_points")) {
     Obj exits = top.Child("exit_points");
     m.exits = MExits{exits.Ints("reads_layers"), ReadArray<MExitPoint>(exits, "points", [](Obj o) {

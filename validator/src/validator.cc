@@ -48,6 +48,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     CheckReplay(m, index, &out);
     CheckDependencies(m, index, &out);
     CheckExitPoints(m, &out);
+    CheckComplete(m, &out);
     if (options.workload != nullptr) CheckModelDependencies(m, *options.workload, &out);
     CheckSummary(m, index, &out);
     return out;

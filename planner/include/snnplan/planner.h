@@ -124,6 +124,11 @@ struct PlanOptions {
   // --exit-profile: also price the plan's expected cost under early exit
   // (Summary::expected); null = static T only.
   std::shared_ptr<const ExitProfile> exit_profile;
+  // The front end's options that shaped the plan (flag name -> value, file
+  // names without directories), written as the manifest's
+  // provenance.options; null = not stated (library callers). Never holds
+  // thread counts, absolute paths or times, so manifests stay byte-identical.
+  nlohmann::json provenance;
 };
 
 // DRAM traffic in bytes, split by operand (W, I, O, S) and direction.
@@ -250,6 +255,6 @@ void WriteManifest(const Plan& plan, std::ostream& out);
 // Chrome / Perfetto trace-event JSON of a manifest document.
 absl::StatusOr<nlohmann::json> ManifestToTrace(const nlohmann::json& manifest);
 
-inline constexpr int kManifestSchemaVersion = 3;
+inline constexpr int kManifestSchemaVersion = 4;
 
 }  // namespace snnplan::plan
