@@ -275,6 +275,8 @@ Plan MakePlan(const std::string& path, const Workload* workload, const Hardware*
   frontend::PlanFlags f;
   Check(Parse(Options("plan", nullptr, &f, nullptr, nullptr, nullptr, nullptr, nullptr), args));
   f.hardware_object = HardwareOf(hardware);
+  // A plan can write a manifest, which places every parameter (as `plan -o` does).
+  f.import.options.load_parameters = true;
   const frontend::ModelRef model = Model(path, workload);
   Progress progress;
   std::function<absl::StatusOr<std::shared_ptr<const plan::Plan>>()> work = [&] {

@@ -246,28 +246,34 @@ nlohmann::json LayerJson(const Plan& plan, size_t id) {
   if (const int wp = plan.layer_weights[id]; wp >= 0)
     weights_piece = {
         {"piece", wp}, {"dram_address", plan.piece_address[wp]}, {"bytes", plan.pieces[wp].bytes}};
-  return {{"id", id},
-          {"weights_piece", weights_piece},
-          {"precision",
-           {{"weight_bits", pr.weight_bits},
-            {"input_bits", pr.input_bits},
-            {"output_bits", pr.output_bits},
-            {"state_bits", pr.state_bits},
-            {"accumulator_bits", pr.accumulator_bits}}},
-          {"initial_state", initial},
-          {"name", l.name},
-          {"kind", std::string(ir::OpKindName(l.op))},
-          {"block", l.block},
-          {"T", l.dims.T},
-          {"time", time},
-          {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
-          {"weights", l.WeightsUsed() > 0},
-          {"stateful", l.stateful()},
-          {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
-          {"network_output", l.network_output},
-          {"reads_network_input", reads_input},
-          {"producers", producers},
-          {"inputs", inputs}};
+  nlohmann::json j = {{"id", id},
+                      {"weights_piece", weights_piece},
+                      {"precision",
+                       {{"weight_bits", pr.weight_bits},
+                        {"input_bits", pr.input_bits},
+                        {"output_bits", pr.output_bits},
+                        {"state_bits", pr.state_bits},
+                        {"accumulator_bits", pr.accumulator_bits}}},
+                      {"initial_state", initial},
+                      {"name", l.name},
+                      {"kind", std::string(ir::OpKindName(l.op))},
+                      {"block", l.block},
+                      {"T", l.dims.T},
+                      {"time", time},
+                      {"shape", {{"K", l.dims.G * l.dims.K}, {"OY", l.dims.OY}, {"OX", l.dims.OX}}},
+                      {"weights", l.WeightsUsed() > 0},
+                      {"stateful", l.stateful()},
+                      {"states", l.stateful() ? l.neuron.states_per_neuron : 0},
+                      {"network_output", l.network_output},
+                      {"reads_network_input", reads_input},
+                      {"producers", producers},
+                      {"inputs", inputs}};
+  // Weights held in crossbars: its tiles read no weights piece (only then,
+  // so manifests without crossbars read as before).
+  const hw::Core& core = plan.hardware.cores[plan.layer_core[id]];
+  if (cost::RunsOnCrossbars(l, core))
+    j["crossbar_arrays"] = cost::MapOnCrossbars(l, l.dims.K, core.imc).arrays;
+  return j;
 }
 
 // Where an exit check may run after each step t < T, and what stopping there
@@ -293,8 +299,9 @@ nlohmann::json ExitPointsJson(const Plan& plan) {
 // does (docs/manifest.md, "graph_outputs").
 nlohmann::json GraphOutputsJson(const Plan& plan) {
   const ir::Workload& w = *plan.workload;
-  static constexpr const char* kKinds[] = {"network_input", "state",  "layer_output",
-                                           "not_produced",  "unused", "layer_current"};
+  static constexpr const char* kKinds[] = {"network_input",  "state",  "layer_output",
+                                           "not_produced",   "unused", "layer_current",
+                                           "previous_output"};
   static constexpr const char* kSteps[] = {"all", "one", "none"};
   const bool dram_states = plan.options.state_io == cost::StateIo::kDram;
   nlohmann::json out = nlohmann::json::array();
