@@ -227,5 +227,26 @@ TEST(ConcatLinear, NegativeConcatOnAnotherAxisIsNotSplit) {
   EXPECT_THAT(w.status().message(), HasSubstr("Concat"));
 }
 
+// Guard: a constant part adds its product to every output; only an all-zero
+// one (nothing to add) may be dropped, any other is refused naming it.
+TEST(ConcatLinear, NegativeNonZeroConstantPartIsRefused) {
+  GraphBuilder b;
+  std::string x = b.Input("x", {1, 4});
+  b.Init("A", {3, 4}, std::vector<float>(12, 1.0f));
+  b.Fill("ones", {1, 2}, 1.0f);
+  b.Fill("W", {5, 5}, 0.5f);
+  onnx::NodeProto* ga = b.Node("Gemm", {x, "A"}, "ga");
+  GraphBuilder::AttrInt(ga, "transB", 1);
+  onnx::NodeProto* cat = b.Node("Concat", {"ga", "ones"}, "cat");
+  GraphBuilder::AttrInt(cat, "axis", 1);
+  onnx::NodeProto* g = b.Node("Gemm", {"cat", "W"}, "gw");
+  GraphBuilder::AttrInt(g, "transB", 1);
+  b.Output("gw", 2);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(1));
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(w.status().message(), HasSubstr("gw"));
+  EXPECT_THAT(w.status().message(), HasSubstr("non-zero constant"));
+}
+
 }  // namespace
 }  // namespace snnplan::testing
