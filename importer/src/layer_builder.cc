@@ -312,10 +312,9 @@ class Builder {
                                   " is fed by the network input directly; a neuron needs a layer "
                                   "(conv, linear, pooling, ...) in front of it",
                                   group.state_inputs.size() > 0 && s_.graph_inputs().size() > 2
-                                      ? " (a single-step export that feeds a neuron's previous "
-                                        "spikes back as a graph input without a weighted layer, "
-                                        "a one-to-one recurrence, is not supported: export it "
-                                        "unrolled)"
+                                      ? " (if this graph input is a state, such as the neuron's "
+                                        "previous spikes, declare the states in the same order "
+                                        "among the graph inputs and outputs, or export unrolled)"
                                       : ""));
       if (*l < 0)
         return Error(n, absl::StrCat("the input current ", Name(v), " of the neuron at ", group.anchor,

@@ -462,13 +462,109 @@ class NeuronAnalyzer {
               [&](int a, int b) { return s_.value(a).input_index < s_.value(b).input_index; });
     for (int rin : graph_ins) {
       for (size_t j = 0; j < outs.size(); ++j)
-        if (!used[j] && (!s_.ShapeOf(rin) || s_.ShapeOf(outs[j]) == s_.ShapeOf(rin))) {
+        if (!used[j] && SameShape(rin, outs[j])) {
           used[j] = 1;
           sources_.push_back({rin, outs[j]});
           break;
         }
     }
+    PairPreviousSpikes(graph_ins);
     return absl::OkStatus();
+  }
+
+  bool SameShape(int a, int b) const { return !s_.ShapeOf(a) || s_.ShapeOf(a) == s_.ShapeOf(b); }
+
+  // A single-step export may also feed the neuron its own previous spikes
+  // as a graph input (snnTorch RLeaky all_to_all=False adds V * spk_prev
+  // with no weighted layer): a state whose next value is the spike output.
+  // Declaration order by shape gives such an input a membrane's next value
+  // and leaves the membrane without one. When an input is left over, its
+  // shape's inputs and outputs (spike outputs included) are paired again
+  // keeping declaration order on both sides, with the most non-spike pairs,
+  // then the most pairs; an input a threshold test reads on its own is a
+  // membrane and never takes spikes. Guard: the neuron keeps a current from
+  // a layer, so a network input read directly is never previous spikes.
+  void PairPreviousSpikes(const std::vector<int>& graph_ins) {
+    const bool layer_current = std::any_of(inputs_.begin(), inputs_.end(),
+                                           [&](int v) { return !s_.value(v).graph_input; });
+    if (!layer_current) return;
+    for (int u : graph_ins) {
+      if (IsSource(u) || !s_.ShapeOf(u)) continue;
+      std::vector<int> ins, outs;
+      for (int v : graph_ins)
+        if (s_.ShapeOf(v) == s_.ShapeOf(u)) ins.push_back(v);
+      for (int g : s_.graph_outputs()) {
+        const int v = s_.Resolve(g);
+        if (std::find(outputs_.begin(), outputs_.end(), v) != outputs_.end() && r_.routput[v] &&
+            s_.ShapeOf(v) == s_.ShapeOf(u) && std::find(outs.begin(), outs.end(), v) == outs.end())
+          outs.push_back(v);
+      }
+      std::erase_if(sources_, [&](const Source& x) {
+        return std::find(ins.begin(), ins.end(), x.value) != ins.end();
+      });
+      for (const Source& x : OrderedPairs(ins, outs)) sources_.push_back(x);
+    }
+    std::sort(sources_.begin(), sources_.end(), [&](const Source& a, const Source& b) {
+      return s_.value(a.value).input_index < s_.value(b.value).input_index;
+    });
+  }
+
+  // The component inputs a node's value depends on.
+  absl::flat_hash_set<int> InputsOf(int node) const {
+    absl::flat_hash_set<int> found, seen;
+    std::vector<int> stack = {node};
+    while (!stack.empty()) {
+      const int n = stack.back();
+      stack.pop_back();
+      if (!seen.insert(n).second) continue;
+      for (int d : DynamicInputs(s_, n))
+        if (Internal(d))
+          stack.push_back(s_.value(d).producer);
+        else
+          found.insert(d);
+    }
+    return found;
+  }
+
+  // A threshold test reads `v` and nothing else: `v` is a membrane
+  // (snnTorch compares the incoming membrane for its reset), not spikes.
+  bool ThresholdedAlone(int v) const {
+    for (int n : nodes_)
+      if (r_.fire[n] && InputsOf(n) == absl::flat_hash_set<int>{v}) return true;
+    return false;
+  }
+
+  // The order-preserving pairing of `ins` with `outs` with the most pairs
+  // whose output is not spikes, then the most pairs (a longest common
+  // subsequence with weights).
+  std::vector<Source> OrderedPairs(const std::vector<int>& ins,
+                                   const std::vector<int>& outs) const {
+    using Score = std::pair<int, int>;  // (non-spike pairs, pairs)
+    const size_t n = ins.size(), m = outs.size();
+    std::vector<char> membrane(n);
+    for (size_t i = 0; i < n; ++i) membrane[i] = ThresholdedAlone(ins[i]);
+    constexpr Score kNever = {-1, -1};
+    auto paired = [&](const std::vector<std::vector<Score>>& best, size_t i, size_t j) {
+      if (r_.discrete[outs[j]] && membrane[i]) return kNever;
+      const Score& rest = best[i + 1][j + 1];
+      return Score{rest.first + (r_.discrete[outs[j]] ? 0 : 1), rest.second + 1};
+    };
+    std::vector<std::vector<Score>> best(n + 1, std::vector<Score>(m + 1, {0, 0}));
+    for (size_t i = n; i-- > 0;)
+      for (size_t j = m; j-- > 0;)
+        best[i][j] = std::max({best[i + 1][j], best[i][j + 1], paired(best, i, j)});
+    std::vector<Source> pairs;
+    for (size_t i = 0, j = 0; i < n && j < m;) {
+      if (best[i][j] == paired(best, i, j)) {
+        pairs.push_back({ins[i], outs[j]});
+        ++i, ++j;
+      } else if (best[i][j] == best[i + 1][j]) {
+        ++i;
+      } else {
+        ++j;
+      }
+    }
+    return pairs;
   }
 
   bool IsSource(int v) const {

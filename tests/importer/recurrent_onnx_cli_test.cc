@@ -65,6 +65,27 @@ TEST_P(RecurrentOnnxCli, PlansAndValidatesUnderEverySchedule) {
     }
 }
 
+// One-to-one recurrence (RLeaky all_to_all=False) has no delayed edge: the
+// unrolled export is a reset term, the single-step one a second state.
+class RecurrentOneToOneCli : public CliTest {};
+
+TEST_F(RecurrentOneToOneCli, StepExportPlansAndValidatesUnderEverySchedule) {
+  const std::string model = kCorpus + "st_rleaky_onetoone_perneuron_step_op13.onnx";
+  const std::string manifest = (dir_ / "m.json").string();
+  for (const char* spec : {"st-lbl", "st-lf", "tb-lbl", "tb-lf", "tb2-lbl"})
+    for (const char* io : {"zero", "dram"}) {
+      SCOPED_TRACE(::testing::Message() << spec << " " << io);
+      CliResult p = Run({"plan", model, "--timesteps", "4", "--sram", "1KiB", "--state-io", io,
+                         "--schedule", spec, "-o", manifest});
+      ASSERT_EQ(p.exit_code, 0) << p.err;
+      CliResult v = Run({"validate", manifest, "--model", model, "--timesteps", "4"});
+      EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+      // lif2 carries two states per neuron (10 neurons): mem2 and spk2.
+      nlohmann::json m = nlohmann::json::parse(ReadAll(manifest));
+      EXPECT_EQ(m["layers"][2]["states"], 2);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Exports, RecurrentOnnxCli,
                          ::testing::Values("st_rleaky_linear_unrolled_op13",
                                            "st_rleaky_linear_step_op13",

@@ -109,6 +109,76 @@ TEST(RecurrentStep, NegativeInputAlsoReadElsewhereIsANetworkInput) {
   EXPECT_EQ(InputNamed(*w, "spk")->kind, ir::BindingKind::kNetworkInput);
 }
 
+// snnTorch RLeaky(all_to_all=False) single step: forward(x, spk, mem) ->
+// (spk, mem), the membrane adding V * spk (no weighted layer). `direct`:
+// the current is a graph input instead of conv(x). `reversed`: the outputs
+// are declared (mem, spk) against the inputs' (spk, mem).
+GraphBuilder RLeakyOneToOneStepNet(bool direct = false, bool reversed = false) {
+  GraphBuilder b;
+  std::string x =
+      b.Input("x", direct ? std::vector<int64_t>{1, 3, 4, 4} : std::vector<int64_t>{1, 2, 4, 4});
+  std::string spk = b.Input("spk", {1, 3, 4, 4});
+  std::string mem = b.Input("mem", {1, 3, 4, 4});
+  b.Init("beta", {}, {0.9f});
+  b.Init("thr", {}, {1.0f});
+  b.Fill("V", {1, 3, 4, 4}, 0.3f);
+  std::string cur = b.Op("Add", {direct ? x : TinyConv(b, x), b.Op("Mul", {spk, "V"})});
+  Lif l = SnnTorchLeaky(b, cur, mem, Reset::kSubtract, "beta", "thr");
+  if (reversed) b.Output(l.mem_out);
+  b.Output(l.spike);
+  if (!reversed) b.Output(l.mem_out);
+  return b;
+}
+
+TEST(RecurrentOneToOneStep, SpikeInputIsAStateWhoseNextValueIsTheSpikes) {
+  GraphBuilder b = RLeakyOneToOneStepNet();
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(3));
+  ASSERT_TRUE(w.ok()) << w.status();
+  const ir::Binding* spk = InputNamed(*w, "spk");
+  const ir::Binding* mem = InputNamed(*w, "mem");
+  ASSERT_NE(spk, nullptr);
+  ASSERT_NE(mem, nullptr);
+  ASSERT_EQ(spk->kind, ir::BindingKind::kState);
+  ASSERT_EQ(mem->kind, ir::BindingKind::kState);
+  EXPECT_EQ(spk->layer, mem->layer);
+  const ir::NeuronDynamics& d = w->layers[spk->layer].neuron.dynamics;
+  ASSERT_EQ(d.states, 2);
+  // spk's next value is the spike output: gates only, no state or current.
+  for (const ir::NeuronTerm& t : d.next[spk->state]) {
+    EXPECT_EQ(t.var, -1);
+    EXPECT_NE(t.gates, 0u);
+  }
+  // mem decays by beta and is what the reset threshold test compares.
+  EXPECT_TRUE(std::any_of(
+      d.next[mem->state].begin(), d.next[mem->state].end(), [&](const ir::NeuronTerm& t) {
+        return t.var == mem->state && t.gates == 0 && std::abs(t.coef.value - 0.9) < 1e-6;
+      }));
+  // V * spk enters the membrane with V = 0.3.
+  EXPECT_TRUE(std::any_of(d.next[mem->state].begin(), d.next[mem->state].end(),
+                          [&](const ir::NeuronTerm& t) {
+                            return t.var == spk->state && std::abs(t.coef.value - 0.3) < 1e-6;
+                          }));
+  for (const ir::Layer& l : w->layers) EXPECT_FALSE(l.has_delayed_input()) << l.name;
+}
+
+// Guard: the neuron must keep a current from a layer; a graph input read
+// directly is not taken for previous spikes (and is refused as ever).
+TEST(RecurrentOneToOneStep, NegativeNoLayerCurrentIsRefused) {
+  GraphBuilder b = RLeakyOneToOneStepNet(/*direct=*/true);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(3));
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(std::string(w.status().message()), HasSubstr("network input directly"));
+}
+
+// Guard: a membrane (an input a threshold test reads alone) never takes the
+// spike output, whatever the declaration order says: refused, not misread.
+TEST(RecurrentOneToOneStep, NegativeMembraneNeverPairsWithSpikes) {
+  GraphBuilder b = RLeakyOneToOneStepNet(false, /*reversed=*/true);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(3));
+  ASSERT_FALSE(w.ok()) << "imported with spk and mem paired against their meaning";
+  EXPECT_THAT(std::string(w.status().message()), HasSubstr("in the same order"));
+}
+
 // Two unrolled RLeaky steps: t = 0 applies R to a constant (`initial`
 // everywhere: zeros when no spike precedes step 0), t = 1 to the spikes of t = 0.
 GraphBuilder RLeakyUnrolled(float initial) {
