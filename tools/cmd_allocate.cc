@@ -77,6 +77,8 @@ int WriteInterrupted(const AllocateFlags& f, const frontend::AllocateResult& r, 
 int RunAllocate(AllocateFlags& f) {
   OutputFiles outputs;
   if (absl::Status s = ExpectOutputs(f, outputs); !s.ok()) return ReportError(s);
+  // The best manifest places every parameter, as `plan -o` does.
+  f.allocate.plan.import.options.load_parameters = !f.best_manifest.empty();
   std::atomic<bool> cancel{false};
   f.allocate.ga.cancel = &cancel;
   const frontend::InterruptScope interrupts(&cancel);

@@ -108,6 +108,8 @@ int RunExplore(ExploreFlags& f) {
   if (sizes.empty()) sizes.push_back("");
   OutputFiles outputs;
   if (absl::Status s = ExpectExploreOutputs(f, sizes, outputs); !s.ok()) return ReportError(s);
+  // The best manifest places every parameter, as `plan -o` does.
+  f.explore.plan.import.options.load_parameters = !f.best_manifest.empty();
   const bool shard = !f.explore.shard.empty();
   std::string csv;
   std::vector<nlohmann::json> size_json;

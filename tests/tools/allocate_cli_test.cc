@@ -126,7 +126,11 @@ TEST_F(AllocateCli, BestManifestIsTheMinimumEnergyFrontPointAndReplays) {
   CliResult p = Run({"plan", kNmnist, "--timesteps", "4", "--hw", "meta-prototype-quad",
                      "--allocation", alloc, "-o", replay});
   ASSERT_EQ(p.exit_code, 0) << p.err;
-  EXPECT_EQ(nlohmann::json::parse(ReadAll(replay))["summary"], m["summary"]);
+  const nlohmann::json planned = nlohmann::json::parse(ReadAll(replay));
+  EXPECT_EQ(planned["summary"], m["summary"]);
+  // Deployable as written: every parameter placed, as by `plan -o`.
+  EXPECT_EQ(m["provenance"]["parameters_loaded"], true);
+  EXPECT_EQ(planned["parameters"], m["parameters"]);
 }
 
 // explore and ablate plan every schedule under --allocation: the best
@@ -157,7 +161,11 @@ TEST_F(AllocateCli, ExploreAndAblatePlanUnderTheAllocation) {
   const std::string replay = (dir_ / "replay.json").string();
   CliResult p = Run(with({"plan"}, {"--schedule", spec, "--allocation", alloc, "-o", replay}));
   ASSERT_EQ(p.exit_code, 0) << p.err;
-  EXPECT_EQ(nlohmann::json::parse(ReadAll(replay))["summary"], m["summary"]);
+  const nlohmann::json planned = nlohmann::json::parse(ReadAll(replay));
+  EXPECT_EQ(planned["summary"], m["summary"]);
+  // Deployable as written: every parameter placed, as by `plan -o`.
+  EXPECT_EQ(m["provenance"]["parameters_loaded"], true);
+  EXPECT_EQ(planned["parameters"], m["parameters"]);
 
   CliResult a = Run(with({"ablate"}, {"--allocation", alloc}));
   EXPECT_EQ(a.exit_code, 0) << a.err;
