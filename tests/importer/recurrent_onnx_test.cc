@@ -297,6 +297,30 @@ TEST(ConcatLinear, NegativeConcatOnAnotherAxisIsNotSplit) {
   EXPECT_THAT(w.status().message(), HasSubstr("Concat"));
 }
 
+// The parts' features must add up to the weights' input features: a
+// mismatch is refused naming the node, never split into wrong columns.
+TEST(ConcatLinear, NegativeFeatureCountMismatchIsRefused) {
+  GraphBuilder b;
+  std::string x = b.Input("x", {1, 4});
+  b.Init("A", {3, 4}, std::vector<float>(12, 1.0f));
+  b.Init("B", {2, 4}, std::vector<float>(8, 1.0f));
+  b.Fill("W", {5, 6}, 0.5f);  // expects 6 features; the parts give 3 + 2
+  onnx::NodeProto* ga = b.Node("Gemm", {x, "A"}, "ga");
+  GraphBuilder::AttrInt(ga, "transB", 1);
+  onnx::NodeProto* gb = b.Node("Gemm", {x, "B"}, "gb");
+  GraphBuilder::AttrInt(gb, "transB", 1);
+  onnx::NodeProto* cat = b.Node("Concat", {"ga", "gb"}, "cat");
+  GraphBuilder::AttrInt(cat, "axis", 1);
+  onnx::NodeProto* g = b.Node("Gemm", {"cat", "W"}, "gw");
+  GraphBuilder::AttrInt(g, "transB", 1);
+  b.Output("gw", 2);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(1));
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(w.status().message(), HasSubstr("gw"));
+  EXPECT_THAT(w.status().message(), HasSubstr("5"));
+  EXPECT_THAT(w.status().message(), HasSubstr("6"));
+}
+
 // Guard: a constant part adds its product to every output; only an all-zero
 // one (nothing to add) may be dropped, any other is refused naming it.
 TEST(ConcatLinear, NegativeNonZeroConstantPartIsRefused) {
