@@ -328,8 +328,24 @@ class Builder {
       return neuron_layer_[g];
     }
     int id;
-    if (layers.size() == 1) {
+    if (layers.size() == 1 && !CurrentReadElsewhere(group)) {
       id = layers[0];
+    } else if (layers.size() == 1) {
+      // The current is also read by other nodes (a second branch on the
+      // pre-activation, an MS-ResNet membrane shortcut): they read the
+      // layer's own output, so the neuron goes on an identity layer.
+      ir::Layer l;
+      l.name = absl::StrCat(SumNodeName(group, t), "/current");
+      l.op = ir::OpKind::kScale;  // identity: no post-ops
+      l.inputs = layers;
+      l.out_shape = OutShape(layers[0]);
+      FeatureDims(l.out_shape, &l);
+      l.params.loaded = load_;
+      id = static_cast<int>(out_.layers.size());
+      BuiltLayer b;
+      b.layer = std::move(l);
+      b.copies = 1;
+      out_.layers.push_back(std::move(b));
     } else {
       // Several currents summed into one membrane: an add of their layers.
       ir::Layer l;
@@ -391,6 +407,41 @@ class Builder {
   }
 
   // The name of the node that first sums two of the neuron's currents.
+  // Whether a node outside neuron `g` reads one of its input currents
+  // (through aliases). Not reads: shape queries, nodes that folded to
+  // constants (x * 0), and aliases that are the neuron's own states (a
+  // membrane that equals the current at step 0, recorded as an output).
+  bool CurrentReadElsewhere(const NeuronGroup& g) const {
+    const absl::flat_hash_set<int> inside(g.nodes.begin(), g.nodes.end());
+    absl::flat_hash_set<int> states;
+    for (const NeuronGroup::StateValue& sv : g.state_values) states.insert(sv.value);
+    std::vector<int> values;
+    for (const std::vector<int>& step : g.currents)
+      values.insert(values.end(), step.begin(), step.end());
+    absl::flat_hash_set<int> seen;
+    while (!values.empty()) {
+      const int v = values.back();
+      values.pop_back();
+      if (v < 0 || !seen.insert(v).second) continue;
+      for (int c : s_.value(v).consumers) {
+        if (inside.contains(c)) continue;
+        const std::string& op = s_.node(c).op_type();
+        if (op == "Shape" || op == "Size") continue;
+        const std::vector<int>& outs = s_.outputs(c);
+        if (std::all_of(outs.begin(), outs.end(), [&](int o) { return o < 0 || s_.IsConst(o); }))
+          continue;
+        if (!outs.empty() && outs[0] >= 0 && s_.value(outs[0]).alias >= 0) {
+          for (int o : outs)
+            if (o >= 0 && !states.contains(o) && !states.contains(s_.Resolve(o)))
+              values.push_back(o);
+          continue;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::string SumNodeName(const NeuronGroup& g, int t) const {
     for (int n : g.nodes) {
       int hits = 0;

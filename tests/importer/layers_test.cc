@@ -157,6 +157,60 @@ TEST(Layers, ShapeChainsAreConstantFolded) {
   EXPECT_EQ(w->layers[0].dims.OY, 4);
 }
 
+// A conv output that is a neuron's current and is also read by another
+// layer: the neuron goes on an identity `scale` layer over the conv, so the
+// other reader gets the conv's output, not the spikes.
+TEST(Layers, CurrentReadByAnotherLayerKeepsTheLayerOutput) {
+  GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string mem = b.Input("mem", {1, 3, 4, 4});
+  b.Init("beta", {}, {0.9f});
+  b.Init("thr", {}, {1.0f});
+  std::string conv = TinyConv(b, x);
+  Lif l = SnnTorchLeaky(b, conv, mem, Reset::kSubtract, "beta", "thr");
+  b.Fill("Q", {3, 3, 1, 1}, 0.5f);
+  std::string branch = b.Op("Conv", {conv, "Q"}, "branch");
+  b.Output(l.spike);
+  b.Output(l.mem_out);
+  b.Output(branch);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(2));
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_EQ(w->layers.size(), 3u);
+  const ir::Layer& c = w->layers[0];
+  EXPECT_EQ(c.op, ir::OpKind::kConv);
+  EXPECT_FALSE(c.spiking());
+  int host = -1, reader = -1;
+  for (size_t i = 1; i < w->layers.size(); ++i)
+    (w->layers[i].spiking() ? host : reader) = static_cast<int>(i);
+  ASSERT_GE(host, 0);
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(w->layers[host].op, ir::OpKind::kScale);
+  EXPECT_THAT(w->layers[host].inputs, ElementsAre(0));
+  EXPECT_TRUE(w->layers[host].params.post.empty());  // identity
+  EXPECT_THAT(w->layers[reader].inputs, ElementsAre(0));
+}
+
+// Guard: readers that do not read the current's values (a shape query)
+// leave the neuron on the conv itself.
+TEST(Layers, NegativeShapeQueryOfTheCurrentIsNoReader) {
+  GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string mem = b.Input("mem", {1, 3, 4, 4});
+  b.Init("beta", {}, {0.9f});
+  b.Init("thr", {}, {1.0f});
+  std::string conv = TinyConv(b, x);
+  Lif l = SnnTorchLeaky(b, conv, mem, Reset::kSubtract, "beta", "thr");
+  std::string shape = b.Op("Shape", {conv}, "shape_of_conv");
+  std::string flat = b.Op("Reshape", {l.spike, shape}, "same_shape");
+  b.Output(flat);
+  b.Output(l.mem_out);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(2));
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_EQ(w->layers.size(), 1u);
+  EXPECT_EQ(w->layers[0].op, ir::OpKind::kConv);
+  EXPECT_TRUE(w->layers[0].spiking());
+}
+
 TEST(Layers, JsonIsVersionedSortedAndComplete) {
   GraphBuilder b = SnnTorchStepNet(Reset::kSubtract);
   absl::StatusOr<ir::Workload> w = Import(b, Steps(3));
