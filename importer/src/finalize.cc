@@ -179,6 +179,8 @@ void Bind(const Scope& main, const BuiltGraph& built, ir::Workload* w) {
     } else if (std::count(built.network_inputs.begin(), built.network_inputs.end(), in)) {
       b.kind = ir::BindingKind::kNetworkInput;
       b.steps = w->time_in_graph ? ir::BindingSteps::kAll : ir::BindingSteps::kOne;
+      if (std::count(built.static_inputs.begin(), built.static_inputs.end(), in))
+        b.steps = ir::BindingSteps::kNone;  // the graph repeats it over time
     } else {
       b.kind = ir::BindingKind::kUnused;
       b.why = "no layer reads it (a state that influences nothing, or shape plumbing)";
@@ -262,6 +264,20 @@ absl::StatusOr<TimeInfo> DeriveTime(const Scope& main, const ElementwiseAnalysis
         from = absl::StrCat("axis 0 of input ", main.value(in).name);
       }
     }
+  // A value repeated along a new leading axis (x.unsqueeze(0).repeat(T, ...)).
+  for (int n = 0; n < main.num_nodes() && t_graph == 0; ++n) {
+    const std::string& op = main.node(n).op_type();
+    if ((op != "Tile" && op != "Expand") || main.outputs(n).empty() || main.outputs(n)[0] < 0 ||
+        main.IsConst(main.outputs(n)[0]))
+      continue;
+    std::optional<Shape> in = main.ShapeOf(main.inputs(n)[0]);
+    std::optional<Shape> out = main.ShapeOf(main.outputs(n)[0]);
+    if (in && out && in->size() == out->size() && !in->empty() && (*in)[0] == 1 && (*out)[0] > 1 &&
+        std::equal(in->begin() + 1, in->end(), out->begin() + 1)) {
+      t_graph = (*out)[0];
+      from = absl::StrCat("the repetition over time at node ", main.node(n).name());
+    }
+  }
   TimeInfo out;
   if (t_graph > 0) {
     if (options.timesteps && *options.timesteps != t_graph)
@@ -324,7 +340,9 @@ absl::StatusOr<ir::Workload> Finalize(const Scope& main, const TimeInfo& time, B
         after = true;
     }
     after_mean.push_back(after);
-    l.dims.T = after ? 1 : time.timesteps;  // a time_mean's consumers run once
+    // A time_mean's consumers run once, and so do layers the graph computes
+    // before repeating their output over time.
+    l.dims.T = after || b.once ? 1 : time.timesteps;
     l.dims.B = 1;
     spike_like.push_back(b.spike_like);
     w.layers.push_back(std::move(l));

@@ -328,12 +328,13 @@ class Builder {
       return neuron_layer_[g];
     }
     int id;
-    if (layers.size() == 1 && !CurrentReadElsewhere(group)) {
+    if (layers.size() == 1 && !CurrentReadElsewhere(group) && !out_.layers[layers[0]].once) {
       id = layers[0];
     } else if (layers.size() == 1) {
       // The current is also read by other nodes (a second branch on the
       // pre-activation, an MS-ResNet membrane shortcut): they read the
-      // layer's own output, so the neuron goes on an identity layer.
+      // layer's own output, so the neuron goes on an identity layer. So
+      // does a neuron reading, at every step, a layer computed once.
       ir::Layer l;
       l.name = absl::StrCat(SumNodeName(group, t), "/current");
       l.op = ir::OpKind::kScale;  // identity: no post-ops
@@ -531,8 +532,16 @@ class Builder {
       }
       if (!in || !std::is_sorted(moved.begin(), moved.end()))
         return Error(n, "Transpose of an activation that reorders its elements is not supported");
-    } else if (op == "Expand") {
-      return Error(n, "Expand (broadcast) of an activation is not supported");
+    } else if (op == "Expand" || op == "Tile") {
+      // The network input repeated over a new leading time axis
+      // (SpikingJelly: x.unsqueeze(0).repeat(T, 1, ...)): every step reads
+      // the same input. Any other broadcast of an activation is refused.
+      // A layer before it (a static conv) is computed once.
+      if (!IsTimeRepeat(n))
+        return Error(n, absl::StrCat(op,
+                                     " of an activation is only supported as a repetition over "
+                                     "time (x.unsqueeze(0).repeat(T, 1, ...))"));
+      if (absl::Status st = MarkOnce(s_.inputs(n)[0], n); !st.ok()) return st;
     }
     absl::StatusOr<int> l = SrcOf(s_.inputs(n)[0], n);
     if (!l.ok()) return l.status();
@@ -555,6 +564,73 @@ class Builder {
       }
     }
     return absl::OkStatus();
+  }
+
+  // The value `v` a repetition over time reads, and everything it is
+  // computed from, has no time axis: its layers run once and its network
+  // inputs are given once (static).
+  absl::Status MarkOnce(int v, int n) {
+    if (const int x = GraphInputOf(v); x >= 0) {
+      if (std::find(out_.static_inputs.begin(), out_.static_inputs.end(), x) ==
+          out_.static_inputs.end())
+        out_.static_inputs.push_back(x);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<int> l = SrcOf(v, n);
+    if (!l.ok()) return l.status();
+    if (*l < 0 || out_.layers[*l].neuron >= 0 || out_.layers[*l].spike_like)
+      return Error(n,
+                   "only the network input or layers computed from it without spiking neurons "
+                   "may be repeated over time");
+    std::vector<int> stack = {*l};
+    while (!stack.empty()) {
+      BuiltLayer& b = out_.layers[stack.back()];
+      stack.pop_back();
+      if (b.once) continue;
+      if (b.neuron >= 0 || b.spike_like)
+        return Error(n, absl::StrCat("layer ", b.layer.name,
+                                     " is repeated over time but has a "
+                                     "spiking neuron before the repetition"));
+      b.once = true;
+      for (int src : b.layer.inputs) {
+        if (src >= 0) stack.push_back(src);
+      }
+    }
+    // The network inputs of those layers are static.
+    for (const BuiltLayer& b : out_.layers)
+      if (b.once)
+        for (int src : b.layer.inputs)
+          if (src == ir::kNetworkInput)
+            for (int x : out_.network_inputs)
+              if (std::find(out_.static_inputs.begin(), out_.static_inputs.end(), x) ==
+                  out_.static_inputs.end())
+                out_.static_inputs.push_back(x);
+    return absl::OkStatus();
+  }
+
+  // The graph input `v` is a view of (through Unsqueeze, Reshape, Expand,
+  // ...: one-input views), or -1.
+  int GraphInputOf(int v) const {
+    for (int guard = 0; guard < 1 << 16 && v >= 0; ++guard) {
+      v = s_.Resolve(v);
+      if (s_.value(v).graph_input) return s_.IsConst(v) ? -1 : v;
+      const int p = s_.value(v).producer;
+      const OpInfo* info = p >= 0 ? s_.info(p) : nullptr;
+      if (!info || info->layer != LayerRule::kView || s_.inputs(p).empty()) return -1;
+      v = s_.inputs(p)[0];
+    }
+    return -1;
+  }
+
+  // An Expand or Tile whose output only repeats its input along axis 0,
+  // from 1 to some T (or leaves it as it is).
+  bool IsTimeRepeat(int n) const {
+    const std::optional<Shape> in = s_.ShapeOf(s_.inputs(n)[0]);
+    const std::optional<Shape> out =
+        s_.outputs(n).empty() || s_.outputs(n)[0] < 0 ? std::nullopt : s_.ShapeOf(s_.outputs(n)[0]);
+    if (!in || !out || in->size() != out->size() || in->empty()) return false;
+    if (!std::equal(in->begin() + 1, in->end(), out->begin() + 1)) return false;
+    return (*in)[0] == (*out)[0] || (*in)[0] == 1;
   }
 
   // Concat of views of one layer: stacking time steps back together.

@@ -24,6 +24,9 @@ struct BuiltLayer {
   bool spike_like = false;  // output values are spikes
   bool post_op = false;     // an activation or scale is fused into it
   bool bn_folded = false;
+  // Computed once, before the graph repeats its output over time (a
+  // SpikingJelly static conv: conv(x).unsqueeze(0).repeat(T, ...)).
+  bool once = false;
 };
 
 // What a graph output is in IR terms (shapes are checked in Finalize).
@@ -41,6 +44,9 @@ struct BuiltGraph {
   // Graph inputs that hold a neuron's initial state: value -> (layer, state).
   absl::flat_hash_map<int, std::pair<int, int>> state_inputs;
   std::vector<int> network_inputs;  // graph inputs some layer reads
+  // Network inputs without a time axis that the graph repeats over time
+  // (every step reads the same values).
+  std::vector<int> static_inputs;
   // Graph inputs that hold a layer's output of the step before the first
   // (single-step exports of recurrent neurons): value -> layer.
   absl::flat_hash_map<int, int> previous_inputs;

@@ -1015,7 +1015,7 @@ Table MakeTable() {
   other("ConstantOfShape", OpRole::kShapeOp, LayerRule::kNone, PropConstantOfShape);
   other("Range", OpRole::kShapeOp, LayerRule::kNone, PropRange);
   other("Expand", OpRole::kShapeOp, LayerRule::kView, PropExpand);
-  other("Tile", OpRole::kShapeOp, LayerRule::kNone, PropTile);
+  other("Tile", OpRole::kShapeOp, LayerRule::kView, PropTile);
   other("Gather", OpRole::kShapeOp, LayerRule::kView, PropGather);
   other("Slice", OpRole::kShapeOp, LayerRule::kView, PropSlice);
   other("Split", OpRole::kShapeOp, LayerRule::kView, PropSplit);

@@ -381,12 +381,17 @@ nlohmann::json NetworkIoJson(const Plan& plan) {
   for (const auto& e : in) inputs.push_back(SliceJson(plan, std::get<4>(e)));
   for (const auto& e : out) outputs.push_back(SliceJson(plan, std::get<4>(e)));
   const InputTiling& g = plan.graph.input;
+  // The steps the layers read it for (1 when only layers that run once do).
+  int64_t steps = 0;
+  for (const ir::Layer& l : plan.workload->layers)
+    if (std::count(l.inputs.begin(), l.inputs.end(), ir::kNetworkInput))
+      steps = std::max(steps, l.dims.T);
   return {{"input",
            {{"channels", g.channels},
             {"rows", g.rows},
             {"cols", g.cols},
             {"bits", g.bits},
-            {"timesteps", plan.workload->timesteps},
+            {"timesteps", steps > 0 ? steps : plan.workload->timesteps},
             {"samples", std::max<int64_t>(1, plan.workload->batch)}}},
           {"inputs", inputs},
           {"outputs", outputs}};

@@ -245,12 +245,21 @@ class Executor {
     // Per-sample elements: the declared shape without its leading batch (and time) axes.
     int64_t declared = 1;
     for (int64_t d : b.shape) declared *= d;
-    per = declared / (w_.time_in_graph ? T_ * B_ : B_);
-    if (per <= 0 || n != per * steps * B_)
-      return Error(absl::StrCat("input '", b.name, "' holds ", n, " values (shape [", absl::StrJoin(a.shape, ","),
-                                "]); the model needs ", steps, " steps x ", B_, " samples x ", per,
-                                w_.time_in_graph ? "" : " (single-step export: stack the steps on a leading axis)"));
-    input_ = a.values;
+    // A static input (no time axis; the graph repeats it over the steps)
+    // is given once and read at every step.
+    const bool repeated = b.steps == ir::BindingSteps::kNone;
+    per = declared / (w_.time_in_graph && !repeated ? T_ * B_ : B_);
+    const int64_t given_steps = repeated ? 1 : steps;
+    if (per <= 0 || n != per * given_steps * B_)
+      return Error(absl::StrCat(
+          "input '", b.name, "' holds ", n, " values (shape [", absl::StrJoin(a.shape, ","),
+          "]); the model needs ", given_steps, " steps x ", B_, " samples x ", per,
+          repeated           ? " (the graph repeats it over time)"
+          : w_.time_in_graph ? ""
+                             : " (single-step export: stack the steps on a leading axis)"));
+    input_.clear();
+    for (int64_t t = 0; t < (repeated ? steps : 1); ++t)
+      input_.insert(input_.end(), a.values.begin(), a.values.end());
     input_per_ = per;
     return absl::OkStatus();
   }

@@ -211,6 +211,56 @@ TEST(Layers, NegativeShapeQueryOfTheCurrentIsNoReader) {
   EXPECT_TRUE(w->layers[0].spiking());
 }
 
+// x[B, C, H, W] -> Unsqueeze(0) -> Tile [3, 1, 1, 1, 1] -> [T*B, C, H, W]:
+// the network input repeated over T = 3 steps (SpikingJelly's
+// x.unsqueeze(0).repeat(T, ...)); `static_conv` puts a conv before the
+// repetition (computed once), `axis` is the axis the Tile repeats.
+GraphBuilder RepeatNet(bool static_conv, int axis = 0) {
+  GraphBuilder b;
+  std::string x = b.Input("x", {1, 2, 4, 4});
+  std::string v = static_conv ? TinyConv(b, x) : x;
+  const int64_t c = static_conv ? 3 : 2;
+  std::string u = b.Op("Unsqueeze", {v, b.Ints(b.Fresh("ax"), {0})});
+  std::vector<int64_t> reps = {1, 1, 1, 1, 1};
+  reps[axis] = 3;
+  std::string t = b.Op("Tile", {u, b.Ints(b.Fresh("reps"), reps)}, "tile");
+  std::string flat = b.Op("Reshape", {t, b.Ints(b.Fresh("shape"), {-1, c, 4, 4})});
+  b.Fill("W2", {3, c, 1, 1}, 0.25f);
+  b.Output(b.Op("Conv", {flat, "W2"}, "per_step"));
+  return b;
+}
+
+TEST(Layers, NetworkInputRepeatedOverTimeIsAStaticInput) {
+  GraphBuilder b = RepeatNet(false);
+  absl::StatusOr<ir::Workload> w = Import(b);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->timesteps, 3);
+  ASSERT_EQ(w->layers.size(), 1u);
+  EXPECT_EQ(w->layers[0].dims.T, 3);
+  ASSERT_EQ(w->inputs.size(), 1u);
+  EXPECT_EQ(w->inputs[0].kind, ir::BindingKind::kNetworkInput);
+  EXPECT_EQ(w->inputs[0].steps, ir::BindingSteps::kNone);
+}
+
+TEST(Layers, LayerBeforeARepetitionRunsOnce) {
+  GraphBuilder b = RepeatNet(true);
+  absl::StatusOr<ir::Workload> w = Import(b);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_EQ(w->layers.size(), 2u);
+  EXPECT_EQ(w->layers[0].dims.T, 1);  // the static conv
+  EXPECT_EQ(w->layers[1].dims.T, 3);  // per_step reads its one output at every step
+  EXPECT_THAT(w->layers[1].inputs, ElementsAre(0));
+  EXPECT_EQ(w->inputs[0].steps, ir::BindingSteps::kNone);
+}
+
+// Guard: only a repetition along a new leading (time) axis.
+TEST(Layers, NegativeTileAlongAnotherAxisIsRefused) {
+  GraphBuilder b = RepeatNet(false, 2);
+  absl::StatusOr<ir::Workload> w = Import(b, Steps(3));  // no time evidence in the graph
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(std::string(w.status().message()), HasSubstr("repetition over time"));
+}
+
 TEST(Layers, JsonIsVersionedSortedAndComplete) {
   GraphBuilder b = SnnTorchStepNet(Reset::kSubtract);
   absl::StatusOr<ir::Workload> w = Import(b, Steps(3));

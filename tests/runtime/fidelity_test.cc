@@ -106,6 +106,14 @@ std::vector<Fixture> Fixtures() {
        {},
        "",
        ""},
+      // The network input repeated over time inside the graph, alone or after
+      // a static conv computed once (tools/fixtures/make_static_repeat.py).
+      {"run/sj_repeat_input_loop_op13.onnx", "run/sj_repeat_input_loop_op13.io.npz", {}, "", ""},
+      {"run/sj_static_conv_repeat_loop_op13.onnx",
+       "run/sj_static_conv_repeat_loop_op13.io.npz",
+       {},
+       "",
+       ""},
   };
   std::vector<std::string> facts;
   for (const fs::directory_entry& e : fs::directory_iterator(kModels + "corpus"))

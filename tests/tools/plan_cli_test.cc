@@ -47,6 +47,30 @@ TEST_F(PlanCli, WritesManifestAndSummaryForTheReadmeJob) {
   EXPECT_EQ(ReadAll(manifest).find(SourceDir()), std::string::npos);
 }
 
+// A static conv computed once before the graph repeats its output over
+// time: plans and validates under every schedule kind (the once layer has
+// T = 1, its consumers read its one step at every step).
+TEST_F(PlanCli, StaticConvRepeatedOverTimePlansUnderEverySchedule) {
+  const std::string model = SourceDir() + "/models/run/sj_static_conv_repeat_loop_op13.onnx";
+  const std::string manifest = (dir_ / "m.json").string();
+  for (const char* spec : {"st-lbl", "st-lf", "tb-lbl", "tb-lf", "tb2-lbl"})
+    for (const char* io : {"zero", "dram"}) {
+      SCOPED_TRACE(::testing::Message() << spec << " " << io);
+      CliResult p = Run(
+          {"plan", model, "--sram", "1KiB", "--state-io", io, "--schedule", spec, "-o", manifest});
+      ASSERT_EQ(p.exit_code, 0) << p.err;
+      CliResult v = Run({"validate", manifest, "--model", model});
+      EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+      nlohmann::json m = nlohmann::json::parse(ReadAll(manifest));
+      EXPECT_EQ(m["layers"][0]["T"], 1);
+      EXPECT_EQ(m["layers"][1]["T"], 4);
+      // The host writes the static input once: one step of slices.
+      EXPECT_EQ(m["network_io"]["input"]["timesteps"], 1);
+      for (const nlohmann::json& slice : m["network_io"]["inputs"])
+        EXPECT_EQ(slice["t"], nlohmann::json::array({0, 1}));
+    }
+}
+
 TEST_F(PlanCli, SameCommandTwiceGivesByteIdenticalManifests) {
   for (const char* name : {"a.json", "b.json"}) {
     CliResult r = Run({"plan", kNmnist, "--timesteps", "4", "--sram", "16KiB", "--schedule",
