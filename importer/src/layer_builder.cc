@@ -185,8 +185,13 @@ class Builder {
     out_.layers[id].copies++;
     node_layer_[n] = id;
     SetOutputs(n, id);
+    // A layer on a tensor of every step (a multi-step layer after a Loop)
+    // outputs every step; else the copy's own step of an unrolled graph.
+    bool all_steps = false;
+    for (int v : s_.inputs(n))
+      if (v >= 0 && step_[s_.Resolve(v)] == kAllSteps) all_steps = true;
     for (int o : s_.outputs(n))
-      if (o >= 0) step_[o] = out_.layers[id].copies - 1;
+      if (o >= 0) step_[o] = all_steps ? kAllSteps : out_.layers[id].copies - 1;
     return id;
   }
 
@@ -700,6 +705,7 @@ class Builder {
     absl::StatusOr<int> l = SrcOf(s_.inputs(n)[0], n);
     if (!l.ok()) return l.status();
     SetOutputs(n, *l);
+    step_[out] = step_[s_.Resolve(s_.inputs(n)[0])];  // a view: the same steps
     return absl::OkStatus();
   }
 

@@ -114,6 +114,9 @@ std::vector<Fixture> Fixtures() {
        {},
        "",
        ""},
+      // SpikingJelly VotingLayer after a Loop: a pool whose output holds every
+      // step (padding in front of the pool keeps the steps).
+      {"run/sj_voting_loop_op13.onnx", "run/sj_voting_loop_op13.io.npz", {}, "", ""},
   };
   std::vector<std::string> facts;
   for (const fs::directory_entry& e : fs::directory_iterator(kModels + "corpus"))
