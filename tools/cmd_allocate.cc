@@ -18,7 +18,7 @@ namespace snnplan::cli {
 namespace {
 
 struct AllocateFlags {
-  std::string model;
+  std::vector<std::string> models;
   frontend::AllocateFlags allocate;
   std::string csv, pareto_svg, best_manifest, best_allocation, json;
 };
@@ -85,7 +85,7 @@ int RunAllocate(AllocateFlags& f) {
   CliProgress progress("generations");
   progress.Start("allocate");
   absl::StatusOr<frontend::AllocateResult> r = frontend::RunAllocate(
-      frontend::ModelRef{f.model, nullptr}, f.allocate,
+      frontend::ModelFiles(f.models), f.allocate,
       [&](int g, int n) { progress.Update(static_cast<size_t>(g), static_cast<size_t>(n)); });
   if (!r.ok()) return ReportError(r.status());
   if (r->search.ga.interrupted && interrupts.signal() != 0)
@@ -102,7 +102,10 @@ void RegisterAllocateCommand(CLI::App& app, Runner* run) {
   CLI::App* cmd = app.add_subcommand(
       "allocate", "Search layer-to-core allocations (NSGA-II on latency and energy)");
   auto f = std::make_shared<AllocateFlags>();
-  cmd->add_option("model", f->model, "ONNX model file")->required();
+  cmd->add_option("model", f->models,
+                  "ONNX or NIR model file; several: allocated as one deployment sharing the "
+                  "network input (docs/multinet.md)")
+      ->required();
   frontend::AddAllocateOptions(cmd, &f->allocate);
   cmd->add_option("--csv", f->csv, "Write every evaluated allocation as CSV ('-' = stdout)");
   cmd->add_option("--pareto", f->pareto_svg,

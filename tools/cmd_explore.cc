@@ -19,7 +19,7 @@ namespace snnplan::cli {
 namespace {
 
 struct ExploreFlags {
-  std::string model;
+  std::vector<std::string> models;
   frontend::ExploreFlags explore;
   std::string csv, heatmap, breakdown, best_manifest, json;
 };
@@ -137,8 +137,8 @@ int RunExplore(ExploreFlags& f) {
   const frontend::InterruptScope interrupts(&cancel);
   int64_t done = 0, total = 0;
   const absl::Status status = frontend::RunExplore(
-      frontend::ModelRef{f.model, nullptr}, f.explore,
-      [&](size_t d, size_t t) { progress.Update(d, t); }, &cancel, on_size, &csv, &done, &total);
+      frontend::ModelFiles(f.models), f.explore, [&](size_t d, size_t t) { progress.Update(d, t); },
+      &cancel, on_size, &csv, &done, &total);
   if (absl::IsCancelled(status) && interrupts.signal() != 0)
     return WriteInterrupted(f, csv, done, total, json, interrupts.signal());
   if (!status.ok()) return ReportError(status);
@@ -246,7 +246,10 @@ int RunAblate(AblateFlags& f) {
 void RegisterExploreCommand(CLI::App& app, Runner* run) {
   CLI::App* cmd = app.add_subcommand("explore", "Explore hybrid per-block schedules");
   auto f = std::make_shared<ExploreFlags>();
-  cmd->add_option("model", f->model, "ONNX model file")->required();
+  cmd->add_option("model", f->models,
+                  "ONNX or NIR model file; several: explored as one deployment sharing the "
+                  "network input (docs/multinet.md)")
+      ->required();
   frontend::AddExploreOptions(cmd, &f->explore);
   cmd->add_option("--csv", f->csv, "One row per evaluated schedule ('-' = stdout)");
   cmd->add_option("--heatmap", f->heatmap, "SVG heatmap of the grid (Figure 8; '-' = stdout)");

@@ -12,7 +12,7 @@ namespace snnplan::cli {
 namespace {
 
 struct PlanCommandFlags {
-  std::string model;
+  std::vector<std::string> models;
   std::string output;
   std::string summary_json;
   bool summary_only = false;
@@ -27,7 +27,7 @@ int RunPlan(PlanCommandFlags& f) {
   // A deployable manifest places every parameter: read their values'
   // shapes (bias, folded BatchNorm, post-ops) as `run` does.
   f.plan.import.options.load_parameters = !f.output.empty() && !f.summary_only;
-  auto p = frontend::PlanOnce(frontend::ModelRef{f.model, nullptr}, f.plan);
+  auto p = frontend::PlanOnce(frontend::ModelFiles(f.models), f.plan);
   if (!p.ok()) return ReportError(p.status());
   outputs.report() << frontend::DescribePlan(**p, frontend::DefaultHardware(f.plan));
   if (!f.summary_json.empty()) outputs.Write(f.summary_json, frontend::SummaryJsonText(**p));
@@ -61,7 +61,10 @@ int RunTrace(const TraceFlags& f) {
 void RegisterPlanCommand(CLI::App& app, Runner* run) {
   CLI::App* cmd = app.add_subcommand("plan", "Plan a deployment and write its schedule manifest");
   auto f = std::make_shared<PlanCommandFlags>();
-  cmd->add_option("model", f->model, "ONNX model file")->required();
+  cmd->add_option("model", f->models,
+                  "ONNX or NIR model file; several: planned as one deployment sharing the "
+                  "network input (docs/multinet.md)")
+      ->required();
   AddPlanOptions(cmd, &f->plan, /*schedule=*/true, /*mapping_objective=*/true);
   AddAllocationOption(cmd, &f->plan);
   AddExitProfileOption(cmd, &f->plan);

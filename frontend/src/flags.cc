@@ -140,8 +140,12 @@ void AddExitProfileOption(CLI::App* cmd, PlanFlags* f) {
 }
 
 void AddAllocationOption(CLI::App* cmd, PlanFlags* f) {
-  cmd->add_option("--allocation", f->allocation,
-                  "JSON layer name -> core id (multi-core hardware; default: all on --core)");
+  auto* allocation =
+      cmd->add_option("--allocation", f->allocation,
+                      "JSON layer name -> core id (multi-core hardware; default: all on --core)");
+  cmd->add_flag("--core-per-network", f->core_per_network,
+                "Several models: network i runs on the hardware's i-th core")
+      ->excludes(allocation);
 }
 
 void AddExploreOptions(CLI::App* cmd, ExploreFlags* f) {
@@ -226,9 +230,11 @@ void AddRunOptions(CLI::App* cmd, RunFlags* f) {
 }
 
 void AddValidateOptions(CLI::App* cmd, ValidateFlags* f) {
-  cmd->add_option("--model", f->model,
+  cmd->add_option("--model", f->models,
                   "ONNX model the manifest was planned for: also check the dependencies "
-                  "recomputed from it");
+                  "recomputed from it (repeat for a deployment of several models, in "
+                  "the order they were planned)")
+      ->allow_extra_args(false);
   cmd->add_option("--hw", f->hardware,
                   "Hardware preset or JSON file the manifest must target (default: the "
                   "manifest's embedded hardware)");

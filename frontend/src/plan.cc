@@ -38,10 +38,34 @@ std::string GiB(double bytes) { return absl::StrFormat("%.3g GiB", bytes / (1 <<
 
 }  // namespace internal
 
+ModelRef ModelFiles(const std::vector<std::string>& files) {
+  ModelRef m;
+  if (files.size() == 1)
+    m.path = files.front();
+  else
+    m.paths = files;
+  return m;
+}
+
 absl::StatusOr<ir::Workload> LoadWorkload(const ModelRef& model, ImportFlags* flags) {
   if (model.workload) return *model.workload;
   if (absl::Status s = FinishImportOptions(flags); !s.ok()) return s;
-  return importer::ImportFile(model.path, flags->options);
+  if (model.paths.size() < 2)
+    return importer::ImportFile(model.paths.empty() ? model.path : model.paths.front(),
+                                flags->options);
+  // Several models: each imported with the same options, then combined.
+  if (!flags->options.blocks_file.empty() || !flags->options.stateless_blocks.empty())
+    return absl::InvalidArgumentError(absl::StrCat(
+        !flags->options.blocks_file.empty() ? "--blocks" : "--stateless-blocks",
+        " applies to one model's layers; with several models give each its own blocks by "
+        "planning it alone (docs/multinet.md)"));
+  std::vector<ir::Workload> parts;
+  for (const std::string& path : model.paths) {
+    absl::StatusOr<ir::Workload> w = importer::ImportFile(path, flags->options);
+    if (!w.ok()) return w.status();
+    parts.push_back(*std::move(w));
+  }
+  return importer::CombineWorkloads(std::move(parts));
 }
 
 void UseHardwarePrecision(const hw::Hardware& hw, ImportFlags* flags) {
@@ -171,7 +195,7 @@ nlohmann::json ProvenanceOptions(const PlanFlags& f) {
   };
   nlohmann::json shapes = nlohmann::json::object();
   for (const auto& [name, dims] : i.input_shapes) shapes[name] = dims;
-  return {
+  nlohmann::json j = {
       {"hw", f.hardware_object ? nlohmann::json(f.hardware_object->name) : FileName(f.hardware)},
       {"sram", f.sram.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.sram)},
       {"schedule_file", FileName(f.schedule_file)},
@@ -197,6 +221,8 @@ nlohmann::json ProvenanceOptions(const PlanFlags& f) {
       {"accumulator_bits", given_bits(given.accumulator, i.accumulator_bits)},
       {"sew_join_bits", i.sew_join_bits},
       {"dt", i.dt_seconds ? nlohmann::json(*i.dt_seconds) : nlohmann::json(nullptr)}};
+  if (f.core_per_network) j["core_per_network"] = true;  // only then: other manifests unchanged
+  return j;
 }
 
 }  // namespace
@@ -246,6 +272,21 @@ absl::StatusOr<plan::Schedule> LoadSchedule(const PlanFlags& f, const ir::Worklo
 
 absl::StatusOr<plan::CoreAllocation> LoadAllocation(const PlanFlags& f, const ir::Workload& w,
                                                     const hw::Hardware& hw) {
+  if (f.core_per_network) {
+    if (w.networks.empty())
+      return absl::InvalidArgumentError(
+          "--core-per-network needs several models (it puts network i on core i)");
+    if (w.networks.size() > hw.cores.size())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--core-per-network: ", w.networks.size(), " networks, but hardware '", hw.name, "' has ",
+          hw.cores.size(), " core(s); give an --allocation file instead"));
+    plan::CoreAllocation a;
+    a.layer_core.assign(w.layers.size(), hw.cores.front().id);
+    for (size_t n = 0; n < w.networks.size(); ++n)
+      for (int l = w.networks[n].first_layer; l < w.networks[n].end_layer; ++l)
+        a.layer_core[l] = hw.cores[n].id;
+    return a;
+  }
   if (f.allocation.empty()) return plan::CoreAllocation{};
   absl::StatusOr<nlohmann::json> doc = ReadJsonFile(f.allocation, "--allocation");
   if (!doc.ok()) return doc.status();

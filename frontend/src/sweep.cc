@@ -51,21 +51,23 @@ json ImportInputs(const ImportFlags& f) {
 }
 
 json PlanInputsJson(const PlanFlags& f, const ir::Workload& w, const hw::Hardware& hw) {
-  return {{"model_sha256", w.model_sha256},
-          {"hardware", hw.name},
-          // Precisions included: the hardware records the ones the import used.
-          {"hardware_sha256", cost::Sha256Hex(hw::ToJson(hw).dump())},
-          {"sram", f.sram},
-          {"core", f.core},
-          {"eviction", f.eviction},
-          {"state_io", f.state_io},
-          {"density", f.density},
-          {"density_file", FileSha(f.density_file)},
-          {"activity", FileSha(f.activity)},
-          {"exit_profile", FileSha(f.exit_profile)},
-          {"allocation", FileSha(f.allocation)},
-          {"mapping_budget", f.budget},
-          {"import", ImportInputs(f.import)}};
+  json j = {{"model_sha256", w.model_sha256},
+            {"hardware", hw.name},
+            // Precisions included: the hardware records the ones the import used.
+            {"hardware_sha256", cost::Sha256Hex(hw::ToJson(hw).dump())},
+            {"sram", f.sram},
+            {"core", f.core},
+            {"eviction", f.eviction},
+            {"state_io", f.state_io},
+            {"density", f.density},
+            {"density_file", FileSha(f.density_file)},
+            {"activity", FileSha(f.activity)},
+            {"exit_profile", FileSha(f.exit_profile)},
+            {"allocation", FileSha(f.allocation)},
+            {"mapping_budget", f.budget},
+            {"import", ImportInputs(f.import)}};
+  if (f.core_per_network) j["core_per_network"] = true;  // only then: older rows files match
+  return j;
 }
 
 // A CSV file's records (quoted fields may hold commas, quotes and newlines).

@@ -38,8 +38,9 @@ absl::StatusOr<std::vector<validate::Violation>> ValidateManifestFile(const std:
   absl::StatusOr<std::optional<hw::Hardware>> hardware = GivenHardware(f, *doc);
   if (!hardware.ok()) return hardware.status();
   std::optional<ir::Workload> workload;
-  const ModelRef given = model.workload || !model.path.empty() ? model : ModelRef{f.model, nullptr};
-  if (given.workload || !given.path.empty()) {
+  const ModelRef given =
+      model.workload || !model.path.empty() || !model.paths.empty() ? model : ModelFiles(f.models);
+  if (given.workload || !given.path.empty() || !given.paths.empty()) {
     // The model is imported with the precisions of the hardware the manifest
     // is checked against (--hw, else the embedded one, which records the
     // precisions its plan used); precision flags override them.

@@ -523,6 +523,17 @@ void WriteManifest(const Plan& plan, std::ostream& out) {
   nlohmann::json model = {{"file", w.model_file},     {"sha256", w.model_sha256},
                           {"timesteps", w.timesteps}, {"batch", w.batch},
                           {"blocks", w.num_blocks},   {"layers", w.layers.size()}};
+  if (!w.networks.empty()) {  // several models only: one model's section reads as before
+    nlohmann::json nets = nlohmann::json::array();
+    for (const ir::Network& n : w.networks)
+      nets.push_back({{"name", n.name},
+                      {"file", n.file},
+                      {"sha256", n.sha256},
+                      {"layers", {n.first_layer, n.end_layer}},
+                      {"blocks", {n.first_block, n.end_block}},
+                      {"input", n.shares_input ? "shared" : "own"}});
+    model["networks"] = nets;
+  }
   nlohmann::json schedule = {{"spec", FormatSchedule(plan.schedule)},
                              {"blocks", blocks},
                              {"layer_rows_per_tile", plan.schedule.layer_rows_per_tile}};

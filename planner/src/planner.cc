@@ -323,9 +323,58 @@ Summary AccountRecords(const Plan& plan, int64_t before_cycle) {
 
 namespace {
 
+// Summary::networks and shared_input: every record accounted as above, into
+// the summary of the network it belongs to.
+void AccountNetworks(const Plan& plan, Summary& total) {
+  const ir::Workload& w = *plan.workload;
+  if (w.networks.empty()) return;
+  const size_t n = w.networks.size();
+  std::vector<int> network(w.layers.size(), 0);
+  for (size_t k = 0; k < n; ++k)
+    for (int l = w.networks[k].first_layer; l < w.networks[k].end_layer; ++l)
+      network[l] = static_cast<int>(k);
+  std::vector<Summary> part(n + 1);  // [n]: the shared network input
+  std::vector<Summary::NetworkUse> use(n + 1);
+  std::vector<bool> started(n + 1, false);
+  for (Summary& s : part) s.dram_bytes_by_block.assign(w.num_blocks, 0);
+  for (const TileRecord& r : plan.tiles) {
+    const Tile& tile = plan.graph.tiles[r.tile];
+    const int k = network[tile.layer];
+    part[k].energy += plan.shape_costs[tile.shape]->energy;
+    ++use[k].tiles;
+    use[k].busy_cycles += r.end - r.start;
+    use[k].start_cycle = started[k] ? std::min(use[k].start_cycle, r.start) : r.start;
+    started[k] = true;
+    use[k].end_cycle = std::max(use[k].end_cycle, r.end);
+  }
+  CauseBytes by_cause = {};
+  for (const TransferRecord& t : plan.transfers) {
+    int layer = -1;
+    if (t.direction == Direction::kStream)
+      layer = plan.graph.tiles[plan.tiles[t.tile].tile].layer;
+    else if (t.piece >= 0)
+      layer = plan.pieces[t.piece].layer;
+    const size_t k = layer >= 0 ? static_cast<size_t>(network[layer]) : n;
+    if (t.direction == Direction::kStream)
+      AccountStream(plan, t, part[k], by_cause);
+    else
+      AccountTransfer(plan, t, part[k], by_cause);
+    use[k].end_cycle = std::max(use[k].end_cycle, t.end);
+  }
+  for (size_t k = 0; k <= n; ++k) {
+    use[k].energy = part[k].energy;
+    use[k].dram = part[k].dram;
+    use[k].noc_bytes = part[k].noc_bytes;
+  }
+  total.shared_input = use[n];
+  use.pop_back();
+  total.networks = std::move(use);
+}
+
 void Account(Plan& plan) {
   plan.summary = AccountRecords(plan, kEveryRecord);
   Summary& s = plan.summary;
+  AccountNetworks(plan, s);
   AccountPeaks(plan, s);
   s.unique_tiles = static_cast<int64_t>(plan.shape_costs.size());
   s.allocations = static_cast<int64_t>(plan.allocations.size());
@@ -576,6 +625,30 @@ nlohmann::json SummaryToJson(const Plan& plan) {
                     {"per", "deployment"}});
     j["crossbars"] = xs;
   }
+  if (!plan.workload->networks.empty()) {  // several models only: one model reads as before
+    auto use_json = [&](const Summary::NetworkUse& u) {
+      return nlohmann::json{{"energy_pj", EnergyJson(u.energy)},
+                            {"dram_bytes",
+                             {{"total", u.dram.total()},
+                              {"read", u.dram.total_read()},
+                              {"write", u.dram.total_write()}}},
+                            {"noc_bytes", u.noc_bytes},
+                            {"tiles", u.tiles},
+                            {"busy_cycles", u.busy_cycles},
+                            {"start_cycle", u.start_cycle},
+                            {"end_cycle", u.end_cycle}};
+    };
+    nlohmann::json nets = nlohmann::json::array();
+    for (size_t k = 0; k < s.networks.size(); ++k) {
+      nlohmann::json e = use_json(s.networks[k]);
+      e["network"] = plan.workload->networks[k].name;
+      nets.push_back(std::move(e));
+    }
+    j["by_network"] = nets;
+    nlohmann::json shared = use_json(s.shared_input);
+    for (const char* key : {"tiles", "busy_cycles", "start_cycle"}) shared.erase(key);
+    j["shared_input"] = shared;
+  }
   if (plan.options.activity)  // only then, so plans without one read as before
     j["activity"] = cost::ActivityRecordJson(*plan.options.activity, *plan.densities,
                                              *plan.workload, plan.hardware);
@@ -683,6 +756,22 @@ std::string DescribeSummary(const Plan& plan) {
         << " layer(s); programmed once per deployment, not in the totals above: "
         << Bytes(static_cast<double>(u.weight_bytes)) << " read from DRAM, "
         << units::Grouped(u.cells) << " cells written, " << Energy(u.program_energy_pj) << "\n";
+  if (!s.networks.empty()) {
+    // One line per network, and the shared input's loads: they sum to the totals.
+    const ir::Workload& w = *plan.workload;
+    for (size_t k = 0; k < s.networks.size(); ++k) {
+      const Summary::NetworkUse& u = s.networks[k];
+      const ir::Network& net = w.networks[k];
+      out << "network " << net.name << " (" << net.file << ", layers " << net.first_layer << ".."
+          << net.end_layer - 1 << "): energy " << Energy(u.energy.total_pj()) << ", DRAM "
+          << Bytes(static_cast<double>(u.dram.total())) << ", busy "
+          << units::Cycles(static_cast<double>(u.busy_cycles)) << ", done at "
+          << units::Latency(static_cast<double>(u.end_cycle), clock_hz) << "\n";
+    }
+    out << "shared network input (read by all " << s.networks.size() << " networks): energy "
+        << Energy(s.shared_input.energy.total_pj()) << ", DRAM "
+        << Bytes(static_cast<double>(s.shared_input.dram.total())) << "\n";
+  }
   if (plan.options.activity) out << DescribeActivity(plan);
   if (s.expected) out << DescribeExpected(plan);
   return out.str();

@@ -30,6 +30,9 @@ PLANS = [
                            "--sram", "2KiB", "--schedule", "st-lf", "--state-io", "dram"]),
     ("nmnist-unrolled", [MODELS / "snntorch_nmnist_unrolled_T4_op13.onnx", "--sram", "16KiB",
                          "--schedule", "tb-lbl"]),
+    # Several networks in one deployment (docs/multinet.md): model.networks, summary.by_network.
+    ("team-quad", [*(MODELS / "team" / f"narrow{i}.onnx" for i in range(1, 5)),
+                   "--hw", "meta-prototype-quad", "--schedule", "tb-lbl", "--core-per-network"]),
 ]
 
 _manifests = {}
@@ -217,6 +220,12 @@ class Schema(unittest.TestCase):
         self.assertTrue(list(validator.iter_errors(bad)))
         bad = json.loads(json.dumps(manifest("nmnist-unrolled")))
         del bad["parameters"][0]["load_before_tile"]
+        self.assertTrue(list(validator.iter_errors(bad)))
+        bad = json.loads(json.dumps(manifest("team-quad")))
+        bad["model"]["networks"][1]["input"] = "borrowed"
+        self.assertTrue(list(validator.iter_errors(bad)))
+        bad = json.loads(json.dumps(manifest("team-quad")))
+        del bad["summary"]["by_network"][0]["end_cycle"]
         self.assertTrue(list(validator.iter_errors(bad)))
 
 

@@ -237,6 +237,23 @@ struct MExits {
   std::vector<MExitPoint> points;
 };
 
+// Several networks in one deployment (model.networks, summary.by_network).
+struct MNetwork {
+  std::string name;
+  Span layers, blocks;  // [first, end)
+};
+struct MNetworkUse {
+  std::string name;  // "" for summary.shared_input
+  double energy = 0;
+  int64_t dram = 0, noc = 0;
+  std::optional<int64_t> tiles;
+};
+struct MNetworks {
+  std::vector<MNetwork> networks;
+  std::optional<std::vector<MNetworkUse>> by_network;
+  std::optional<MNetworkUse> shared_input;
+};
+
 struct Manifest {
   int64_t schema_version = 1;
   hw::Hardware hardware;
@@ -255,6 +272,7 @@ struct Manifest {
   std::optional<std::vector<MLayer>> layer_table;
   std::optional<MExits> exits;
   std::optional<MComplete> complete;  // schema_version 4
+  std::optional<MNetworks> networks;  // several models only
 };
 
 // Reads and type-checks a manifest document.
@@ -363,6 +381,10 @@ void CheckSummary(const Manifest& m, const Index& index, Violations* out);
 // schema_version 4: parameters, stream descriptors, network input/output
 // slices, initial state and graph outputs (check_complete.cc).
 void CheckComplete(const Manifest& m, Violations* out);
+// model.networks: ranges partition the layers and blocks, tiles lie in their
+// network's blocks, summary.by_network counts each network's tiles and with
+// summary.shared_input adds up to the totals (check_networks.cc).
+void CheckNetworks(const Manifest& m, Violations* out);
 // The operand a load / store / noc transfer of `tensor` is labelled with:
 // schema_version 4 labels by role (a feature loaded or copied is read as an
 // input, I); earlier versions by the piece's own operand.

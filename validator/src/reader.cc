@@ -532,6 +532,24 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
   m.batch = model.Int("batch");
   if (model.Has("layers")) m.layers = model.Int("layers");
   if (model.Has("blocks")) m.blocks = model.Int("blocks");
+  if (model.Has("networks")) {
+    MNetworks n;
+    n.networks = ReadArray<MNetwork>(model, "networks", [](Obj o) {
+      return MNetwork{o.Str("name"), o.Pair("layers"), o.Pair("blocks")};
+    });
+    Obj summary = top.Child("summary");
+    auto use = [&v](Obj o, std::string name) {
+      MNetworkUse u{std::move(name), ReadEnergy(o.Child("energy_pj"), v).total,
+                    o.Child("dram_bytes").Int("total"), o.Int("noc_bytes"), std::nullopt};
+      if (o.Has("tiles")) u.tiles = o.Int("tiles");
+      return u;
+    };
+    if (summary.Has("by_network"))
+      n.by_network = ReadArray<MNetworkUse>(summary, "by_network",
+                                            [&use](Obj o) { return use(o, o.Str("network")); });
+    if (summary.Has("shared_input")) n.shared_input = use(summary.Child("shared_input"), "");
+    m.networks = std::move(n);
+  }
   m.summary = ReadSummary(top.Child("summary"), v);
   m.regions = ReadArray<MRegion>(top, "dram_layout", [](Obj o) {
     return MRegion{o.Str("name"), o.Int("base"), o.Int("bytes")};

@@ -58,6 +58,8 @@ struct PlanFlags {
   int threads = 1;
   int core = 0;            // --core: the core every layer runs on without --allocation
   std::string allocation;  // --allocation: JSON layer name -> core id (not allocate)
+  // --core-per-network: several models: network i on the hardware's core i.
+  bool core_per_network = false;
   std::string max_memory;  // --max-memory: refuse larger plan estimates ("" = half the RAM)
   ImportFlags import;
 };
@@ -126,7 +128,9 @@ void AddRunOptions(CLI::App* cmd, RunFlags* f);
 
 // `snnplan validate` (without the manifest).
 struct ValidateFlags {
-  std::string model;
+  // --model (repeatable): the model(s) the manifest was planned for; several
+  // are combined as `plan` combines them (importer::CombineWorkloads).
+  std::vector<std::string> models;
   std::string hardware;
   std::shared_ptr<const hw::Hardware> hardware_object;  // as PlanFlags::hardware_object
   std::string sram;

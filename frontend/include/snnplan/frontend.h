@@ -34,7 +34,12 @@ struct ModelRef {
   // The options `workload` was imported with (the Python module's Workload
   // knows them), so a plan records the precisions it really used.
   const importer::ImportOptions* imported_with = nullptr;
+  // Several model files planned as one deployment (importer::CombineWorkloads),
+  // used instead of `path` when it holds two or more.
+  std::vector<std::string> paths = {};
 };
+// The model files a command was given: one is `path`, several are `paths`.
+ModelRef ModelFiles(const std::vector<std::string>& files);
 // Imports the model with the import flags (FinishImportOptions included).
 absl::StatusOr<ir::Workload> LoadWorkload(const ModelRef& model, ImportFlags* flags);
 // Precisions belong to the hardware: sets every import precision whose flag

@@ -62,6 +62,16 @@ absl::StatusOr<ir::Workload> ImportBytes(std::string_view bytes,
                                          std::string_view source,
                                          const ImportOptions& options);
 
+// Several models as one deployment: their layers one after another (ids,
+// blocks and neuron current sources shifted; names and graph bindings
+// prefixed with the network's name, the file's stem made unique: "wide/conv1"),
+// one shared network input (the first model's binding; the others read it),
+// and Workload::networks saying which layers and blocks are whose. Refused,
+// naming both files: fewer than two models, different timesteps, batch, time
+// layout or --dt, and network inputs of different geometry (channels, rows,
+// columns, bits) or declared shapes, since the planner holds one network input.
+absl::StatusOr<ir::Workload> CombineWorkloads(std::vector<ir::Workload> parts);
+
 // Versioned, deterministic JSON of the IR (documented in docs/ir.md).
 nlohmann::json ToJson(const ir::Workload& workload);
 // The human-readable per-layer and per-block table of `snnplan import`.

@@ -254,9 +254,23 @@ struct Binding {
   std::string why;             // kNotProduced: what the value is
 };
 
+// One of several models planned as one deployment (importer::CombineWorkloads):
+// which layers and blocks of the combined workload are its own.
+struct Network {
+  std::string name;    // unique in the deployment (the file's stem); prefixes its layer names
+  std::string file;    // file name of its source model (no directory)
+  std::string sha256;  // hex digest of that file
+  int first_layer = 0, end_layer = 0;  // its layers: ids [first_layer, end_layer)
+  int first_block = 0, end_block = 0;  // its blocks: ids [first_block, end_block)
+  bool shares_input = false;           // reads an earlier network's input (same shape), not its own
+};
+
 struct Workload {
-  std::string model_file;    // file name of the source model (no directory)
-  std::string model_sha256;  // hex digest of the source file
+  // One model: its file name (no directory) and the file's hex digest.
+  // Several (networks non-empty): the file names joined by "+", and the
+  // digest of the members' digests (importer::CombineWorkloads).
+  std::string model_file;
+  std::string model_sha256;
   int64_t timesteps = 1;
   int64_t batch = 1;
   bool time_in_graph = false;  // the graph holds all T steps (unrolled, Loop, [T,B,...] input)
@@ -267,6 +281,9 @@ struct Workload {
   // NIR models: the time step (seconds) their continuous-time neurons were
   // discretised with (--dt); unset for ONNX models, which are discrete.
   std::optional<double> dt_seconds;
+  // Several models in one deployment: one entry per model, in order; empty
+  // for a single model.
+  std::vector<Network> networks;
 
   int64_t TotalNeuronStates() const;
   int64_t TotalWeightsUsed() const;

@@ -211,6 +211,23 @@ struct Summary {
     int64_t program_cycles = 0;    // that DRAM read over the DRAM link
   };
   std::vector<CrossbarUse> crossbars;  // one per core with crossbars
+  // Several networks in one deployment (ir::Workload::networks): each one's
+  // share of the records above, in network order. Tiles count for their
+  // layer's network, transfers for their piece's layer's (streams: their
+  // tile's); the shared network input's loads and NoC copies count for
+  // `shared_input`. So the networks' energy, DRAM and NoC bytes plus
+  // shared_input's are the totals above (energy up to float rounding).
+  struct NetworkUse {
+    cost::EnergyBreakdown energy;
+    DramBytes dram;
+    int64_t noc_bytes = 0;
+    int64_t tiles = 0;
+    int64_t busy_cycles = 0;  // sum of its tile durations
+    int64_t start_cycle = 0;  // when its first tile starts
+    int64_t end_cycle = 0;    // when its last tile or transfer ends (its outputs are done)
+  };
+  std::vector<NetworkUse> networks;  // empty for one model
+  NetworkUse shared_input;
 };
 
 // A planned inference, with everything a manifest lists.
