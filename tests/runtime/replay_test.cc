@@ -33,7 +33,10 @@ struct Model {
   std::string reference;  // *.io.npz under models/ (its inputs are used)
   std::optional<int64_t> timesteps;
   std::string sram;  // small enough that pieces are evicted, reloaded or streamed
-  bool tb2 = true;   // T is even: tb2 schedules exist
+  std::vector<std::string> schedules = {"st-lbl", "st-lf", "tb-lbl", "tb-lf", "tb2-lf", "tb2-lbl"};
+  std::string hw = "meta-prototype";
+  bool heavy = false;           // one eviction policy, no second thread count
+  std::string allocation = "";  // --allocation (layer -> core JSON), "" = every layer on core 0
 };
 
 const std::vector<Model>& Models() {
@@ -53,7 +56,41 @@ const std::vector<Model>& Models() {
        "run/torch_lif_batch3_unrolled_op13.io.npz",
        {},
        "16KiB",
-       false},
+       {"st-lbl", "st-lf", "tb-lbl", "tb-lf"}},  // T = 5
+      // Recurrent: RLeaky's delayed own output (one-timestep tiles).
+      {"rleaky_linear",
+       "corpus/st_rleaky_linear_unrolled_op13.onnx",
+       "corpus/st_rleaky_linear_unrolled_op13.io.npz",
+       {},
+       "16KiB"},
+      {"rleaky_conv",
+       "corpus/st_rleaky_conv_unrolled_op13.onnx",
+       "corpus/st_rleaky_conv_unrolled_op13.io.npz",
+       {},
+       "32KiB",
+       {"st-lbl", "st-lf", "tb-lf"}},
+      // Multi-core: four cores, NoC copies between them.
+      {"snntorch_nmnist_quad",
+       "snntorch_nmnist_unrolled_T4_op13.onnx",
+       "snntorch_nmnist_unrolled_T4.io.npz",
+       {},
+       "24KiB",
+       {"st-lf", "tb-lf", "tb2-lbl"},
+       "meta-prototype-quad",
+       false,
+       R"({"/net/conv1/Conv": 0, "/net/conv2/Conv": 1, "/net/pool/MaxPool": 2, "/net/fc/Gemm": 3})"},
+      // SpikingJelly SEW-ResNet (SEW ADD joins, max pools, a mean over time
+      // before the classifier), T = 16, 128 x 128: one schedule (each replay
+      // takes seconds).
+      {"sj_sew5",
+       "sj_sew5_T16_loop_op13.onnx",
+       "sj_sew5_T16.io.npz",
+       {},
+       "256KiB",
+       {"tb-lbl"},
+       "meta-prototype",
+       /*heavy=*/true,
+       ""},
   };
   return m;
 }
@@ -75,9 +112,9 @@ const Loaded& Load(const Model& m) {
   if (m.timesteps) o.timesteps = *m.timesteps;
   absl::StatusOr<ir::Workload> w = importer::ImportFile(kModels + m.file, o);
   EXPECT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<std::map<std::string, Array>> in = ReadNpz(kModels + m.reference);
-  EXPECT_TRUE(in.ok()) << in.status();
-  Loaded l{*w, *in, {}};
+  absl::StatusOr<std::map<std::string, Array>> inputs = ReadNpz(kModels + m.reference);
+  EXPECT_TRUE(inputs.ok()) << inputs.status();
+  Loaded l{*w, *inputs, {}};
   absl::StatusOr<RunResult> r = RunWorkload(l.w, l.inputs, RunOptions{});
   EXPECT_TRUE(r.ok()) << r.status();
   l.run = *r;
@@ -86,11 +123,15 @@ const Loaded& Load(const Model& m) {
 
 // `snnplan plan` on the model (32-bit values, 64-bit states); the manifest text.
 std::string Plan(const Model& m, const std::string& args) {
-  const fs::path out = testing::FreshDir() / "m.json";
-  std::string cmd = std::string(SNNPLAN_BINARY) + " plan " + kModels + m.file +
+  const fs::path dir = testing::FreshDir(), out = dir / "m.json";
+  std::string cmd = std::string(SNNPLAN_BINARY) + " plan " + kModels + m.file + " --hw " + m.hw +
                     " --precision float --sram " + m.sram + " " + args + " -o " + out.string() +
                     " > /dev/null 2>&1";
   if (m.timesteps) cmd += " --timesteps " + std::to_string(*m.timesteps);
+  if (!m.allocation.empty()) {
+    testing::WriteBytes(dir / "alloc.json", m.allocation);
+    cmd += " --allocation " + (dir / "alloc.json").string();
+  }
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   return testing::ReadBytes(out);
 }
@@ -150,10 +191,10 @@ std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
 std::vector<Case> Cases() {
   std::vector<Case> out;
   for (int m = 0; m < static_cast<int>(Models().size()); ++m)
-    for (const std::string schedule : {"st-lbl", "st-lf", "tb-lbl", "tb-lf", "tb2-lf", "tb2-lbl"})
-      if (Models()[m].tb2 || schedule.rfind("tb2", 0) != 0)
-        for (const char* eviction : {"stems", "belady"})
-          for (const char* state_io : {"zero", "dram"})
+    for (const std::string& schedule : Models()[m].schedules)
+      for (const char* eviction : {"stems", "belady"})
+        for (const char* state_io : {"zero", "dram"})
+          if (!Models()[m].heavy || std::string(eviction) == "stems")
             out.push_back({m, schedule, eviction, state_io});
   return out;
 }
@@ -179,6 +220,7 @@ TEST_P(ReplayEqualsRun, BitForBit) {
       listed |= n.rfind(name + ": the manifest does not write it", 0) == 0;
     EXPECT_TRUE(listed) << name;
   }
+  if (m.heavy) return;
   // Two threads give the same bytes.
   RunOptions two;
   two.threads = 2;
@@ -204,6 +246,9 @@ TEST(Replay, ThePlansExerciseEvictionsReloadsAndStreams) {
   EXPECT_GT(total["direction:stream"] + total["stream"], 0);
   EXPECT_GT(total["state_init"], 0);
   EXPECT_GT(total["state_final"], 0);
+  // The four-core plans copy over the NoC.
+  const json quad = json::parse(Plan(Models()[5], "--schedule st-lf"));
+  EXPECT_GT(Causes(quad)["direction:noc"], 0);
 }
 
 // ---------------------------------------------------------------- refusals
