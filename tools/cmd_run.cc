@@ -1,6 +1,7 @@
 // `snnplan run MODEL --inputs IN.npz|IN.npy|DIR [--outputs OUT.npz|DIR]
 //  [--activity act.json] [-j N] [import options]`: executes the imported IR
-// on the CPU (docs/run.md).
+// on the CPU (docs/run.md); with `--manifest m.json`, executes the manifest
+// instead (replay by execution, docs/run.md "Replaying a manifest").
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -31,6 +32,7 @@ struct RunCmdFlags {
   std::string exit_output;   // the graph output it reads
   std::string exit_profile;  // exit profile JSON (needs --exit)
   std::string json;          // the report as JSON
+  std::string manifest;      // replay this manifest instead of running the IR
   frontend::RunFlags run;
 };
 
@@ -107,6 +109,18 @@ int RunRun(RunCmdFlags& flags) {
   if (absl::Status s = outputs.Expect("--exit-profile", flags.exit_profile); !s.ok())
     return ReportError(s);
   if (absl::Status s = outputs.Expect("--json", flags.json); !s.ok()) return ReportError(s);
+  if (!flags.manifest.empty() && (!flags.activity.empty() || policy))
+    return ReportError(
+        absl::InvalidArgumentError("--manifest replays a manifest; --activity and --exit measure "
+                                   "`run` itself: give them without "
+                                   "--manifest"));
+  std::string manifest;
+  if (!flags.manifest.empty()) {
+    absl::StatusOr<std::string> text =
+        ReadInputFile(flags.manifest, "manifest (--manifest)", kMaxJsonFileBytes);
+    if (!text.ok()) return ReportError(text.status());
+    manifest = std::move(*text);
+  }
   flags.run.import.options.load_parameters = true;
   absl::StatusOr<ir::Workload> w = LoadWorkload(flags.model, &flags.run.import);
   if (!w.ok()) return ReportError(w.status());
@@ -121,7 +135,10 @@ int RunRun(RunCmdFlags& flags) {
   for (const Sample& s : *samples) {
     absl::StatusOr<std::map<std::string, runtime::Array>> in = ReadInputs(s.input_path, *w);
     if (!in.ok()) return ReportError(in.status());
-    absl::StatusOr<runtime::RunResult> r = runtime::RunWorkload(*w, *in, options);
+    absl::StatusOr<runtime::RunResult> r =
+        flags.manifest.empty()
+            ? runtime::RunWorkload(*w, *in, options)
+            : runtime::ReplayManifest(manifest, flags.manifest, *w, *in, options);
     if (!r.ok()) return ReportError(absl::InvalidArgumentError(absl::StrCat(s.input_path, ": ", r.status().message())));
     if (options.activity)
       if (absl::Status st = runtime::AddActivity(*r, &profile); !st.ok()) return ReportError(st);
@@ -166,8 +183,10 @@ int RunRun(RunCmdFlags& flags) {
   }
   if (absl::Status s = outputs.CommitAll(); !s.ok()) return ReportError(s);
   std::ostream& out = outputs.report();
-  out << absl::StrFormat("ran %s: %d sample(s), T=%d, batch=%d, %d layers\n", w->model_file,
-                         samples->size(), w->timesteps, w->batch, w->layers.size());
+  out << absl::StrFormat(
+      "%s %s: %d sample(s), T=%d, batch=%d, %d layers\n",
+      flags.manifest.empty() ? "ran" : "replayed manifest " + flags.manifest + " of", w->model_file,
+      samples->size(), w->timesteps, w->batch, w->layers.size());
   for (const auto& [name, shape] : written) out << "  output " << name << " " << ShapeText(shape) << "\n";
   for (const std::string& n : not_produced) out << "  not produced: " << n << "\n";
   if (policy) {
@@ -206,6 +225,10 @@ void RegisterRunCommand(CLI::App& app, Runner* run) {
                   "stdout)");
   cmd->add_option("--json", flags->json,
                   "Write the report (outputs and their shapes, exit steps) as JSON ('-' = stdout)");
+  cmd->add_option("--manifest", flags->manifest,
+                  "Replay this manifest by execution instead of running the IR: byte-addressed "
+                  "memories, every transfer and tile as the manifest states (docs/run.md); needs "
+                  "32-bit values and 64-bit states (plan with --precision float)");
   frontend::AddRunOptions(cmd, &flags->run);
   cmd->callback([run, flags] { *run = [flags] { return RunRun(*flags); }; });
 }

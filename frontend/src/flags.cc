@@ -50,12 +50,31 @@ void AddImportOptions(CLI::App* cmd, ImportFlags* flags) {
                   "hardware's precision.accumulator_bits, else 16)")
       ->check(CLI::Range(1, 64))
       ->each([given](const std::string&) { given->accumulator = true; });
+  cmd->add_option("--precision", flags->precision,
+                  "float: --weight-bits 32 --input-bits 32 --feature-bits 32 --state-bits 64 "
+                  "--sew-join-bits 32, the binary32 values and binary64 states `snnplan run` "
+                  "computes with (a plan `run --manifest` can replay)")
+      ->check(CLI::IsMember({"float"}));
   cmd->add_option("--sew-join-bits", o.sew_join_bits,
                   "Output bits of SEW residual joins (1 = OR, 2 = ADD)")
       ->check(CLI::Range(1, 64));
 }
 
 absl::Status FinishImportOptions(ImportFlags* flags) {
+  if (flags->precision == "float" && !flags->precision_applied) {
+    ImportFlags::PrecisionGiven& given = flags->precision_given;
+    if (given.weight || given.input || given.feature || given.state)
+      return absl::InvalidArgumentError(
+          "--precision float sets --weight-bits, --input-bits, --feature-bits and --state-bits: "
+          "give either --precision or those flags");
+    flags->options.weight_bits = 32;
+    flags->options.input_bits = 32;
+    flags->options.feature_bits = 32;
+    flags->options.state_bits = 64;
+    flags->options.sew_join_bits = 32;  // a SEW ADD join's sum (0, 1, 2, ...) as binary32
+    given.weight = given.input = given.feature = given.state = true;
+    flags->precision_applied = true;
+  }
   for (const std::string& spec : flags->input_shapes) {
     std::vector<std::string> parts = absl::StrSplit(spec, '=');
     if (parts.size() != 2 || parts[0].empty())

@@ -12,80 +12,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "layer_math.h"
 #include "parallel.h"
 #include "snnplan/runtime.h"
 
 namespace snnplan::runtime {
 namespace {
 
-// A parameter value for element `e` of a layer whose per-sample output has
-// `elements` values in `channels` channels.
-struct ParamView {
-  const double* values = nullptr;
-  int mode = 0;  // 0 scalar, 1 per channel, 2 per element
-  int64_t block = 1;  // elements per channel
-  double At(int64_t e) const { return mode == 0 ? values[0] : mode == 1 ? values[e / block] : values[e]; }
-};
-
-ParamView View(const ir::NeuronParam& p, int64_t channels, int64_t elements) {
-  ParamView v;
-  v.values = p.values.empty() ? &p.value : p.values.data();
-  v.mode = p.layout == ir::ParamLayout::kScalar ? 0 : p.layout == ir::ParamLayout::kPerChannel ? 1 : 2;
-  v.block = channels > 0 ? std::max<int64_t>(1, elements / channels) : 1;
-  return v;
-}
-
-int64_t Elements(const ir::Layer& l) {
-  int64_t n = 1;
-  for (int64_t d : l.out_shape) n *= d;
-  return n;
-}
-
-int64_t Channels(const ir::Layer& l) { return l.out_shape.empty() ? 1 : l.out_shape[0]; }
-
-// The neuron update compiled for fast element-wise evaluation.
-struct CompiledTerm {
-  int var;
-  uint32_t gates;
-  ParamView coef;
-};
-struct CompiledNeuron {
-  int states = 0, currents = 0;
-  std::vector<std::vector<CompiledTerm>> gates;  // args
-  std::vector<char> inclusive;
-  std::vector<std::vector<CompiledTerm>> next;
-  std::vector<CompiledTerm> output;
-};
-
-std::vector<CompiledTerm> Compile(const std::vector<ir::NeuronTerm>& terms, int64_t k, int64_t n) {
-  std::vector<CompiledTerm> out;
-  for (const ir::NeuronTerm& t : terms) out.push_back({t.var, t.gates, View(t.coef, k, n)});
-  return out;
-}
-
-CompiledNeuron Compile(const ir::NeuronDynamics& d, int64_t k, int64_t n) {
-  CompiledNeuron c;
-  c.states = d.states;
-  c.currents = d.currents;
-  for (const ir::NeuronGate& g : d.gates) {
-    c.gates.push_back(Compile(g.arg, k, n));
-    c.inclusive.push_back(g.inclusive);
-  }
-  for (const auto& next : d.next) c.next.push_back(Compile(next, k, n));
-  c.output = Compile(d.output, k, n);
-  return c;
-}
-
-inline double Sum(const std::vector<CompiledTerm>& terms, const double* vars, uint32_t gates, int64_t e) {
-  double s = 0.0;
-  for (const CompiledTerm& t : terms) {
-    if ((t.gates & gates) != t.gates) continue;  // a gate of the term is 0
-    double v = t.coef.At(e);
-    if (t.var >= 0) v *= vars[t.var];
-    s += v;
-  }
-  return s;
-}
+using internal::CompiledNeuron;
+using internal::Elements;
 
 struct LayerValues {
   std::vector<float> data;  // [steps][batch][elements]
@@ -458,27 +393,7 @@ class Executor {
           float* out = y + t * B_ * e;
           std::vector<const float*> in;
           for (size_t k = 0; k < l.inputs.size(); ++k) in.push_back(SourceAt(l, k, t0 + t));
-          const float* a = in[0];
-          const float* b = in.size() > 1 ? in[1] : nullptr;
-          for (int64_t i = 0; i < B_ * e; ++i) {
-            float u = a[i], v = b ? b[i] : 0.0f;
-            switch (l.op) {
-              case ir::OpKind::kSewOr:
-                out[i] = std::max(u, v);
-                break;
-              case ir::OpKind::kSewAnd:
-                out[i] = u * v;
-                break;
-              case ir::OpKind::kSewIAnd:
-                out[i] = (1.0f - u) * v;
-                break;
-              default: {
-                float s = 0.0f;
-                for (const float* x : in) s += x[i];
-                out[i] = s;
-              }
-            }
-          }
+          internal::Join(l.op, in, B_ * e, out);
         }
         break;
       }
@@ -494,38 +409,7 @@ class Executor {
   }
 
   absl::Status PostOps(const ir::Layer& l, int64_t steps, float* y) const {
-    const int64_t e = Elements(l), k = Channels(l);
-    for (const ir::PostOp& op : l.params.post) {
-      ParamView scale = View(op.scale, k, e), shift = View(op.shift, k, e);
-      for (int64_t i = 0; i < steps * B_ * e; ++i) {
-        double x = y[i];
-        int64_t el = i % e;
-        switch (op.kind) {
-          case ir::PostOpKind::kAffine:
-            x = x * scale.At(el) + shift.At(el);
-            break;
-          case ir::PostOpKind::kRelu:
-            x = x > 0 ? x : 0.0;
-            break;
-          case ir::PostOpKind::kLeakyRelu:
-            x = x >= 0 ? x : op.alpha * x;
-            break;
-          case ir::PostOpKind::kClip:
-            x = std::min(std::max(x, op.lo), op.hi);
-            break;
-          case ir::PostOpKind::kSigmoid:
-            x = 1.0 / (1.0 + std::exp(-x));
-            break;
-          case ir::PostOpKind::kTanh:
-            x = std::tanh(x);
-            break;
-          case ir::PostOpKind::kHardSigmoid:
-            x = std::clamp(op.alpha * x + op.beta, 0.0, 1.0);
-            break;
-        }
-        y[i] = static_cast<float>(x);
-      }
-    }
+    internal::PostOps(l, steps * B_, y);
     return absl::OkStatus();
   }
 
@@ -533,9 +417,8 @@ class Executor {
   // t0 - 1); its output y (from step t0) becomes the spikes.
   absl::Status Neuron(int id, const ir::Layer& l, int64_t t0, int64_t t1, float* y0) {
     const ir::NeuronDynamics& d = l.neuron.dynamics;
-    const int64_t e = Elements(l), k = Channels(l);
-    const CompiledNeuron c = Compile(d, k, e);
-    const bool reset_each_step = l.neuron.mode == ir::NeuronMode::kStateless;
+    const int64_t e = Elements(l);
+    const CompiledNeuron c = internal::CompileNeuron(l);
     // Currents: the layer's own output, or each summed layer's output.
     std::vector<const float*> cur_step(d.currents);
     // The layer's own current is read in place: each element's current is
@@ -568,22 +451,11 @@ class Executor {
       internal::ParallelFor((n + kChunk - 1) / kChunk, opt_.threads, [&](int64_t item, int) {
         std::vector<double> vars(static_cast<size_t>(d.states + d.currents));
         std::vector<double> next(static_cast<size_t>(d.states));
+        std::vector<float> currents(static_cast<size_t>(d.currents));
         for (int64_t i = item * kChunk, hi = std::min(n, (item + 1) * kChunk); i < hi; ++i) {
-          const int64_t el = i % e;
-          double* st = state.data() + i * d.states;
-          for (int s = 0; s < d.states; ++s) vars[s] = reset_each_step ? (d.initial.empty() ? 0.0 : d.initial[s]) : st[s];
-          for (int j = 0; j < d.currents; ++j) vars[d.states + j] = cur_step[j][i];
-          uint32_t gates = 0;
-          for (size_t g = 0; g < c.gates.size(); ++g) {
-            double arg = Sum(c.gates[g], vars.data(), gates, el);
-            if (c.inclusive[g] ? arg >= 0 : arg > 0) gates |= uint32_t{1} << g;
-          }
-          y[i] = static_cast<float>(Sum(c.output, vars.data(), gates, el));
-          for (int s = 0; s < d.states; ++s) next[s] = Sum(c.next[s], vars.data(), gates, el);
-          for (int s = 0; s < d.states; ++s) {
-            st[s] = next[s];
-            if (rec) rec[i * d.states + s] = static_cast<float>(next[s]);
-          }
+          for (int j = 0; j < d.currents; ++j) currents[j] = cur_step[j][i];
+          y[i] = internal::NeuronStep(c, i % e, state.data() + i * d.states, currents.data(),
+                                      vars.data(), next.data(), rec ? rec + i * d.states : nullptr);
         }
       });
     }
@@ -605,41 +477,14 @@ class Executor {
         continue;
       }
       const ir::Layer& l = w_.layers[b.layer];
-      const int64_t e = Elements(l), n = B_ * e;
+      const int64_t n = B_ * Elements(l);
       const int64_t have = b.kind == ir::BindingKind::kState ? static_cast<int64_t>(states_[b.layer].size()) /
                                                                    std::max(1, l.neuron.dynamics.states) / std::max<int64_t>(1, n)
                                                              : Recorded(b).steps;
-      // Steps to write: all, or the last; single-step exports run over
-      // --timesteps stack their per-call outputs on a leading axis.
-      int64_t first = 0, count = have;
-      std::vector<int64_t> shape = b.shape;
-      if (b.steps == ir::BindingSteps::kOne) {
-        if (w_.time_in_graph || T_ == 1) {
-          first = have - 1;
-          count = 1;
-        } else {
-          shape.insert(shape.begin(), T_);
-        }
-      }
-      Array a;
-      a.shape = shape;
-      a.values.reserve(static_cast<size_t>(count * n));
-      for (int64_t t = first; t < first + count; ++t) {
-        if (b.kind == ir::BindingKind::kState) {
-          const int S = l.neuron.dynamics.states;
-          const float* p = states_[b.layer].data() + t * n * S;
-          for (int64_t i = 0; i < n; ++i) a.values.push_back(p[i * S + b.state]);
-        } else {
-          const float* p = Recorded(b).data.data() + t * n;
-          a.values.insert(a.values.end(), p, p + n);
-        }
-      }
-      int64_t want = 1;
-      for (int64_t d : shape) want *= d;
-      if (want != static_cast<int64_t>(a.values.size()))
-        return Error(absl::StrCat("output '", b.name, "': computed ", a.values.size(), " values for shape [",
-                                  absl::StrJoin(shape, ","), "]"));
-      r.outputs[b.name] = std::move(a);
+      absl::StatusOr<Array> a = internal::OutputArray(
+          w_, b, b.kind == ir::BindingKind::kState ? states_[b.layer] : Recorded(b).data, have);
+      if (!a.ok()) return a.status();
+      r.outputs[b.name] = std::move(*a);
     }
     return r;
   }

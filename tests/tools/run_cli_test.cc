@@ -1,6 +1,8 @@
 // `snnplan run`: inputs and outputs keyed by the graph's own names, errors
 // naming the file and the input, folders of samples, activity files, and
 // results that do not depend on the thread count.
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "cli_runner.h"
 #include "gmock/gmock.h"
@@ -186,6 +188,42 @@ TEST_F(RunCli, FolderInputNeedsAFolderForOutputs) {
                      (dir_ / "o.npz").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("must be an existing folder"));
+}
+
+// `run --manifest`: the replayed manifest writes run's npz byte for byte;
+// a manifest at another precision is refused (exit 2, nothing written).
+TEST_F(RunCli, ManifestReplayWritesRunsOutputs) {
+  const fs::path m = dir_ / "m.json", ran = dir_ / "ran.npz", replayed = dir_ / "replayed.npz";
+  ASSERT_EQ(Run({"plan", kUnrolled, "--precision", "float", "--sram", "24KiB", "--schedule",
+                 "st-lf", "-o", m.string()})
+                .exit_code,
+            0);
+  ASSERT_EQ(Run({"run", kUnrolled, "--inputs", kUnrolledIo, "--outputs", ran.string()}).exit_code,
+            0);
+  CliResult r = Run({"run", kUnrolled, "--manifest", m.string(), "--inputs", kUnrolledIo,
+                     "--outputs", replayed.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("replayed manifest"));
+  // The spikes are what the manifest stores; the membrane recording is not
+  // in it (graph_outputs: not produced) and is reported so.
+  const runtime::Array want = Read(ran, "spk_rec"), got = Read(replayed, "spk_rec");
+  EXPECT_EQ(got.shape, want.shape);
+  ASSERT_EQ(got.values.size(), want.values.size());
+  EXPECT_EQ(std::memcmp(got.values.data(), want.values.data(), want.values.size() * 4), 0);
+  EXPECT_THAT(r.out, HasSubstr("not produced: mem_rec"));
+
+  const fs::path m8 = dir_ / "m8.json", none = dir_ / "none.npz";
+  ASSERT_EQ(Run({"plan", kUnrolled, "-o", m8.string()}).exit_code, 0);
+  r = Run({"run", kUnrolled, "--manifest", m8.string(), "--inputs", kUnrolledIo, "--outputs",
+           none.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--precision float"));
+  EXPECT_FALSE(fs::exists(none));
+  // --precision float cannot be mixed with the flags it sets.
+  r = Run({"plan", kUnrolled, "--precision", "float", "--state-bits", "32", "-o",
+           (dir_ / "x.json").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("--precision float"));
 }
 
 }  // namespace

@@ -30,6 +30,12 @@ struct ImportFlags {
   struct PrecisionGiven {
     bool weight = false, input = false, feature = false, state = false, accumulator = false;
   } precision_given;
+  // --precision float: 32-bit weights, inputs, features and SEW ADD joins
+  // (binary32) and 64-bit states (binary64), the values `snnplan run`
+  // computes with, so
+  // `run --manifest` can replay the plan (FinishImportOptions applies it).
+  std::string precision;
+  bool precision_applied = false;
 };
 void AddImportOptions(CLI::App* cmd, ImportFlags* flags);
 absl::Status FinishImportOptions(ImportFlags* flags);

@@ -174,6 +174,25 @@ struct RunResult {
 absl::StatusOr<RunResult> RunWorkload(const ir::Workload& w, const std::map<std::string, Array>& inputs,
                                       const RunOptions& options);
 
+// Replays a schema-4 manifest by execution (`snnplan run --manifest`,
+// docs/run.md "Replaying a manifest"): byte-addressed DRAM and one memory per
+// core; the host writes the weights, the network input slices and the
+// initial state slices; every load, store and NoC copy moves its bytes;
+// every tile decodes its operands from the allocations it reads (and its
+// stream's DRAM reads) in the documented layouts, computes with the
+// arithmetic of RunWorkload and encodes its output and state into the
+// allocations it writes. The outputs are read back from the manifest's
+// network_io.outputs slices; graph outputs the manifest does not write are
+// listed in not_produced. Multi-bit elements must be binary32 (weights,
+// input, features) and binary64 (states); other widths, a manifest of
+// another model or import, crossbar layers and inputs that set states are
+// refused. Errors (InvalidArgument) start with `name` and name the tile,
+// transfer or allocation involved. `w` is imported with load_parameters.
+absl::StatusOr<RunResult> ReplayManifest(std::string_view manifest, const std::string& name,
+                                         const ir::Workload& w,
+                                         const std::map<std::string, Array>& inputs,
+                                         const RunOptions& options);
+
 // Input activity summed over runs (a dataset), one entry per layer of the
 // workload in layer order; steps are the layer's own (1 after a time mean).
 struct ActivityProfile {
