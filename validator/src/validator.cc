@@ -49,6 +49,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     CheckDependencies(m, index, &out);
     CheckExitPoints(m, &out);
     CheckComplete(m, &out);
+    CheckLayout(m, &out);
     if (options.workload != nullptr) CheckModelDependencies(m, *options.workload, &out);
     CheckSummary(m, index, &out);
     return out;
