@@ -131,6 +131,9 @@ class LayoutCheck {
               absl::StrCat(who, " reads the network input as ", in.input_rows, " rows and ",
                            in.input_timesteps, " timesteps but network_io.input has ", c_.in_rows,
                            " and ", c_.in_timesteps));
+        if (l.time == LayerTime::kMean && !in.all_time)
+          Add(out_, "layers.geometry",
+              who + " of a time_mean layer must read all timesteps ('all')");
         if (in.all_rows || in.stride < 1 || in.kernel < 1 || in.dilation < 1) continue;
         const __int128 span = __int128{in.input_rows} + in.pad_top + in.pad_bottom -
                               __int128{in.dilation} * (in.kernel - 1) - 1;
@@ -152,6 +155,16 @@ class LayoutCheck {
 
   void CheckPieceSizes() {
     for (const MAlloc& a : m_.allocs) {
+      // The init marker says what the layer's initial_state values are.
+      if (const MLayer* l = Layer(a.holds.layer); l != nullptr && a.init) {
+        bool nonzero = false;
+        for (double v : l->initial_state) nonzero |= v != 0;
+        if (*a.init != (nonzero ? "initial" : "zero"))
+          Add(out_, "state.init",
+              absl::StrCat("allocation ", a.id, " of ", Describe(a.holds), " is marked init '",
+                           *a.init, "' but layer ", l->id, "'s initial_state is ",
+                           nonzero ? "non-zero ('initial')" : "all zero ('zero')"));
+      }
       Size(a.holds, a.bytes, absl::StrCat("allocation ", a.id));
       Aligned(a.offset, absl::StrCat("allocation ", a.id, " offset"));
     }
@@ -465,7 +478,14 @@ class LayoutCheck {
                                       : absl::StrCat(" but layer ", l->id, " is '", l->name, "'")));
         continue;
       }
-      named.insert(l->id);
+      if (g.kind != "state") named.insert(l->id);
+      // A state's last value is produced exactly under state_io dram.
+      const bool last_state = g.kind == "state" && g.steps && *g.steps == "one";
+      if (last_state && g.produced != (c_.initial_mode == "dram"))
+        Add(out_, "graph_output",
+            absl::StrCat("graph output ", g.name, " (the last state of layer ", l->id, ") is ",
+                         g.produced ? "" : "not ", "listed as produced but state_io is ",
+                         c_.initial_mode == "dram" ? "dram" : "zero"));
       if (g.produced && g.kind == "layer_output" && !with_slices.count(l->id))
         Add(out_, "graph_output",
             absl::StrCat("graph output ", g.name, " is listed as produced but layer ", l->id,
@@ -476,10 +496,12 @@ class LayoutCheck {
                          " is stored (network_io.outputs) but listed as not produced"));
     }
     for (const MLayer& l : *m_.layer_table) {
-      if (l.network_output && !named.count(l.id))
+      // (A workload built without its source graph's outputs lists none.)
+      if (l.network_output && !named.count(l.id) && !c_.graph_outputs.empty())
         Add(out_, "graph_output",
             absl::StrCat("layer ", l.id, " '", l.name,
-                         "' is a network output but no graph_outputs entry names it"));
+                         "' is a network output but no graph_outputs entry (other than a state) "
+                         "names it"));
       if (!l.network_output && with_slices.count(l.id))
         Add(out_, "graph_output",
             absl::StrCat("layer ", l.id, " '", l.name,

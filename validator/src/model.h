@@ -151,6 +151,7 @@ struct MSlice {
 struct MGraphOutput {
   std::string name, kind;
   std::optional<std::string> layer;  // the layer's name (null with layer_id)
+  std::optional<std::string> steps;  // "all", "one", "none" (null: not produced)
   std::optional<int64_t> layer_id;
   bool produced = false;
 };

@@ -488,6 +488,7 @@ MGraphOutput ReadGraphOutput(Obj o) {
   g.name = o.Str("name");
   g.kind = o.Str("kind");
   g.layer = o.StrOrNull("layer");
+  if (o.Has("steps")) g.steps = o.StrOrNull("steps");
   if (const json* l = o.Get("layer_id"); l != nullptr && !l->is_null())
     g.layer_id = o.Int("layer_id");
   const json* produced = o.Get("produced");
