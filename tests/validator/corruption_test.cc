@@ -959,15 +959,19 @@ std::optional<Expect> ParamBlockRemoved(json& m) {
   return std::nullopt;
 }
 
-// A block's bias count one short (later offsets follow).
-std::optional<Expect> ParamBiasCountWrong(json& m) {
+// A block's first field (the bias when the model's parameters were loaded,
+// else a neuron parameter) one value longer, later offsets and the block's
+// bytes following: the count no longer is what the layout gives.
+std::optional<Expect> ParamFieldCountWrong(json& m) {
   for (json& p : m["parameters"]) {
     json& fs = p["fields"];
-    if (fs.empty() || fs[0]["name"] != "bias") continue;
-    fs[0]["count"] = I(fs[0]["count"]) - 1;
-    for (size_t i = 1; i < fs.size(); ++i) fs[i]["offset"] = I(fs[i]["offset"]) - 8;
+    if (fs.empty()) continue;
+    fs[0]["count"] = I(fs[0]["count"]) + 1;
+    for (size_t i = 1; i < fs.size(); ++i) fs[i]["offset"] = I(fs[i]["offset"]) + 8;
+    p["bytes"] = I(p["bytes"]) + 8;
     return Expect{"params.fields",
-                  {"parameters of layer " + S(I(p["layer_id"])), "field bias", "needs"}};
+                  {"parameters of layer " + S(I(p["layer_id"])),
+                   "field " + fs[0]["name"].get<std::string>(), "needs"}};
   }
   return std::nullopt;
 }
@@ -1146,7 +1150,7 @@ const std::vector<Corruption>& Corruptions() {
       {"tile columns truncated", TileColsTruncated},
       {"tile channels beyond K", TileChannelsBeyondK},
       {"parameter block of a stateful layer removed", ParamBlockRemoved},
-      {"parameter bias count wrong", ParamBiasCountWrong},
+      {"parameter field count wrong", ParamFieldCountWrong},
       {"parameter block names another layer", ParamLayerNameWrong},
       {"parameter block on another core", ParamCoreWrong},
       {"spill stored into the weights region", SpillIntoWeights},
@@ -1266,6 +1270,36 @@ TEST(Corruption, VersionTwoWithoutLayersValidatesAsBefore) {
   v2.erase("layers");
   v = Check(v2);
   EXPECT_TRUE(v.empty()) << Join(v);
+}
+
+// --model: a layer table that lies consistently (a pooling window narrowed
+// from 2 to 1 keeps OY = 13 from 26 rows at stride 2, so the table's own
+// geometry holds and the tiles' reads still cover it) is caught against the
+// model (model.table), and the clean manifest has no such violation.
+TEST(Corruption, ModelChecksTheLayerTable) {
+  const json& clean = Clean().front().second;  // nmnist st-lbl
+  ASSERT_FALSE(clean.is_null());
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(ModelPath(kNmnist), {});
+  ASSERT_TRUE(w.ok()) << w.status();
+  ValidateOptions o;
+  o.workload = &*w;
+  std::vector<Violation> v = Check(clean, o);
+  EXPECT_TRUE(v.empty()) << Join(v);
+  json m = clean;
+  int64_t layer = -1;
+  for (json& l : m["layers"])
+    if (l["kind"] == "maxpool" && l["inputs"][0]["rows"].is_object() &&
+        l["inputs"][0]["rows"]["kernel"] == 2 && l["inputs"][0]["rows"]["stride"] == 2) {
+      l["inputs"][0]["rows"]["kernel"] = 1;
+      layer = I(l["id"]);
+      break;
+    }
+  ASSERT_GE(layer, 0);
+  EXPECT_TRUE(Check(m).empty());  // consistent without the model
+  EXPECT_TRUE(HasViolation(Check(m, o), "model.table",
+                           "layers[" + S(layer) +
+                               "] '/net/pool/MaxPool' differs from the model: "
+                               "input 0 kernel 1 (model: 2)"));
 }
 
 // No false positives: every schedule kind on both models, both state_io
