@@ -9,6 +9,7 @@
 // -- with a message naming the ids involved.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -826,6 +827,260 @@ std::optional<Expect> StateReplacedByFeature(json& m) {
   return std::nullopt;
 }
 
+// ------------------------------------------- schema 4: descriptive parts
+
+// The stream of a tile: its tile id and the tile.
+json* StreamOf(json& m, const std::function<bool(const json&)>& pred) {
+  for (json& x : m["transfers"])
+    if (x["direction"] == "stream" && pred(x)) return &x;
+  return nullptr;
+}
+
+// A stream's only descriptor of operand `op` dropped, and its operand and
+// stream totals lowered to match (the summary is left alone): the tile never
+// fetches that piece although `pieces` lists it.
+std::optional<Expect> DropStreamDescriptor(json& m, const char* op) {
+  View v(m);
+  for (json& x : m["transfers"]) {
+    if (x["direction"] != "stream") continue;
+    // A first-step state read under on-chip initial state is the init
+    // marker itself: without it the tile starts from its initial state.
+    const json* t = v.TileNamed(x["tile"]);
+    if (std::string(op) == "S" &&
+        (t == nullptr || (I((*t)["t"][0]) == 0 && m["summary"]["state_io"] != "dram")))
+      continue;
+    json& ds = x["descriptors"];
+    int count = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < ds.size(); ++i)
+      if (ds[i]["operand"] == op && ds[i]["direction"] == "read") ++count, at = i;
+    if (count != 1) continue;
+    const int64_t n = I(ds[at]["bytes"]) * I(ds[at]["repeat"]);
+    ds.erase(at);
+    x["operands"][op]["read_bytes"] = I(x["operands"][op]["read_bytes"]) - n;
+    x["bytes"] = I(x["bytes"]) - n;
+    const std::string tile = x["tile"];
+    if (std::string(op) == "W") return Expect{"tile.weights", {"tile " + tile, "reads no weights"}};
+    if (std::string(op) == "I")
+      return Expect{"tile.receptive_field",
+                    {"stream " + S(I(x["id"])) + " of tile " + tile, "operand I"}};
+    return Expect{"tile.state", {"tile " + tile, "does not read its state"}};
+  }
+  return std::nullopt;
+}
+
+// A stream's descriptors in reverse order (writes before reads).
+std::optional<Expect> ReverseStreamDescriptors(json& m) {
+  json* x = StreamOf(m, [](const json& x) {
+    const json& ds = x["descriptors"];
+    return ds.size() >= 2 && ds.front() != ds.back();
+  });
+  if (x == nullptr) return std::nullopt;
+  json& ds = (*x)["descriptors"];
+  std::reverse(ds.begin(), ds.end());
+  return Expect{"stream.descriptor",
+                {"stream " + S(I((*x)["id"])) + " (tile " + (*x)["tile"].get<std::string>(),
+                 "canonical DMA sequence"}};
+}
+
+// A state read of a tile after timestep 0 marked `init`: the firmware
+// would reset the state every step.
+std::optional<Expect> InitOnLaterStateRead(json& m) {
+  View v(m);
+  for (json& x : m["transfers"]) {
+    if (x["direction"] != "stream") continue;
+    const json* t = v.TileNamed(x["tile"]);
+    if (t == nullptr || I((*t)["t"][0]) == 0) continue;
+    for (json& d : x["descriptors"])
+      if (d["operand"] == "S" && d["direction"] == "read") {
+        d["init"] = "zero";
+        return Expect{
+            "stream.descriptor",
+            {"stream " + S(I(x["id"])) + " (tile " + x["tile"].get<std::string>(), "init zero"}};
+      }
+  }
+  return std::nullopt;
+}
+
+// A feature piece 8 bytes smaller everywhere it appears (allocations,
+// transfers, stream pieces): it no longer holds its layout.
+std::optional<Expect> PieceBytesSmaller(json& m) {
+  for (const json& a : m["allocations"]) {
+    const json& h = a["holds"];
+    if (h["kind"] != "feature" || I(a["bytes"]) <= 8) continue;
+    const int64_t piece = I(h["piece"]);
+    const int64_t bytes = I(a["bytes"]) - 8;
+    View v(m);
+    for (json& al : m["allocations"])
+      if (I(al["holds"]["piece"]) == piece) al["bytes"] = bytes;
+    for (json& x : m["transfers"]) {
+      if (x.contains("tensor") && I(x["tensor"]["piece"]) == piece) x["bytes"] = bytes;
+      if (x.contains("pieces"))
+        for (json& p : x["pieces"])
+          if (I(p["piece"]) == piece) p["bytes"] = bytes;
+    }
+    return Expect{"piece.bytes", {"piece " + S(piece) + " (", "its layout"}};
+  }
+  return std::nullopt;
+}
+
+// A spilled piece's DRAM address moved by 3 bytes everywhere.
+std::optional<Expect> DramAddressMisaligned(json& m) {
+  for (const json& x : m["transfers"])
+    if (x["direction"] == "store" && x["cause"] == "eviction_writeback") {
+      const int64_t piece = I(x["tensor"]["piece"]);
+      MoveDram(m, piece, I(x["dram_address"]) + 3);
+      return Expect{"piece.align", {"transfer " + S(I(x["id"])), "granularity boundary"}};
+    }
+  return std::nullopt;
+}
+
+std::optional<Expect> TileColsTruncated(json& m) {
+  json& t = m["tiles"][m["tiles"].size() / 2];
+  t["cols"][1] = I(t["cols"][1]) - 1;
+  return Expect{"tile.cols", {"tile " + t["id"].get<std::string>(), "computes columns"}};
+}
+
+std::optional<Expect> TileChannelsBeyondK(json& m) {
+  json& t = m["tiles"][0];
+  t["channels"][1] = I(t["channels"][1]) + 1;
+  return Expect{"tile.channels", {"tile " + t["id"].get<std::string>(), "computes channels"}};
+}
+
+// The parameter block of a stateful layer removed.
+std::optional<Expect> ParamBlockRemoved(json& m) {
+  json& ps = m["parameters"];
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const int64_t layer = I(ps[i]["layer_id"]);
+    if (!m["layers"][layer]["stateful"].get<bool>()) continue;
+    ps.erase(i);
+    return Expect{"params.missing", {"layer " + S(layer) + " '", "no parameter block"}};
+  }
+  return std::nullopt;
+}
+
+// A block's first field (the bias when the model's parameters were loaded,
+// else a neuron parameter) one value longer, later offsets and the block's
+// bytes following: the count no longer is what the layout gives.
+std::optional<Expect> ParamFieldCountWrong(json& m) {
+  for (json& p : m["parameters"]) {
+    json& fs = p["fields"];
+    if (fs.empty()) continue;
+    fs[0]["count"] = I(fs[0]["count"]) + 1;
+    for (size_t i = 1; i < fs.size(); ++i) fs[i]["offset"] = I(fs[i]["offset"]) + 8;
+    p["bytes"] = I(p["bytes"]) + 8;
+    return Expect{"params.fields",
+                  {"parameters of layer " + S(I(p["layer_id"])),
+                   "field " + fs[0]["name"].get<std::string>(), "needs"}};
+  }
+  return std::nullopt;
+}
+
+// A block named for another layer, and one sent to another core.
+std::optional<Expect> ParamLayerNameWrong(json& m) {
+  json& ps = m["parameters"];
+  if (ps.size() < 2) return std::nullopt;
+  ps[0]["layer"] = ps[1]["layer"];
+  return Expect{"params.layer", {"parameters of layer " + S(I(ps[0]["layer_id"])), "name layer"}};
+}
+std::optional<Expect> ParamCoreWrong(json& m) {
+  if (m["hardware"]["cores"].size() < 2) return std::nullopt;
+  json& p = m["parameters"][0];
+  const json& cores = m["hardware"]["cores"];
+  p["core"] = I(cores[I(p["core"]) == I(cores[0]["id"]) ? 1 : 0]["id"]);
+  return Expect{"params.core", {"parameters of layer " + S(I(p["layer_id"])), "go to core"}};
+}
+
+// A spill stored into the weights region (after the weights' last read):
+// the next inference would run on it.
+std::optional<Expect> SpillIntoWeights(json& m) {
+  for (json& x : m["transfers"])
+    if (x["direction"] == "store" && x["cause"] == "eviction_writeback") {
+      MoveDram(m, I(x["tensor"]["piece"]), 0);
+      return Expect{"dram.weights_written", {"transfer " + S(I(x["id"])), "weights region"}};
+    }
+  return std::nullopt;
+}
+
+// An input slice claims timesteps beyond T; one is removed.
+std::optional<Expect> InputSliceTimeWrong(json& m) {
+  json& s = m["network_io"]["inputs"][0];
+  s["t"][1] = I(s["t"][1]) + 1;
+  return Expect{"io.input", {"network_io.inputs[0] (piece " + S(I(s["piece"])) + ")"}};
+}
+std::optional<Expect> InputSliceRemoved(json& m) {
+  json& ins = m["network_io"]["inputs"];
+  const int64_t piece = I(ins.back()["piece"]);
+  ins.erase(ins.size() - 1);
+  return Expect{"io.input", {"piece " + S(piece) + " (", "no slice of it"}};
+}
+std::optional<Expect> OutputSliceLayerWrong(json& m) {
+  json& s = m["network_io"]["outputs"][0];
+  s["layer_id"] = 0;
+  return Expect{"io.output", {"network_io.outputs[0] (piece " + S(I(s["piece"])) + ")"}};
+}
+std::optional<Expect> InitialStateSliceRemoved(json& m) {
+  json& sl = m["initial_state"]["slices"];
+  if (sl.empty()) return std::nullopt;
+  const int64_t piece = I(sl.back()["piece"]);
+  sl.erase(sl.size() - 1);
+  return Expect{"state.slices", {"piece " + S(piece) + " (", "no initial_state slice"}};
+}
+
+// graph_outputs names a layer that does not exist; a non-output layer is
+// flagged network_output.
+std::optional<Expect> GraphOutputLayerOutOfRange(json& m) {
+  for (json& g : m["graph_outputs"])
+    if (!g["layer_id"].is_null()) {
+      g["layer_id"] = 999;
+      return Expect{"graph_output", {"graph output " + g["name"].get<std::string>(), "999"}};
+    }
+  return std::nullopt;
+}
+std::optional<Expect> NetworkOutputFlagSet(json& m) {
+  json& l = m["layers"][0];
+  if (l["network_output"].get<bool>()) return std::nullopt;
+  l["network_output"] = true;
+  return Expect{"io.output", {"of network-output layer 0", "no network_io.outputs slice"}};
+}
+
+std::optional<Expect> RegionContentsWrong(json& m) {
+  for (json& r : m["dram_layout"])
+    if (r["name"] == "input") {
+      r["initial_contents"] = "nothing";
+      return Expect{"dram.regions", {"region input", "network_input"}};
+    }
+  return std::nullopt;
+}
+
+// The layer table's kernel one smaller (the tiles' reads unchanged): OY no
+// longer follows from input_rows.
+std::optional<Expect> TableKernelNarrower(json& m) {
+  for (json& l : m["layers"])
+    for (json& in : l["inputs"])
+      if (in["rows"].is_object() && I(in["rows"]["kernel"]) >= 2) {
+        in["rows"]["kernel"] = I(in["rows"]["kernel"]) - 1;
+        return Expect{"layers.geometry", {"layers[" + S(I(l["id"])) + "] '", "output rows"}};
+      }
+  return std::nullopt;
+}
+
+std::optional<Expect> TileEnergyNegative(json& m) {
+  json& t = m["tiles"][0];
+  t["energy_pj"]["local"] = -t["energy_pj"]["local"].get<double>() - 1;
+  return Expect{"tile.energy", {"tile " + t["id"].get<std::string>(), "negative"}};
+}
+
+std::optional<Expect> TileIdTextWrong(json& m) {
+  json& t = m["tiles"][0];
+  const std::string old = t["id"];
+  const std::string renamed = "L" + S(I(t["layer_id"]) + 90) + old.substr(old.find('.'));
+  t["id"] = renamed;
+  for (json& x : m["transfers"])
+    if (x.contains("tile") && x["tile"] == old) x["tile"] = renamed;
+  return Expect{"tile.id", {"tile " + renamed, "has the fields of tile " + old}};
+}
+
 const std::vector<Corruption>& Corruptions() {
   static const std::vector<Corruption> all = {
       {"halo row band dropped from a tile's reads", DropHaloRead},
@@ -854,8 +1109,7 @@ const std::vector<Corruption>& Corruptions() {
       {"piece time edited in one allocation", ChangePieceTimeInOneAllocation},
       {"tile dropped", DropTile},
       {"tile rows shrunk", ShrinkTileRows},
-      {"reload dropped",
-       [](json& m) { return DropTransferOfCause(m, "load", "reload", nullptr); }},
+      {"reload dropped", [](json& m) { return DropTransferOfCause(m, "load", "reload", nullptr); }},
       {"weights load dropped",
        [](json& m) { return DropTransferOfCause(m, "load", "first_use", "weights"); }},
       {"network input load dropped",
@@ -883,6 +1137,33 @@ const std::vector<Corruption>& Corruptions() {
       {"layer table producers inconsistent", TableProducersInconsistent},
       {"model.layers edited", ModelLayerCountEdited},
       {"state replaced by the output", StateReplacedByFeature},
+      {"stream W descriptor dropped, totals lowered",
+       [](json& m) { return DropStreamDescriptor(m, "W"); }},
+      {"stream I descriptor dropped, totals lowered",
+       [](json& m) { return DropStreamDescriptor(m, "I"); }},
+      {"stream S descriptor dropped, totals lowered",
+       [](json& m) { return DropStreamDescriptor(m, "S"); }},
+      {"stream descriptors reversed", ReverseStreamDescriptors},
+      {"init on a later state read", InitOnLaterStateRead},
+      {"piece 8 bytes smaller everywhere", PieceBytesSmaller},
+      {"spilled piece's DRAM address misaligned", DramAddressMisaligned},
+      {"tile columns truncated", TileColsTruncated},
+      {"tile channels beyond K", TileChannelsBeyondK},
+      {"parameter block of a stateful layer removed", ParamBlockRemoved},
+      {"parameter field count wrong", ParamFieldCountWrong},
+      {"parameter block names another layer", ParamLayerNameWrong},
+      {"parameter block on another core", ParamCoreWrong},
+      {"spill stored into the weights region", SpillIntoWeights},
+      {"input slice beyond T", InputSliceTimeWrong},
+      {"input slice removed", InputSliceRemoved},
+      {"output slice of another layer", OutputSliceLayerWrong},
+      {"initial_state slice removed", InitialStateSliceRemoved},
+      {"graph output names no layer", GraphOutputLayerOutOfRange},
+      {"network_output flag on another layer", NetworkOutputFlagSet},
+      {"input region initial_contents wrong", RegionContentsWrong},
+      {"layer table kernel narrower", TableKernelNarrower},
+      {"negative tile energy", TileEnergyNegative},
+      {"tile id text inconsistent", TileIdTextWrong},
   };
   return all;
 }
@@ -989,6 +1270,36 @@ TEST(Corruption, VersionTwoWithoutLayersValidatesAsBefore) {
   v2.erase("layers");
   v = Check(v2);
   EXPECT_TRUE(v.empty()) << Join(v);
+}
+
+// --model: a layer table that lies consistently (a pooling window narrowed
+// from 2 to 1 keeps OY = 13 from 26 rows at stride 2, so the table's own
+// geometry holds and the tiles' reads still cover it) is caught against the
+// model (model.table), and the clean manifest has no such violation.
+TEST(Corruption, ModelChecksTheLayerTable) {
+  const json& clean = Clean().front().second;  // nmnist st-lbl
+  ASSERT_FALSE(clean.is_null());
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(ModelPath(kNmnist), {});
+  ASSERT_TRUE(w.ok()) << w.status();
+  ValidateOptions o;
+  o.workload = &*w;
+  std::vector<Violation> v = Check(clean, o);
+  EXPECT_TRUE(v.empty()) << Join(v);
+  json m = clean;
+  int64_t layer = -1;
+  for (json& l : m["layers"])
+    if (l["kind"] == "maxpool" && l["inputs"][0]["rows"].is_object() &&
+        l["inputs"][0]["rows"]["kernel"] == 2 && l["inputs"][0]["rows"]["stride"] == 2) {
+      l["inputs"][0]["rows"]["kernel"] = 1;
+      layer = I(l["id"]);
+      break;
+    }
+  ASSERT_GE(layer, 0);
+  EXPECT_TRUE(Check(m).empty());  // consistent without the model
+  EXPECT_TRUE(HasViolation(Check(m, o), "model.table",
+                           "layers[" + S(layer) +
+                               "] '/net/pool/MaxPool' differs from the model: "
+                               "input 0 kernel 1 (model: 2)"));
 }
 
 // No false positives: every schedule kind on both models, both state_io

@@ -134,14 +134,71 @@ void CheckParameters(const Manifest& m, const MComplete& c, Violations* out) {
   }
 }
 
-void CheckDescriptors(const MTransfer& x, Violations* out) {
-  const std::string name = absl::StrCat("stream ", x.id);
+// A descriptor as the canonical sequence compares it (repeat aside).
+struct Step {
+  int64_t piece = 0;
+  int operand = 0;
+  bool write = false;
+  int64_t dram_address = 0, byte_offset = 0, bytes = 0;
+  std::string init;  // "" when none
+  int64_t repeat = 1;
+  bool Same(const Step& o) const {
+    return piece == o.piece && operand == o.operand && write == o.write &&
+           dram_address == o.dram_address && byte_offset == o.byte_offset && bytes == o.bytes &&
+           init == o.init;
+  }
+};
+std::string StepStr(const Step& d) {
+  return absl::StrCat("{piece ", d.piece, ", ", kOperands[d.operand], " ",
+                      d.write ? "write" : "read", ", DRAM ", d.dram_address, ", offset ",
+                      d.byte_offset, ", ", d.bytes, " B x", d.repeat,
+                      d.init.empty() ? std::string() : absl::StrCat(", init ", d.init), "}");
+}
+// Appends `d`, merging it into the last step when identical (`repeat`).
+void Push(std::vector<Step>* seq, const Step& d) {
+  if (!seq->empty() && seq->back().Same(d)) {
+    seq->back().repeat += d.repeat;
+    return;
+  }
+  seq->push_back(d);
+}
+
+// The role a stream piece plays for its tile (docs/manifest.md, "Operands"):
+// weights W, state S, the tile's own output O, everything else I.
+int RoleOf(const PieceRef& p, const MTile& t) {
+  if (p.kind == Kind::kWeights) return 0;
+  if (p.kind == Kind::kState) return 3;
+  if (p.kind == Kind::kFeature && p.layer == t.layer && p.sample == t.sample && p.t == t.t &&
+      p.rows == t.rows)
+    return 2;
+  return 1;
+}
+
+// The init marker a state read of `t` must carry: under on-chip initial
+// state, when the stream covers the state piece's first timesteps (its DRAM
+// copy holds nothing yet), "zero" or "initial" from the layer's initial
+// values; otherwise none.
+std::string ExpectedInit(const Manifest& m, const MTile& t) {
+  if (m.complete->initial_mode != "on_chip" || t.t.begin != 0) return {};
+  if (m.layer_table && t.layer_id >= 0 && t.layer_id < static_cast<int64_t>(m.layer_table->size()))
+    for (double v : (*m.layer_table)[t.layer_id].initial_state)
+      if (v != 0) return "initial";
+  return "zero";
+}
+
+void CheckDescriptors(const Manifest& m, const MTransfer& x, const MTile* tile, Violations* out) {
+  const std::string name =
+      absl::StrCat("stream ", x.id, tile != nullptr ? absl::StrCat(" (tile ", tile->id, ")") : "");
   std::map<int64_t, const PieceRef*> pieces;
   for (const PieceRef& p : x.pieces) pieces[p.piece] = &p;
   std::array<__int128, 4> read = {}, write = {};
+  std::vector<Step> actual;
   for (size_t i = 0; i < x.descriptors.size(); ++i) {
     const MDescriptor& d = x.descriptors[i];
     (d.write ? write : read)[d.operand] += static_cast<__int128>(d.bytes) * d.repeat;
+    if (d.repeat >= 1)
+      Push(&actual, {d.piece, d.operand, d.write, d.dram_address, d.byte_offset, d.bytes,
+                     d.init.value_or(""), d.repeat});
     auto it = pieces.find(d.piece);
     if (it == pieces.end()) {
       Add(out, "stream.descriptor",
@@ -167,6 +224,66 @@ void CheckDescriptors(const MTransfer& x, Violations* out) {
           absl::StrCat(name, ": descriptors of operand ", kOperands[o], " move ",
                        static_cast<int64_t>(read[o]), " B read / ", static_cast<int64_t>(write[o]),
                        " B written but its operands state ", x.read[o], " / ", x.write[o]));
+  if (tile == nullptr) return;  // id.unknown
+  // The canonical sequence (docs/manifest.md, "Stream descriptors"): reads
+  // then writes; operands W, I, O, S; each operand's pieces in `pieces`
+  // order, whole from offset 0, in as many passes as its byte total holds,
+  // the last pass cut where the total ends.
+  const std::string init = ExpectedInit(m, *tile);
+  std::vector<Step> want;
+  bool too_long = false;
+  for (const bool w : {false, true})
+    for (int o = 0; o < 4 && !too_long; ++o) {
+      int64_t remaining = w ? x.write[o] : x.read[o];
+      std::vector<const PieceRef*> ps;
+      for (const PieceRef& p : x.pieces)
+        if (RoleOf(p, *tile) == o && p.bytes > 0) ps.push_back(&p);
+      if (remaining <= 0 || ps.empty()) continue;
+      // W, S and a written O are moved whole: the total covers every piece.
+      int64_t pass = 0;
+      for (const PieceRef* p : ps) pass += p->bytes;
+      if (o != 1 && !(o == 2 && !w) && remaining < pass)
+        Add(out, "stream.descriptor",
+            absl::StrCat(name, ": operand ", kOperands[o], " ", w ? "writes" : "reads", " only ",
+                         remaining, " of the ", pass, " bytes of its pieces (piece ",
+                         ps.front()->piece, (ps.size() > 1 ? ", ..." : ""), ")"));
+      auto step = [&](const PieceRef& p, int64_t n, int64_t repeat) {
+        return Step{p.piece, o, w, p.dram_address, 0, n, o == 3 && !w ? init : std::string(),
+                    repeat};
+      };
+      bool one = true;
+      for (const PieceRef* p : ps) one &= p->piece == ps.front()->piece;
+      if (one) {  // a single piece: whole passes merge into one descriptor
+        const int64_t b = ps.front()->bytes;
+        if (remaining / b > 0) Push(&want, step(*ps.front(), b, remaining / b));
+        if (remaining % b > 0) Push(&want, step(*ps.front(), remaining % b, 1));
+        continue;
+      }
+      while (remaining > 0 && !too_long)
+        for (const PieceRef* p : ps) {
+          if (remaining == 0) break;
+          const int64_t n = std::min(remaining, p->bytes);
+          remaining -= n;
+          Push(&want, step(*p, n, 1));
+          // Each pass adds a step: a sequence longer than the listed one
+          // cannot match it.
+          if (want.size() > actual.size() + 1) {
+            too_long = true;
+            break;
+          }
+        }
+    }
+  for (size_t i = 0; i < std::max(want.size(), actual.size()); ++i) {
+    if (i < want.size() && i < actual.size() && want[i].Same(actual[i]) &&
+        want[i].repeat == actual[i].repeat)
+      continue;
+    Add(out, "stream.descriptor",
+        absl::StrCat(
+            name, ": descriptors differ from the canonical DMA sequence at step ", i, ": listed ",
+            i < actual.size() ? StepStr(actual[i]) : std::string("nothing"), ", canonical ",
+            i < want.size() ? StepStr(want[i]) : std::string(too_long ? "more steps" : "nothing")));
+    break;
+  }
 }
 
 // The network input slices lie in the input region and are what the loads
@@ -309,8 +426,13 @@ void CheckComplete(const Manifest& m, Violations* out) {
   const MComplete& c = *m.complete;
   CheckWeightPieces(m, c, out);
   CheckParameters(m, c, out);
+  std::map<std::string, const MTile*> tiles;
+  for (const MTile& t : m.tiles) tiles.emplace(t.id, &t);
   for (const MTransfer& x : m.transfers)
-    if (x.dir == Dir::kStream) CheckDescriptors(x, out);
+    if (x.dir == Dir::kStream) {
+      auto it = tiles.find(x.tile);
+      CheckDescriptors(m, x, it == tiles.end() ? nullptr : it->second, out);
+    }
   CheckNetworkIo(m, c, out);
   CheckInitialState(m, c, out);
   CheckGraphOutputs(m, c, out);

@@ -108,9 +108,21 @@ class TileCheck {
   TileCheck(const Manifest& m, const Index& index, Violations* out)
       : m_(m), index_(index), L_(*m.layer_table), out_(out) {
     for (const MLayer& l : L_) by_name_.emplace(l.name, l.id);
-    for (const MTransfer& x : m.transfers)
-      if (x.dir == Dir::kStream)
-        for (const PieceRef& p : x.pieces) streams_[x.tile].push_back({&p, x.id});
+    // schema_version 4: a stream piece counts as read (written) only when
+    // a read (write) descriptor moves it; listing it in `pieces` is not
+    // enough. Earlier versions have no descriptors: every listed piece counts.
+    for (const MTransfer& x : m.transfers) {
+      if (x.dir != Dir::kStream) continue;
+      stream_transfers_[x.tile].push_back(&x);
+      std::set<int64_t> read, written;
+      for (const MDescriptor& d : x.descriptors)
+        if (d.bytes > 0 && d.repeat > 0) (d.write ? written : read).insert(d.piece);
+      for (const PieceRef& p : x.pieces) {
+        const bool all = !m.complete;
+        streams_[x.tile].push_back(
+            {&p, x.id, all || read.count(p.piece) > 0, all || written.count(p.piece) > 0});
+      }
+    }
   }
 
   void Run() {
@@ -243,22 +255,71 @@ class TileCheck {
     for (int64_t a : t.writes)
       if (const PieceRef* p = Held(a)) writes.push_back({p, absl::StrCat("allocation ", a)});
     if (auto it = streams_.find(t.id); it != streams_.end())
-      for (const auto& [p, x] : it->second) {
-        const std::string via = absl::StrCat("stream transfer ", x);
+      for (const Streamed& s : it->second) {
+        const PieceRef* p = s.p;
+        const std::string via = absl::StrCat("stream transfer ", s.transfer);
         const bool own = p->layer == t.layer && p->sample == t.sample;
         if (own && p->kind == Kind::kFeature && p->t == t.t && p->rows == t.rows) {
-          writes.push_back({p, via});
+          if (s.written) writes.push_back({p, via});
         } else if (own && p->kind == Kind::kState) {  // streamed in and out
-          reads.push_back({p, via});
-          writes.push_back({p, via});
-        } else {
+          if (s.read) reads.push_back({p, via});
+          // A state kept inside a tile that ends at the last timestep under
+          // state_io zero is read by nobody afterwards: it needs no write.
+          const bool last = t.t.end >= l.T && m_.summary.state_io != "dram";
+          if (s.written || last) writes.push_back({p, via});
+        } else if (s.read || p->kind == Kind::kFeature || p->kind == Kind::kInput) {
+          // Input pieces (I) count when listed: the canonical sequence
+          // states how many bytes cross the link, not which rows, so a
+          // halo piece may get no descriptor of its own; the stream's I
+          // total must then cover the receptive field (CheckStreamInput).
           reads.push_back({p, via});
         }
       }
+    if (m_.complete)
+      for (const MTransfer* x : stream_transfers_[t.id]) CheckStreamInput(t, l, *x);
     const std::string who = absl::StrCat("tile ", t.id, " (layer ", l.id, " '", l.name, "')");
     CheckWrites(t, l, who, writes);
     CheckWeightsAndState(t, l, who, reads, writes);
     CheckReceptiveField(t, l, who, reads);
+  }
+
+  // schema_version 4: a stream's I bytes cover the part of every listed
+  // input piece that lies in the tile's receptive field (a dropped input
+  // descriptor with lowered totals leaves them short).
+  void CheckStreamInput(const MTile& t, const MLayer& l, const MTransfer& x) {
+    __int128 needed = 0;
+    int64_t count = 0;
+    for (const PieceRef& p : x.pieces) {
+      if (p.kind != Kind::kFeature && p.kind != Kind::kInput) continue;
+      if (p.kind == Kind::kFeature && p.layer == t.layer && p.sample == t.sample && p.t == t.t &&
+          p.rows == t.rows)
+        continue;  // its output
+      if (p.sample != t.sample || p.bytes <= 0) continue;
+      const __int128 prows = p.rows.end - p.rows.begin, pt = p.t.end - p.t.begin;
+      if (prows <= 0 || pt <= 0) continue;
+      __int128 best = 0;
+      for (const MInput& in : l.inputs) {
+        const bool mine = in.layer ? p.kind == Kind::kFeature && p.layer == L_[*in.layer].name
+                                   : p.kind == Kind::kInput;
+        if (!mine) continue;
+        const Span rows = in.Rows(t.rows), time = in.Time(t.t);
+        const __int128 r = std::max<int64_t>(
+            0, std::min(rows.end, p.rows.end) - std::max(rows.begin, p.rows.begin));
+        const __int128 s =
+            std::max<int64_t>(0, std::min(time.end, p.t.end) - std::max(time.begin, p.t.begin));
+        best = std::max(best, __int128{p.bytes} * r * s / (prows * pt));
+      }
+      needed += best;
+      ++count;
+    }
+    // Pieces are padded to the granularity: allow that much per piece.
+    const int64_t slack = 8 * count;
+    if (__int128{x.read[1]} + slack < needed)
+      Add(out_, "tile.receptive_field",
+          absl::StrCat("stream ", x.id, " of tile ", t.id, " reads ", x.read[1],
+                       " bytes of input (operand I) but the receptive field in the pieces it "
+                       "lists takes ",
+                       static_cast<int64_t>(needed), " bytes"));
   }
 
   bool OwnState(const MTile& t, const PieceRef& p) const {
@@ -424,7 +485,13 @@ class TileCheck {
   const std::vector<MLayer>& L_;
   Violations* out_;
   std::map<std::string, int64_t> by_name_;
-  std::map<std::string, std::vector<std::pair<const PieceRef*, int64_t>>> streams_;
+  struct Streamed {
+    const PieceRef* p;
+    int64_t transfer;
+    bool read, written;  // a descriptor moves it (always before schema_version 4)
+  };
+  std::map<std::string, std::vector<Streamed>> streams_;
+  std::map<std::string, std::vector<const MTransfer*>> stream_transfers_;
   std::vector<bool> valid_;  // per tile: its layer and ranges are usable
 };
 

@@ -4,6 +4,7 @@
 // not that the planner chose the same tile sizes or pieces.
 #include <algorithm>
 
+#include "absl/strings/str_join.h"
 #include "model.h"
 
 namespace snnplan::validate {
@@ -116,10 +117,75 @@ void CheckStates(const ir::Workload& w, const TilesBy& by, Violations* out) {
   }
 }
 
+// The layer table (schema_version 3+) states what the model computes: every
+// entry's name, T, shape, state, precision (v4) and inputs (producers,
+// delays, window geometry) are the model's. A table that lies consistently
+// (a narrower kernel, a wider shape) is caught here.
+void CheckTable(const Manifest& m, const ir::Workload& w, Violations* out) {
+  if (!m.layer_table) return;
+  const std::vector<MLayer>& L = *m.layer_table;
+  if (L.size() != w.layers.size()) {
+    Add(out, "model.table",
+        absl::StrCat("`layers` lists ", L.size(), " layers but the model has ", w.layers.size()));
+    return;
+  }
+  for (size_t i = 0; i < L.size(); ++i) {
+    const MLayer& l = L[i];
+    const ir::Layer& x = w.layers[i];
+    std::vector<std::string> diff;
+    auto cmp = [&](const char* what, int64_t have, int64_t want) {
+      if (have != want) diff.push_back(absl::StrCat(what, " ", have, " (model: ", want, ")"));
+    };
+    if (l.name != x.name)
+      diff.push_back(absl::StrCat("name '", l.name, "' (model: '", x.name, "')"));
+    cmp("T", l.T, x.dims.T);
+    cmp("K", l.K, x.dims.G * x.dims.K);
+    cmp("OY", l.OY, x.dims.OY);
+    cmp("OX", l.OX, x.dims.OX);
+    cmp("stateful", l.stateful, x.stateful());
+    cmp("states", l.states, x.stateful() ? x.neuron.states_per_neuron : 0);
+    cmp("network_output", l.network_output, x.network_output);
+    if (m.complete) {
+      cmp("precision.weight_bits", l.weight_bits, x.precision.weight_bits);
+      cmp("precision.input_bits", l.input_bits, x.precision.input_bits);
+      cmp("precision.output_bits", l.output_bits, x.precision.output_bits);
+      cmp("precision.state_bits", l.state_bits, x.precision.state_bits);
+    }
+    cmp("inputs", static_cast<int64_t>(l.inputs.size()), static_cast<int64_t>(x.inputs.size()));
+    for (size_t k = 0; k < l.inputs.size() && k < x.inputs.size(); ++k) {
+      const MInput& in = l.inputs[k];
+      const std::string at = absl::StrCat("input ", k, " ");
+      const int p = x.inputs[k];
+      const bool network = p == ir::kNetworkInput;
+      if (in.layer.has_value() == network || (in.layer && *in.layer != p))
+        diff.push_back(absl::StrCat(at, "layer ", in.layer ? absl::StrCat(*in.layer) : "null",
+                                    " (model: ", network ? "null" : absl::StrCat(p), ")"));
+      cmp((at + "previous").c_str(), in.previous, x.delayed(k));
+      if (!network && p >= 0 && static_cast<size_t>(p) < w.layers.size())
+        cmp((at + "input_rows").c_str(), in.input_rows, w.layers[p].dims.OY);
+      // A window when the layer slides over its producer's rows.
+      const bool window = x.op != ir::OpKind::kLinear && x.in_y == in.input_rows;
+      cmp((at + "window").c_str(), !in.all_rows, window);
+      if (window && !in.all_rows) {
+        cmp((at + "kernel").c_str(), in.kernel, x.dims.FY);
+        cmp((at + "stride").c_str(), in.stride, x.window.stride_y);
+        cmp((at + "pad_top").c_str(), in.pad_top, x.window.pad_top);
+        cmp((at + "pad_bottom").c_str(), in.pad_bottom, x.window.pad_bottom);
+        cmp((at + "dilation").c_str(), in.dilation, x.window.dilation_y);
+      }
+    }
+    if (!diff.empty())
+      Add(out, "model.table",
+          absl::StrCat("layers[", i, "] '", l.name,
+                       "' differs from the model: ", absl::StrJoin(diff, ", ")));
+  }
+}
+
 }  // namespace
 
 void CheckModelDependencies(const Manifest& m, const ir::Workload& w, Violations* out) {
   CheckIdentity(m, w, out);
+  CheckTable(m, w, out);
   const TilesBy by = GroupTiles(m, w, out);
   CheckCoverage(w, by, out);
   CheckProducers(w, by, out);

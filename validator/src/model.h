@@ -61,6 +61,8 @@ struct MTile {
   std::string layer;
   int64_t layer_id = 0, block = 0, sample = 0, core = 0;
   Span t, rows;
+  // Output columns and channels (schema_version 3+, when present).
+  std::optional<Span> cols, channels;
   int64_t start = 0, end = 0;
   Energy energy;
   std::vector<int64_t> reads, writes;
@@ -126,14 +128,16 @@ struct MTransfer {
 struct MRegion {
   std::string name;
   int64_t base = 0, bytes = 0;
+  std::optional<std::string> initial_contents;  // schema_version 4
 };
 
 // schema_version 4: a layer's parameter block (`parameters`).
 struct MParamField {
-  std::string name;
+  std::string name, layout;
   int64_t offset = 0, count = 0;
 };
 struct MParams {
+  std::string layer;  // the layer's name
   int64_t layer_id = 0, core = 0, dram_address = 0, bytes = 0, load_before_tile = -1;
   std::vector<MParamField> fields;
 };
@@ -146,12 +150,16 @@ struct MSlice {
 // One entry of `graph_outputs`.
 struct MGraphOutput {
   std::string name, kind;
+  std::optional<std::string> layer;  // the layer's name (null with layer_id)
+  std::optional<std::string> steps;  // "all", "one", "none" (null: not produced)
   std::optional<int64_t> layer_id;
   bool produced = false;
 };
 // schema_version 4: what makes a manifest executable without guessing.
 struct MComplete {
   std::vector<MParams> parameters;
+  // network_io.input: the network input's geometry per sample and timestep.
+  int64_t in_channels = 0, in_rows = 0, in_cols = 0, in_bits = 0, in_timesteps = 0, in_samples = 0;
   std::vector<MSlice> inputs, outputs;  // network_io
   std::string initial_mode;             // "on_chip" or "dram"
   std::vector<MSlice> initial_slices;
@@ -221,6 +229,10 @@ struct MLayer {
   // tiles read no weights piece. From the layer's "crossbar_arrays".
   bool weights_in_crossbars = false;
   int64_t states = 0;
+  // schema_version 4: bits per element (layers[].precision) and the initial
+  // value of every state variable (layers[].initial_state).
+  int64_t weight_bits = 0, input_bits = 0, output_bits = 0, state_bits = 0;
+  std::vector<double> initial_state;
   std::vector<int64_t> producers;
   std::vector<MInput> inputs;
   int64_t OutTimesteps() const { return time == LayerTime::kPerStep ? T : 1; }
@@ -231,6 +243,7 @@ struct MLayer {
 struct MExitPoint {
   int64_t after_timesteps = 0, check_after_tile = 0, check_cycle = 0;
   int64_t skips_tiles = 0, skips_transfers = 0;
+  std::optional<double> probability;
 };
 struct MExits {
   std::vector<int64_t> reads_layers;  // layer ids whose step outputs the check reads
@@ -385,6 +398,12 @@ void CheckComplete(const Manifest& m, Violations* out);
 // network's blocks, summary.by_network counts each network's tiles and with
 // summary.shared_input adds up to the totals (check_networks.cc).
 void CheckNetworks(const Manifest& m, Violations* out);
+// schema_version 4: the descriptive parts tied to what runs (check_layout.cc):
+// piece sizes from the layouts, tile columns and channels, parameter blocks'
+// contents, network_io / initial_state slices against the pieces they hold,
+// graph outputs and output flags, DRAM region metadata, the layer table's
+// own geometry, exit probabilities, energies and tile ids.
+void CheckLayout(const Manifest& m, Violations* out);
 // The operand a load / store / noc transfer of `tensor` is labelled with:
 // schema_version 4 labels by role (a feature loaded or copied is read as an
 // input, I); earlier versions by the piece's own operand.

@@ -159,6 +159,8 @@ MTile ReadTile(Obj o, const Version& v) {
   t.sample = o.Int("sample");
   t.t = o.Pair("t");
   t.rows = o.Pair("rows");
+  if (v.v4 || o.Has("cols")) t.cols = o.Pair("cols");
+  if (v.v4 || o.Has("channels")) t.channels = o.Pair("channels");
   t.core = o.Int("core");
   t.start = o.Int("start");
   t.end = o.Int("end");
@@ -415,8 +417,20 @@ MInput ReadInput(Obj o) {
   return in;
 }
 
-MLayer ReadLayer(Obj o) {
+MLayer ReadLayer(Obj o, bool v4) {
   MLayer l;
+  if (v4) {
+    Obj p = o.Child("precision");
+    l.weight_bits = p.Int("weight_bits");
+    l.input_bits = p.Int("input_bits");
+    l.output_bits = p.Int("output_bits");
+    l.state_bits = p.Int("state_bits");
+    if (const json* init = o.Array("initial_state"))
+      for (const json& v : *init) {
+        if (!v.is_number()) return o.Fail(o.Path("initial_state"), "must hold numbers"), l;
+        l.initial_state.push_back(v.get<double>());
+      }
+  }
   l.id = o.Int("id");
   l.name = o.Str("name");
   l.kind = o.Str("kind");
@@ -458,12 +472,13 @@ MSlice ReadSlice(Obj o) {
 MParams ReadParams(Obj o) {
   MParams p;
   p.layer_id = o.Int("layer_id");
+  p.layer = o.Str("layer");
   p.core = o.Int("core");
   p.dram_address = o.Int("dram_address");
   p.bytes = o.Int("bytes");
   p.load_before_tile = o.Int("load_before_tile");
   p.fields = ReadArray<MParamField>(o, "fields", [](Obj f) {
-    return MParamField{f.Str("name"), f.Int("offset"), f.Int("count")};
+    return MParamField{f.Str("name"), f.Str("layout"), f.Int("offset"), f.Int("count")};
   });
   return p;
 }
@@ -472,6 +487,8 @@ MGraphOutput ReadGraphOutput(Obj o) {
   MGraphOutput g;
   g.name = o.Str("name");
   g.kind = o.Str("kind");
+  g.layer = o.StrOrNull("layer");
+  if (o.Has("steps")) g.steps = o.StrOrNull("steps");
   if (const json* l = o.Get("layer_id"); l != nullptr && !l->is_null())
     g.layer_id = o.Int("layer_id");
   const json* produced = o.Get("produced");
@@ -485,6 +502,16 @@ MComplete ReadComplete(Obj& top) {
   MComplete c;
   c.parameters = ReadArray<MParams>(top, "parameters", ReadParams);
   Obj io = top.Child("network_io");
+  Obj geometry = io.Child("input");
+  c.in_channels = geometry.Int("channels");
+  c.in_rows = geometry.Int("rows");
+  c.in_cols = geometry.Int("cols");
+  c.in_bits = geometry.Int("bits");
+  c.in_timesteps = geometry.Int("timesteps");
+  c.in_samples = geometry.Int("samples");
+  // Required, checked for presence (their text is informative).
+  top.Get("layouts");
+  top.Get("provenance");
   c.inputs = ReadArray<MSlice>(io, "inputs", ReadSlice);
   c.outputs = ReadArray<MSlice>(io, "outputs", ReadSlice);
   Obj init = top.Child("initial_state");
@@ -551,20 +578,26 @@ absl::StatusOr<Manifest> ReadManifest(const json& doc) {
     m.networks = std::move(n);
   }
   m.summary = ReadSummary(top.Child("summary"), v);
-  m.regions = ReadArray<MRegion>(top, "dram_layout", [](Obj o) {
-    return MRegion{o.Str("name"), o.Int("base"), o.Int("bytes")};
+  m.regions = ReadArray<MRegion>(top, "dram_layout", [&](Obj o) {
+    MRegion r{o.Str("name"), o.Int("base"), o.Int("bytes"), std::nullopt};
+    if (v.v4) r.initial_contents = o.Str("initial_contents");
+    return r;
   });
   m.tiles = ReadArray<MTile>(top, "tiles", [&](Obj o) { return ReadTile(o, v); });
   m.allocs = ReadArray<MAlloc>(top, "allocations", [&](Obj o) { return ReadAlloc(o, v); });
   m.transfers = ReadArray<MTransfer>(top, "transfers", [&](Obj o) { return ReadTransfer(o, v); });
-  if (version >= 3) m.layer_table = ReadArray<MLayer>(top, "layers", ReadLayer);
+  if (version >= 3)
+    m.layer_table =
+        ReadArray<MLayer>(top, "layers", [&](Obj o) { return ReadLayer(std::move(o), v.v4); });
   if (version >= 4) m.complete = ReadComplete(top);
   if (top.Has("exit_points")) {
     Obj exits = top.Child("exit_points");
     m.exits = MExits{exits.Ints("reads_layers"), ReadArray<MExitPoint>(exits, "points", [](Obj o) {
-                       return MExitPoint{o.Int("after_timesteps"), o.Int("check_after_tile"),
-                                         o.Int("check_cycle"), o.Int("skips_tiles"),
-                                         o.Int("skips_transfers")};
+                       MExitPoint p{o.Int("after_timesteps"), o.Int("check_after_tile"),
+                                    o.Int("check_cycle"),     o.Int("skips_tiles"),
+                                    o.Int("skips_transfers"), std::nullopt};
+                       if (o.Has("probability")) p.probability = o.Num("probability");
+                       return p;
                      })};
   }
   if (!err.ok()) return err;

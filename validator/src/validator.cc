@@ -50,6 +50,7 @@ absl::StatusOr<std::vector<Violation>> Validate(const nlohmann::json& doc,
     CheckExitPoints(m, &out);
     CheckComplete(m, &out);
     CheckNetworks(m, &out);
+    CheckLayout(m, &out);
     if (options.workload != nullptr) CheckModelDependencies(m, *options.workload, &out);
     CheckSummary(m, index, &out);
     return out;
