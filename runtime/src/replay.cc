@@ -256,7 +256,21 @@ class Replayer {
     int64_t declared = 1;
     for (int64_t d : net->shape) declared *= d;
     const int64_t T = w_.timesteps, B = w_.batch;
-    input_per_ = declared / (w_.time_in_graph ? T * B : B);
+    // A static input (the graph repeats it over time) is given once and
+    // read at every step.
+    const bool repeated = net->steps == ir::BindingSteps::kNone;
+    input_per_ = declared / (w_.time_in_graph && !repeated ? T * B : B);
+    if (repeated) {
+      if (static_cast<int64_t>(input_->values.size()) != B * input_per_)
+        Throw(absl::StrCat("input '", net->name, "' holds ", input_->values.size(),
+                           " values; the model needs ", B, " samples x ", input_per_,
+                           " (given once: the graph repeats it over time)"));
+      repeated_input_.shape = input_->shape;
+      for (int64_t t = 0; t < T; ++t)
+        repeated_input_.values.insert(repeated_input_.values.end(), input_->values.begin(),
+                                      input_->values.end());
+      input_ = &repeated_input_;
+    }
     if (input_per_ != in_c_ * in_h_ * in_w_)
       Throw(absl::StrCat("manifest.network_io.input: ", in_c_, " x ", in_h_, " x ", in_w_,
                          " is not the model's input (", input_per_,
@@ -1325,6 +1339,7 @@ class Replayer {
   bool state_in_dram_ = false;  // initial_state.mode dram: every state is read from a piece
   int64_t in_c_ = 0, in_h_ = 0, in_w_ = 0, input_per_ = 0;
   const Array* input_ = nullptr;
+  Array repeated_input_;  // a static input repeated over the steps
   std::vector<uint8_t> dram_;
   std::vector<int32_t> dram_piece_;  // per DRAM byte: the piece written there (-1: nothing)
   std::map<int, std::vector<uint8_t>> sram_;

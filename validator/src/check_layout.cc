@@ -116,10 +116,17 @@ class LayoutCheck {
   // input rows; the network input's geometry is what its readers say.
   void CheckTable() {
     if (!m_.layer_table) return;
-    if (c_.in_timesteps != m_.timesteps || c_.in_samples != m_.batch)
+    // The input holds the steps its readers run (1 when only layers that
+    // run once read it: a static conv before a repetition over time).
+    int64_t read_T = 0;
+    for (const MLayer& l : *m_.layer_table)
+      for (const MInput& in : l.inputs)
+        if (!in.layer) read_T = std::max(read_T, l.T);
+    const int64_t want_T = read_T > 0 ? read_T : m_.timesteps;
+    if (c_.in_timesteps != want_T || c_.in_samples != m_.batch)
       Add(out_, "layers.geometry",
           absl::StrCat("network_io.input has ", c_.in_timesteps, " timesteps and ", c_.in_samples,
-                       " samples but the model has ", m_.timesteps, " and ", m_.batch));
+                       " samples but its readers run ", want_T, " and the model has ", m_.batch));
     int64_t max_T = 0;
     for (const MLayer& l : *m_.layer_table) {
       max_T = std::max(max_T, l.T);
