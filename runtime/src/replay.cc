@@ -10,7 +10,9 @@
 // outputs are read back from the `network_io.outputs` slices.
 //
 // Nothing here comes from the planner: the manifest is read as JSON, the
-// model's IR gives the parameter values and the geometry of the arithmetic.
+// model's IR gives the geometry of the arithmetic and the values the host
+// writes (weights, parameter blocks); tiles compute with what they decode
+// from the bytes they read, parameters from their core's parameter memory.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -133,6 +135,7 @@ class Replayer {
     ReadAllocations();
     CheckOverlaps();
     ReadTransfersAndTiles();
+    ReadParameters();
     HostWrites();
     Execute();
     return Collect();
@@ -239,11 +242,21 @@ class Replayer {
         net = &b;
         if (it == inputs.end()) Throw(absl::StrCat("no input named '", b.name, "' was given"));
         input_ = &it->second;
-      } else if (it != inputs.end()) {
-        Throw(
-            absl::StrCat("input '", b.name,
-                         "': replay starts every state and delayed output from the model's initial "
-                         "values (the manifest's initial_state); it does not take them as inputs"));
+      } else if (it != inputs.end() && b.kind == ir::BindingKind::kState) {
+        const int64_t want = w_.batch * Elements(w_.layers[b.layer]);
+        if (static_cast<int64_t>(it->second.values.size()) != want)
+          Throw(absl::StrCat("input '", b.name, "' (layer ", w_.layers[b.layer].name, "'s state ",
+                             b.state, ") holds ", it->second.values.size(), " values, expected ",
+                             want));
+        given_states_[{b.layer, b.state}] = &it->second;
+      } else if (it != inputs.end() && b.kind == ir::BindingKind::kPreviousOutput) {
+        // The manifest has no place for an output before step 0: delayed
+        // inputs read zeros then, so only zeros can be given.
+        for (float v : it->second.values)
+          if (v != 0.0f)
+            Throw(absl::StrCat("input '", b.name, "' (layer ", w_.layers[b.layer].name,
+                               "'s output before step 0) is not all zeros; a manifest's delayed "
+                               "inputs read zeros at step 0"));
       }
     }
     if (net == nullptr) Throw("the model has no network input");
@@ -327,24 +340,37 @@ class Replayer {
   // an error, even when the bytes happen to be equal.
   std::vector<uint8_t> ReadDram(int64_t address, int64_t bytes, int64_t piece,
                                 const std::string& who) const {
+    if (piece < 0) Throw(absl::StrCat(who, ": piece id ", piece, " out of range"));
+    return ReadTagged(address, bytes, piece, who);
+  }
+  std::vector<uint8_t> ReadTagged(int64_t address, int64_t bytes, int64_t piece,
+                                  const std::string& who) const {
     CheckDram(address, bytes, who);
     for (int64_t a = address; a < address + bytes; ++a)
       if (dram_piece_[a] != piece)
-        Throw(absl::StrCat(who, ": reads piece ", piece, " from DRAM [", address, ", ",
-                           address + bytes, "), but byte ", a, " holds ",
-                           dram_piece_[a] < 0
-                               ? std::string("nothing (neither the host nor any store wrote it)")
-                               : absl::StrCat("piece ", dram_piece_[a])));
+        Throw(absl::StrCat(who, ": reads ", Holder(static_cast<int32_t>(piece)), " from DRAM [",
+                           address, ", ", address + bytes, "), but byte ", a, " holds ",
+                           Holder(dram_piece_[a])));
     return std::vector<uint8_t>(dram_.begin() + address, dram_.begin() + address + bytes);
   }
   void WriteDram(int64_t address, const uint8_t* p, int64_t bytes, int64_t piece,
                  const std::string& who) {
-    CheckDram(address, bytes, who);
-    std::memcpy(dram_.data() + address, p, static_cast<size_t>(bytes));
     if (piece < 0 || piece > INT32_MAX)
       Throw(absl::StrCat(who, ": piece id ", piece, " out of range"));
+    FillDram(address, p, bytes, piece, who);
+  }
+  // `tag`: a piece id, or ParamTag(layer) for a parameter block.
+  void FillDram(int64_t address, const uint8_t* p, int64_t bytes, int64_t tag,
+                const std::string& who) {
+    CheckDram(address, bytes, who);
+    std::memcpy(dram_.data() + address, p, static_cast<size_t>(bytes));
     std::fill(dram_piece_.begin() + address, dram_piece_.begin() + address + bytes,
-              static_cast<int32_t>(piece));
+              static_cast<int32_t>(tag));
+  }
+  std::string Holder(int32_t tag) const {
+    if (tag == -1) return "nothing (neither the host nor any store wrote it)";
+    if (tag < -1) return absl::StrCat("layer ", w_.layers[-2 - tag].name, "'s parameter block");
+    return absl::StrCat("piece ", tag);
   }
 
   Piece ParsePiece(const json& h, const std::string& path) {
@@ -611,6 +637,12 @@ class Replayer {
     }
     for (size_t i = 0; i < tiles_.size(); ++i) {
       TileRec* t = &tiles_[i];
+      // A parameter block loads as the tile it precedes starts (phase 0:
+      // before any tile starting then reads it).
+      Add(t->start, 0, [=, this] {
+        for (const ParamBlockRec& b : blocks_)
+          if (b.before_tile == static_cast<int64_t>(i)) LoadParameters(b);
+      });
       auto pending = std::make_shared<Pending>();
       Add(t->start, 1, [=, this] { *pending = Compute(*t); });
       Add(t->end, t->end > t->start ? 0 : 2, [=, this] { WriteBack(*t, *pending); });
@@ -644,6 +676,266 @@ class Replayer {
       if (opt_.cancel != nullptr && opt_.cancel->load()) Throw("run interrupted");
       events_[i].fn();
     }
+  }
+
+  // ------------------------------------------------------------ parameters
+  // A layer's parameter block (manifest `parameters`): the host writes the
+  // model's values into DRAM in the block's field layout, the block is
+  // loaded into its core's parameter memory before `load_before_tile`, and
+  // tiles compute with the values decoded from that memory: biases, post-op
+  // constants and neuron coefficients never come from the model directly.
+  struct ParamField {
+    std::string name, layout;
+    int64_t offset = 0, count = 0;
+  };
+  struct ParamBlockRec {
+    int layer = 0, core = 0;
+    int64_t address = 0, bytes = 0, before_tile = 0;
+    std::vector<ParamField> fields;
+    std::string path;
+  };
+
+  // Where a named field's values live in a layer (docs/manifest.md,
+  // "parameters"): exactly one of the pointers is set.
+  struct Slot {
+    ir::NeuronParam* param = nullptr;
+    double* scalar = nullptr;
+    std::vector<float>* floats = nullptr;
+    std::vector<double>* doubles = nullptr;
+  };
+  static std::map<std::string, Slot> Slots(ir::Layer& l) {
+    std::map<std::string, Slot> s;
+    if (!l.params.bias.empty()) s["bias"].floats = &l.params.bias;
+    for (size_t j = 0; j < l.params.post.size(); ++j) {
+      ir::PostOp& op = l.params.post[j];
+      const std::string p = absl::StrCat("post", j, ".");
+      if (op.kind == ir::PostOpKind::kAffine) {
+        s[p + "scale"].param = &op.scale;
+        s[p + "shift"].param = &op.shift;
+      } else if (op.kind == ir::PostOpKind::kLeakyRelu) {
+        s[p + "alpha"].scalar = &op.alpha;
+      } else if (op.kind == ir::PostOpKind::kHardSigmoid) {
+        s[p + "alpha"].scalar = &op.alpha;
+        s[p + "beta"].scalar = &op.beta;
+      } else if (op.kind == ir::PostOpKind::kClip) {
+        s[p + "lo"].scalar = &op.lo;
+        s[p + "hi"].scalar = &op.hi;
+      }
+    }
+    if (!l.spiking()) return s;
+    ir::Neuron& n = l.neuron;
+    s["neuron.threshold"].param = &n.threshold;
+    s["neuron.decay"].param = &n.decay;
+    s["neuron.reset_amount"].param = &n.reset_amount;
+    s["neuron.reset_value"].scalar = &n.reset_value;
+    s["neuron.input_gain"].param = &n.input_gain;
+    s["neuron.syn_decay"].param = &n.syn_decay;
+    s["neuron.spike_gain"].param = &n.spike_gain;
+    auto terms = [&](const std::string& prefix, std::vector<ir::NeuronTerm>& ts) {
+      for (size_t i = 0; i < ts.size(); ++i)
+        s[absl::StrCat(prefix, ".term", i)].param = &ts[i].coef;
+    };
+    for (size_t g = 0; g < n.dynamics.gates.size(); ++g)
+      terms(absl::StrCat("dynamics.gate", g), n.dynamics.gates[g].arg);
+    for (size_t k = 0; k < n.dynamics.next.size(); ++k)
+      terms(absl::StrCat("dynamics.next", k), n.dynamics.next[k]);
+    terms("dynamics.output", n.dynamics.output);
+    if (!n.dynamics.initial.empty()) s["dynamics.initial"].doubles = &n.dynamics.initial;
+    return s;
+  }
+
+  // The values a slot holds, as its block field stores them.
+  static std::vector<double> SlotValues(const Slot& s) {
+    if (s.floats) return std::vector<double>(s.floats->begin(), s.floats->end());
+    if (s.doubles) return *s.doubles;
+    if (s.scalar) return {*s.scalar};
+    const ir::NeuronParam& p = *s.param;
+    if (p.layout == ir::ParamLayout::kScalar || p.values.empty()) return {p.value};
+    return p.values;
+  }
+
+  // Sets a slot from decoded values; false when the count or layout cannot
+  // be the slot's (a bias or initial vector keeps its length; a neuron
+  // parameter is 1 value, one per channel or one per neuron).
+  bool SetSlot(const Slot& s, const ParamField& f, const std::vector<double>& v,
+               const ir::Layer& l) const {
+    const int64_t n = static_cast<int64_t>(v.size());
+    if (s.floats) {
+      if (n != static_cast<int64_t>(s.floats->size())) return false;
+      s.floats->assign(v.begin(), v.end());
+    } else if (s.doubles) {
+      if (n != static_cast<int64_t>(s.doubles->size())) return false;
+      *s.doubles = v;
+    } else if (s.scalar) {
+      if (n != 1) return false;
+      *s.scalar = v[0];
+    } else {
+      const int64_t K = l.dims.G * l.dims.K, e = Elements(l);
+      ir::ParamLayout layout = ir::ParamLayout::kScalar;
+      if (f.layout == "per_channel" && n == K) {
+        layout = ir::ParamLayout::kPerChannel;
+      } else if (f.layout == "per_neuron" && n == e) {
+        layout = ir::ParamLayout::kPerNeuron;
+      } else if (f.layout != "scalar" || n != 1) {
+        return false;
+      }
+      ir::NeuronParam& p = *s.param;
+      p.layout = layout;
+      p.values = v;
+      p.value = v[0];
+      p.per_neuron = std::any_of(v.begin(), v.end(), [&](double x) { return x != v[0]; });
+    }
+    return true;
+  }
+
+  void ReadParameters() {
+    const json& blocks = Key(m_, "parameters", "manifest");
+    if (!blocks.is_array()) Throw("manifest.parameters: not an array");
+    block_of_.assign(w_.layers.size(), -1);
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      const std::string path = absl::StrCat("manifest.parameters[", k, "]");
+      ParamBlockRec b;
+      b.path = path;
+      b.layer = static_cast<int>(Int(blocks[k], "layer_id", path));
+      if (b.layer < 0 || b.layer >= static_cast<int>(w_.layers.size()))
+        Throw(absl::StrCat(path, ".layer_id: no such layer"));
+      if (block_of_[b.layer] >= 0)
+        Throw(absl::StrCat(path, ": a second block for layer ", w_.layers[b.layer].name));
+      b.core = static_cast<int>(Int(blocks[k], "core", path));
+      b.address = Int(blocks[k], "dram_address", path);
+      b.bytes = Int(blocks[k], "bytes", path);
+      b.before_tile = Int(blocks[k], "load_before_tile", path);
+      if (b.before_tile < 0 || b.before_tile >= static_cast<int64_t>(tiles_.size()))
+        Throw(absl::StrCat(path, ".load_before_tile: no tile ", b.before_tile));
+      CheckDram(b.address, b.bytes, path);
+      const json& fields = Key(blocks[k], "fields", path);
+      if (!fields.is_array()) Throw(absl::StrCat(path, ".fields: not an array"));
+      for (size_t i = 0; i < fields.size(); ++i) {
+        const std::string fp = absl::StrCat(path, ".fields[", i, "]");
+        ParamField f{Str(fields[i], "name", fp), Str(fields[i], "layout", fp),
+                     Int(fields[i], "offset", fp), Int(fields[i], "count", fp)};
+        if (f.offset < 0 || f.count < 1 || f.count > b.bytes / 8 ||
+            f.offset > b.bytes - 8 * f.count)
+          Throw(absl::StrCat(fp, ": ", f.count, " values at offset ", f.offset,
+                             " do not fit the block's ", b.bytes, " bytes"));
+        b.fields.push_back(std::move(f));
+      }
+      block_of_[b.layer] = static_cast<int>(blocks_.size());
+      blocks_.push_back(std::move(b));
+    }
+    for (size_t i = 0; i < w_.layers.size(); ++i) {
+      ir::Layer copy = w_.layers[i];
+      if (block_of_[i] < 0 && !Slots(copy).empty())
+        Throw(absl::StrCat("manifest.parameters: no block for layer ", copy.name,
+                           ", which has parameters besides its weights"));
+    }
+  }
+
+  // The host's image of a block: the model's values in the field layout.
+  std::vector<uint8_t> ParamImage(const ParamBlockRec& b) const {
+    ir::Layer model = w_.layers[b.layer];
+    const std::map<std::string, Slot> slots = Slots(model);
+    std::vector<uint8_t> image(static_cast<size_t>(b.bytes), 0);
+    for (const ParamField& f : b.fields) {
+      auto it = slots.find(f.name);
+      if (it == slots.end())
+        Throw(absl::StrCat(b.path, ": field '", f.name, "' is not a parameter of layer ",
+                           model.name));
+      const std::vector<double> v = SlotValues(it->second);
+      if (static_cast<int64_t>(v.size()) != f.count)
+        Throw(absl::StrCat(b.path, ": field '", f.name, "' holds ", f.count, " values, layer ",
+                           model.name, " has ", v.size()));
+      std::memcpy(image.data() + f.offset, v.data(), static_cast<size_t>(8 * f.count));
+    }
+    return image;
+  }
+
+  // Loads block `b` from DRAM into its core's parameter memory and decodes it.
+  void LoadParameters(const ParamBlockRec& b) {
+    std::vector<uint8_t> bytes = ReadTagged(b.address, b.bytes, ParamTag(b.layer), b.path);
+    ir::Layer l = w_.layers[b.layer];
+    std::map<std::string, Slot> slots = Slots(l);
+    std::set<std::string> set;
+    for (const ParamField& f : b.fields) {
+      auto it = slots.find(f.name);
+      if (it == slots.end() || !set.insert(f.name).second)
+        Throw(absl::StrCat(b.path, ": field '", f.name, "' is ",
+                           it == slots.end() ? "not a parameter of layer " : "listed twice for ",
+                           l.name));
+      std::vector<double> v(static_cast<size_t>(f.count));
+      std::memcpy(v.data(), bytes.data() + f.offset, static_cast<size_t>(8 * f.count));
+      if (!SetSlot(it->second, f, v, l))
+        Throw(absl::StrCat(b.path, ": field '", f.name, "' (", f.count, " values, ", f.layout,
+                           ") cannot be layer ", l.name, "'s"));
+    }
+    for (const auto& [name, slot] : slots)
+      if (!set.count(name))
+        Throw(absl::StrCat(b.path, ": layer ", l.name, "'s parameter '", name,
+                           "' is in no field of its block"));
+    loaded_[{b.core, b.layer}] = std::move(l);
+  }
+
+  // The layer as tile `t` computes it: its parameter values decoded from its
+  // core's parameter memory (layers without a block have none besides weights).
+  const ir::Layer& Computed(const TileRec& t) const {
+    if (block_of_[t.layer] < 0) return w_.layers[t.layer];
+    auto it = loaded_.find({t.core, t.layer});
+    if (it == loaded_.end()) {
+      const ParamBlockRec& b = blocks_[block_of_[t.layer]];
+      Throw(absl::StrCat("tile ", t.id, ": layer ", w_.layers[t.layer].name,
+                         "'s parameters are not in core ", t.core, "'s parameter memory (", b.path,
+                         " loads them on core ", b.core, " before tile ", b.before_tile, ")"));
+    }
+    return it->second;
+  }
+
+  // A layer's decoded copy from any core (the producer of a spike feature).
+  const ir::Layer& Decoded(int layer, const std::string& who) const {
+    if (block_of_[layer] < 0) return w_.layers[layer];
+    for (const auto& [key, l] : loaded_)
+      if (key.second == layer) return l;
+    Throw(absl::StrCat(who, ": layer ", w_.layers[layer].name, "'s parameters are not loaded yet"));
+  }
+
+  // DRAM bytes of a layer's parameter block carry this tag (piece ids are >= 0).
+  static int64_t ParamTag(int layer) { return -2 - static_cast<int64_t>(layer); }
+
+  // What a set bit of layer `src`'s 1-bit features stands for, per element
+  // of a sample (docs/manifest.md, "layouts"): a spiking layer emits its one
+  // constant output term (gain x spike, its coefficient decoded from the
+  // layer's parameter block); a max pool passes its input's on per channel;
+  // every other layer's set bit is 1.
+  const std::vector<double>& SpikeValues(int src, const std::string& who) {
+    auto it = spike_values_.find(src);
+    if (it != spike_values_.end()) return it->second;
+    const ir::Layer& l = Decoded(src, who);
+    const int64_t e = Elements(l), K = l.dims.G * l.dims.K;
+    std::vector<double> v(static_cast<size_t>(e), 1.0);
+    if (l.spiking()) {
+      const std::vector<ir::NeuronTerm>& out = l.neuron.dynamics.output;
+      if (out.size() != 1 || out[0].var != -1)
+        Throw(absl::StrCat(who, ": layer ", l.name,
+                           " emits more than a spike times a constant, but its layout is 1 bit"));
+      const internal::ParamView g = internal::View(out[0].coef, K, e);
+      for (int64_t i = 0; i < e; ++i) v[i] = g.At(i);
+    } else if (l.op == ir::OpKind::kMaxPool && l.inputs.size() == 1 && l.inputs[0] >= 0 &&
+               Bits(l.inputs[0]) == 1) {
+      const int src_layer = l.inputs[0];
+      const std::vector<double> in = SpikeValues(src_layer, who);
+      const int64_t per = e / std::max<int64_t>(1, K),
+                    in_per = static_cast<int64_t>(in.size()) / std::max<int64_t>(1, K);
+      for (int64_t i = 0; i < e; ++i) {
+        const int64_t k = i / per;
+        for (int64_t j = 0; j < in_per; ++j)
+          if (in[k * in_per + j] != in[k * in_per])
+            Throw(absl::StrCat(who, ": max pool ", l.name, " reads spikes of layer ",
+                               w_.layers[src_layer].name,
+                               " whose value differs within a channel; a 1-bit layout cannot "
+                               "hold its output"));
+        v[i] = in[k * in_per];
+      }
+    }
+    return spike_values_.emplace(src, std::move(v)).first->second;
   }
 
   // ------------------------------------------------------------ layouts
@@ -684,11 +976,14 @@ class Replayer {
   }
 
   // Element i of a packed stream.
-  static void Put(std::vector<uint8_t>& b, int bits, int64_t i, double v, const std::string& who) {
+  // `one`: the value a set bit stands for (SpikeValues).
+  static void Put(std::vector<uint8_t>& b, int bits, int64_t i, double v, const std::string& who,
+                  double one = 1.0) {
     if (bits == 1) {
-      if (v != 0.0 && v != 1.0)
-        Throw(absl::StrCat(who, ": value ", v, " is not a spike (0 or 1) but the layout is 1 bit"));
-      if (v == 1.0) b[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+      if (v != 0.0 && v != one)
+        Throw(absl::StrCat(who, ": value ", v, " is not a spike (0 or ", one,
+                           ") but the layout is 1 bit"));
+      if (v == one) b[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
     } else if (bits == 32) {
       const float f = static_cast<float>(v);
       std::memcpy(b.data() + i * 4, &f, 4);
@@ -719,12 +1014,24 @@ class Replayer {
     if (zero) return image;
     const ir::Layer& l = w_.layers[p.layer];
     const int S = l.neuron.dynamics.states;
-    const int64_t n = PieceElements(p) / std::max(1, S);
-    for (int64_t i = 0; i < n; ++i)
-      for (int s = 0; s < S; ++s)
-        Put(image, 64, i * S + s,
-            l.neuron.dynamics.initial.empty() ? 0.0 : l.neuron.dynamics.initial[s], who);
+    const int64_t R = l.dims.OY, X = l.dims.OX, K = l.dims.G * l.dims.K;
+    int64_t i = 0;
+    for (int64_t y = p.y0; y < p.y1; ++y)
+      for (int64_t x = 0; x < X; ++x)
+        for (int64_t k = 0; k < K; ++k)
+          for (int s = 0; s < S; ++s)
+            Put(image, 64, i++, InitialState(p.layer, s, p.sample, (k * R + y) * X + x), who);
     return image;
+  }
+
+  // State `s` of element `el` of a sample before step 0: the input given
+  // for it (`snnplan run`'s state inputs), else the model's initial value.
+  double InitialState(int layer, int s, int64_t sample, int64_t el) const {
+    auto it = given_states_.find({layer, s});
+    if (it != given_states_.end())
+      return it->second->values[sample * Elements(w_.layers[layer]) + el];
+    const std::vector<double>& initial = w_.layers[layer].neuron.dynamics.initial;
+    return initial.empty() ? 0.0 : initial[s];
   }
 
   // ------------------------------------------------------------ host
@@ -746,8 +1053,10 @@ class Replayer {
       std::memcpy(image.data(), l.params.weights.data(), static_cast<size_t>(4 * n));
       WriteDram(address, image.data(), bytes, Int(wp, "piece", path), path);
     }
-    // Parameter blocks are written too (their bytes are the host's), but
-    // tiles take biases, post-op and neuron constants from the model.
+    for (const ParamBlockRec& b : blocks_) {
+      std::vector<uint8_t> image = ParamImage(b);
+      FillDram(b.address, image.data(), b.bytes, ParamTag(b.layer), b.path);
+    }
     const json& io = Key(m_, "network_io", "manifest");
     const json& slices = Key(io, "inputs", "manifest.network_io");
     const int64_t B = w_.batch;
@@ -776,6 +1085,7 @@ class Replayer {
     }
     const json& init = Key(m_, "initial_state", "manifest");
     state_in_dram_ = Str(init, "mode", "manifest.initial_state") == "dram";
+    if (!state_in_dram_) CheckGivenStatesAreInitial();
     const json& states = Key(init, "slices", "manifest.initial_state");
     for (size_t k = 0; k < states.size(); ++k) {
       const std::string path = absl::StrCat("manifest.initial_state.slices[", k, "]");
@@ -793,6 +1103,22 @@ class Replayer {
       const int64_t bytes = Int(states[k], "bytes", path);
       std::vector<uint8_t> image = StateImage(p, false, bytes, path);
       WriteDram(Int(states[k], "dram_address", path), image.data(), bytes, p.id, path);
+    }
+  }
+
+  // Under --state-io zero a tile starting at step 0 holds the model's
+  // initial state on chip: a given state must be that value.
+  void CheckGivenStatesAreInitial() const {
+    for (const auto& [key, a] : given_states_) {
+      const std::vector<double>& initial = w_.layers[key.first].neuron.dynamics.initial;
+      const double want = initial.empty() ? 0.0 : initial[key.second];
+      for (float v : a->values)
+        if (static_cast<double>(v) != want)
+          Throw(absl::StrCat("layer ", w_.layers[key.first].name, "'s state ", key.second,
+                             " is given (", v,
+                             "), but the manifest starts states from the "
+                             "model's initial value (initial_state.mode zero): plan with "
+                             "--state-io dram to start from given states"));
     }
   }
 
@@ -898,11 +1224,14 @@ class Replayer {
     const auto [r0, r1] = NeededRows(l, src, t.y0, t.y1);
     std::vector<char> have(static_cast<size_t>(f.steps * R), 0);
     const int bits = Bits(src);
+    const std::vector<double>* one = nullptr;  // the producer's set-bit values, once it is read
     for (const Operand& op : ops) {
       const Piece& p = op.piece;
       if (p.layer != src || p.sample != t.sample ||
           (src < 0 ? p.kind != "input" : p.kind != "feature"))
         continue;
+      if (bits == 1 && src >= 0 && one == nullptr)
+        one = &SpikeValues(src, absl::StrCat("tile ", t.id));
       const int64_t pt0 = src >= 0 && w_.layers[src].op == ir::OpKind::kTimeMean ? 0 : p.t0;
       const int64_t psteps = PieceSteps(p);
       for (int64_t u = pt0; u < pt0 + psteps; ++u) {
@@ -911,8 +1240,10 @@ class Replayer {
           int64_t i = ((u - pt0) * (p.y1 - p.y0) + (y - p.y0)) * X * C;
           float* frame = f.values.data() + u * f.elements;
           for (int64_t x = 0; x < X; ++x)
-            for (int64_t c = 0; c < C; ++c)
-              frame[(c * R + y) * X + x] = static_cast<float>(Get(op.bytes, bits, i++));
+            for (int64_t c = 0; c < C; ++c) {
+              const int64_t el = (c * R + y) * X + x;
+              frame[el] = static_cast<float>(Get(op.bytes, bits, i++) * (one ? (*one)[el] : 1.0));
+            }
           have[u * R + y] = 1;
         }
       }
@@ -937,7 +1268,7 @@ class Replayer {
   }
 
   Pending Compute(const TileRec& t) {
-    const ir::Layer& l = w_.layers[t.layer];
+    const ir::Layer& l = Computed(t);
     const std::vector<Operand> ops = Gather(t);
     const int64_t e = Elements(l);
     const int64_t ns = t.t1 - t.t0;
@@ -1125,7 +1456,7 @@ class Replayer {
 
   void Neuron(const TileRec& t, const std::vector<Operand>& ops, const std::vector<InputFrames>& in,
               Pending* out) {
-    const ir::Layer& l = w_.layers[t.layer];
+    const ir::Layer& l = Computed(t);
     const int64_t e = Elements(l), R = l.dims.OY, X = l.dims.OX, K = l.dims.G * l.dims.K;
     auto it = neurons_.find(t.layer);
     if (it == neurons_.end()) it = neurons_.emplace(t.layer, internal::CompileNeuron(l)).first;
@@ -1173,7 +1504,7 @@ class Replayer {
 
   // Encodes a feature piece of the tile's output.
   std::vector<uint8_t> FeatureImage(const TileRec& t, const Piece& p, const Pending& r,
-                                    int64_t bytes, const std::string& who) const {
+                                    int64_t bytes, const std::string& who) {
     const ir::Layer& l = w_.layers[t.layer];
     const bool mean = l.op == ir::OpKind::kTimeMean;
     if (p.kind != "feature" || p.layer != t.layer || p.sample != t.sample || p.y0 != t.y0 ||
@@ -1184,12 +1515,16 @@ class Replayer {
       Throw(absl::StrCat(who, ": ", bytes, " bytes cannot hold piece ", p.id));
     std::vector<uint8_t> image(static_cast<size_t>(bytes), 0);
     const int64_t e = Elements(l), R = l.dims.OY, X = l.dims.OX, K = l.dims.G * l.dims.K;
+    const int bits = bits_[t.layer].output;
+    const std::vector<double>* one = bits == 1 ? &SpikeValues(t.layer, who) : nullptr;
     int64_t i = 0;
     for (int64_t u = 0; u < r.steps; ++u)
       for (int64_t y = p.y0; y < p.y1; ++y)
         for (int64_t x = 0; x < X; ++x)
-          for (int64_t k = 0; k < K; ++k)
-            Put(image, bits_[t.layer].output, i++, r.y[u * e + (k * R + y) * X + x], who);
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t el = (k * R + y) * X + x;
+            Put(image, bits, i++, r.y[u * e + el], who, one ? (*one)[el] : 1.0);
+          }
     return image;
   }
 
@@ -1282,13 +1617,17 @@ class Replayer {
       v.resize(static_cast<size_t>(T * B * e));
       h.resize(static_cast<size_t>(T * B * R));
       const int64_t pt0 = l.op == ir::OpKind::kTimeMean ? 0 : p.t0;
+      const int bits = bits_[p.layer].output;
+      const std::vector<double>* one = bits == 1 ? &SpikeValues(p.layer, path) : nullptr;
       int64_t i = 0;
       for (int64_t u = pt0; u < pt0 + PieceSteps(p); ++u)
         for (int64_t y = p.y0; y < p.y1; ++y) {
           for (int64_t x = 0; x < X; ++x)
-            for (int64_t c = 0; c < K; ++c)
-              v[(u * B + p.sample) * e + (c * R + y) * X + x] =
-                  static_cast<float>(Get(bytes, bits_[p.layer].output, i++));
+            for (int64_t c = 0; c < K; ++c) {
+              const int64_t el = (c * R + y) * X + x;
+              v[(u * B + p.sample) * e + el] =
+                  static_cast<float>(Get(bytes, bits, i++) * (one ? (*one)[el] : 1.0));
+            }
           h[(u * B + p.sample) * R + y] = 1;
         }
     }
@@ -1297,7 +1636,23 @@ class Replayer {
         r.not_produced.push_back(absl::StrCat(b.name, ": ", b.why));
         continue;
       }
+      if (b.kind == ir::BindingKind::kState && state_in_dram_ &&
+          b.steps == ir::BindingSteps::kOne && (w_.time_in_graph || w_.timesteps == 1)) {
+        absl::StatusOr<Array> a = internal::OutputArray(w_, b, FinalStates(b.layer), 1);
+        if (!a.ok()) Throw(std::string(a.status().message()));
+        r.outputs[b.name] = std::move(*a);
+        continue;
+      }
       auto it = values.find(b.layer);
+      if (b.kind == ir::BindingKind::kState) {
+        r.not_produced.push_back(absl::StrCat(
+            b.name, state_in_dram_
+                        ? ": a state of every step; the manifest stores only the last "
+                          "(state_final)"
+                        : ": the manifest keeps states on chip (--state-io zero); plan with "
+                          "--state-io dram to store the final state"));
+        continue;
+      }
       if (b.kind != ir::BindingKind::kLayerOutput || it == values.end()) {
         r.not_produced.push_back(absl::StrCat(
             b.name,
@@ -1326,6 +1681,45 @@ class Replayer {
     return r;
   }
 
+  // A layer's states after the last step, [B * Elements][states], from the
+  // initial_state slices its state_final stores wrote (--state-io dram).
+  std::vector<float> FinalStates(int layer) {
+    const ir::Layer& l = w_.layers[layer];
+    const int64_t e = Elements(l), R = l.dims.OY, X = l.dims.OX, K = l.dims.G * l.dims.K;
+    const int S = l.neuron.dynamics.states;
+    std::vector<float> out(static_cast<size_t>(w_.batch * e * S), 0.0f);
+    std::vector<char> have(static_cast<size_t>(w_.batch * R), 0);
+    const json& slices = m_["initial_state"]["slices"];
+    for (size_t k = 0; k < slices.size(); ++k) {
+      const std::string path = absl::StrCat("manifest.initial_state.slices[", k, "]");
+      if (Int(slices[k], "layer_id", path) != layer) continue;
+      Piece p;
+      p.kind = "state";
+      p.layer = layer;
+      p.id = Int(slices[k], "piece", path);
+      p.sample = Int(slices[k], "sample", path);
+      std::tie(p.t0, p.t1) = Range(slices[k], "t", path);
+      std::tie(p.y0, p.y1) = Range(slices[k], "rows", path);
+      CheckPieceRange(p, path);
+      const std::vector<uint8_t> bytes =
+          ReadDram(Int(slices[k], "dram_address", path), PieceBytes(p), p.id, path);
+      int64_t i = 0;
+      for (int64_t y = p.y0; y < p.y1; ++y) {
+        for (int64_t x = 0; x < X; ++x)
+          for (int64_t c = 0; c < K; ++c)
+            for (int s = 0; s < S; ++s)
+              out[(p.sample * e + (c * R + y) * X + x) * S + s] =
+                  static_cast<float>(Get(bytes, 64, i++));
+        have[p.sample * R + y] = 1;
+      }
+    }
+    for (size_t i = 0; i < have.size(); ++i)
+      if (!have[i])
+        Throw(absl::StrCat("layer ", l.name, "'s final state of sample ", i / R, " row ", i % R,
+                           " is in no initial_state slice"));
+    return out;
+  }
+
   struct LayerBits {
     int weight = 0, output = 0, state = 0;
   };
@@ -1348,6 +1742,11 @@ class Replayer {
   std::vector<Stream> streams_;
   std::vector<Event> events_;
   std::map<int, internal::CompiledNeuron> neurons_;
+  std::vector<ParamBlockRec> blocks_;
+  std::vector<int> block_of_;                        // layer -> index in blocks_ (-1: none)
+  std::map<std::pair<int, int>, ir::Layer> loaded_;  // (core, layer) -> its decoded parameters
+  std::map<int, std::vector<double>> spike_values_;  // layer -> SpikeValues
+  std::map<std::pair<int, int>, const Array*> given_states_;  // (layer, state) -> input
   std::vector<float> zeros_;
 };
 
