@@ -303,25 +303,7 @@ class Executor {
     switch (l.op) {
       case ir::OpKind::kConv: {
         const float* x = contiguous_input(0);
-        ConvGeometry g;
-        g.n = steps * B_;
-        g.c = l.dims.G * l.dims.C;
-        g.h = l.in_y;
-        g.w = l.in_x;
-        g.k = l.dims.G * l.dims.K;
-        g.groups = l.dims.G;
-        g.fy = l.dims.FY;
-        g.fx = l.dims.FX;
-        g.stride_y = l.window.stride_y;
-        g.stride_x = l.window.stride_x;
-        g.dil_y = l.window.dilation_y;
-        g.dil_x = l.window.dilation_x;
-        g.pad_top = l.window.pad_top;
-        g.pad_left = l.window.pad_left;
-        g.pad_bottom = l.window.pad_bottom;
-        g.pad_right = l.window.pad_right;
-        g.oy = l.dims.OY;
-        g.ox = l.dims.OX;
+        const ConvGeometry g = internal::ConvGeometryOf(l, steps * B_);
         if (absl::Status s = Conv2d(g, x, l.params.weights.data(),
                                     l.params.bias.empty() ? nullptr : l.params.bias.data(), y, threads);
             !s.ok())
@@ -340,24 +322,7 @@ class Executor {
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool: {
         const float* x = contiguous_input(0);
-        PoolGeometry g;
-        g.n = steps * B_;
-        g.c = l.dims.K;
-        g.h = l.in_y;
-        g.w = l.in_x;
-        g.fy = l.dims.FY;
-        g.fx = l.dims.FX;
-        g.stride_y = l.window.stride_y;
-        g.stride_x = l.window.stride_x;
-        g.dil_y = l.window.dilation_y;
-        g.dil_x = l.window.dilation_x;
-        g.pad_top = l.window.pad_top;
-        g.pad_left = l.window.pad_left;
-        g.pad_bottom = l.window.pad_bottom;
-        g.pad_right = l.window.pad_right;
-        g.oy = l.dims.OY;
-        g.ox = l.dims.OX;
-        g.count_include_pad = l.params.count_include_pad;
+        const PoolGeometry g = internal::PoolGeometryOf(l, steps * B_);
         absl::Status s = l.op == ir::OpKind::kMaxPool ? MaxPool2d(g, x, y, threads)
                                                       : AvgPool2d(g, x, y, threads);
         if (!s.ok()) return s;

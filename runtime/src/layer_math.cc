@@ -109,6 +109,46 @@ void Join(ir::OpKind op, const std::vector<const float*>& in, int64_t n, float* 
   }
 }
 
+namespace {
+// The window fields conv and pool geometries share.
+template <typename G>
+void SetWindow(const ir::Layer& l, G* g) {
+  g->fy = l.dims.FY;
+  g->fx = l.dims.FX;
+  g->stride_y = l.window.stride_y;
+  g->stride_x = l.window.stride_x;
+  g->dil_y = l.window.dilation_y;
+  g->dil_x = l.window.dilation_x;
+  g->pad_top = l.window.pad_top;
+  g->pad_left = l.window.pad_left;
+  g->pad_bottom = l.window.pad_bottom;
+  g->pad_right = l.window.pad_right;
+  g->h = l.in_y;
+  g->w = l.in_x;
+  g->oy = l.dims.OY;
+  g->ox = l.dims.OX;
+}
+}  // namespace
+
+ConvGeometry ConvGeometryOf(const ir::Layer& l, int64_t frames) {
+  ConvGeometry g;
+  g.n = frames;
+  g.c = l.dims.G * l.dims.C;
+  g.k = l.dims.G * l.dims.K;
+  g.groups = l.dims.G;
+  SetWindow(l, &g);
+  return g;
+}
+
+PoolGeometry PoolGeometryOf(const ir::Layer& l, int64_t frames) {
+  PoolGeometry g;
+  g.n = frames;
+  g.c = l.dims.K;
+  g.count_include_pad = l.params.count_include_pad;
+  SetWindow(l, &g);
+  return g;
+}
+
 void PostOps(const ir::Layer& l, int64_t frames, float* y) {
   const int64_t e = Elements(l), k = Channels(l);
   for (const ir::PostOp& op : l.params.post) {

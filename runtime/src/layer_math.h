@@ -61,6 +61,10 @@ float NeuronStep(const CompiledNeuron& c, int64_t el, double* st, const float* c
 // inputs' values: out[i] for i < n.
 void Join(ir::OpKind op, const std::vector<const float*>& in, int64_t n, float* out);
 
+// The kernel geometry of a conv (pool) layer over `frames` input frames.
+ConvGeometry ConvGeometryOf(const ir::Layer& l, int64_t frames);
+PoolGeometry PoolGeometryOf(const ir::Layer& l, int64_t frames);
+
 // The layer's post-ops on `frames` frames of Elements(l) values, in place.
 void PostOps(const ir::Layer& l, int64_t frames, float* y);
 

@@ -1313,25 +1313,7 @@ class Replayer {
       switch (l.op) {
         case ir::OpKind::kConv: {
           std::vector<float> x = contiguous(0);
-          ConvGeometry g;
-          g.n = ns;
-          g.c = l.dims.G * l.dims.C;
-          g.h = l.in_y;
-          g.w = l.in_x;
-          g.k = l.dims.G * l.dims.K;
-          g.groups = l.dims.G;
-          g.fy = l.dims.FY;
-          g.fx = l.dims.FX;
-          g.stride_y = l.window.stride_y;
-          g.stride_x = l.window.stride_x;
-          g.dil_y = l.window.dilation_y;
-          g.dil_x = l.window.dilation_x;
-          g.pad_top = l.window.pad_top;
-          g.pad_left = l.window.pad_left;
-          g.pad_bottom = l.window.pad_bottom;
-          g.pad_right = l.window.pad_right;
-          g.oy = l.dims.OY;
-          g.ox = l.dims.OX;
+          const ConvGeometry g = internal::ConvGeometryOf(l, ns);
           if (in[0].elements != g.c * g.h * g.w) Throw(absl::StrCat(who, ": input size mismatch"));
           if (absl::Status s = Conv2d(g, x.data(), weights.data(), bias, y, opt_.threads); !s.ok())
             Throw(absl::StrCat(who, ": ", s.message()));
@@ -1366,24 +1348,7 @@ class Replayer {
         case ir::OpKind::kMaxPool:
         case ir::OpKind::kAvgPool: {
           std::vector<float> x = contiguous(0);
-          PoolGeometry g;
-          g.n = ns;
-          g.c = l.dims.K;
-          g.h = l.in_y;
-          g.w = l.in_x;
-          g.fy = l.dims.FY;
-          g.fx = l.dims.FX;
-          g.stride_y = l.window.stride_y;
-          g.stride_x = l.window.stride_x;
-          g.dil_y = l.window.dilation_y;
-          g.dil_x = l.window.dilation_x;
-          g.pad_top = l.window.pad_top;
-          g.pad_left = l.window.pad_left;
-          g.pad_bottom = l.window.pad_bottom;
-          g.pad_right = l.window.pad_right;
-          g.oy = l.dims.OY;
-          g.ox = l.dims.OX;
-          g.count_include_pad = l.params.count_include_pad;
+          const PoolGeometry g = internal::PoolGeometryOf(l, ns);
           if (in[0].elements != g.c * g.h * g.w) Throw(absl::StrCat(who, ": input size mismatch"));
           absl::Status s = l.op == ir::OpKind::kMaxPool ? MaxPool2d(g, x.data(), y, opt_.threads)
                                                         : AvgPool2d(g, x.data(), y, opt_.threads);
