@@ -389,10 +389,7 @@ class Replayer {
     if ((p.layer < 0) != (p.kind == "input"))
       Throw(absl::StrCat(path, ": a ", p.kind, " piece ", p.layer < 0 ? "without" : "with",
                          " a layer"));
-    p.id = Int(h, "piece", path);
-    p.sample = Int(h, "sample", path);
-    std::tie(p.t0, p.t1) = Range(h, "t", path);
-    std::tie(p.y0, p.y1) = Range(h, "rows", path);
+    ReadSlice(h, path, &p);
     return p;
   }
 
@@ -967,6 +964,14 @@ class Replayer {
   }
   int64_t PieceBytes(const Piece& p) const { return (PieceElements(p) * PieceBits(p) + 7) / 8; }
 
+  // The piece, sample, timesteps and rows of a network_io / initial_state slice.
+  static void ReadSlice(const json& j, const std::string& path, Piece* p) {
+    p->id = Int(j, "piece", path);
+    p->sample = Int(j, "sample", path);
+    std::tie(p->t0, p->t1) = Range(j, "t", path);
+    std::tie(p->y0, p->y1) = Range(j, "rows", path);
+  }
+
   void CheckPieceRange(const Piece& p, const std::string& who) const {
     if (p.kind == "weights") return;
     if (p.sample >= w_.batch || p.y1 > Rows(p.layer) ||
@@ -1065,10 +1070,7 @@ class Replayer {
       Piece p;
       p.kind = "input";
       p.where = path;
-      p.id = Int(slices[k], "piece", path);
-      p.sample = Int(slices[k], "sample", path);
-      std::tie(p.t0, p.t1) = Range(slices[k], "t", path);
-      std::tie(p.y0, p.y1) = Range(slices[k], "rows", path);
+      ReadSlice(slices[k], path, &p);
       CheckPieceRange(p, path);
       const int64_t bytes = Int(slices[k], "bytes", path);
       if (bytes < PieceBytes(p)) Throw(absl::StrCat(path, ".bytes: too small for the slice"));
@@ -1096,10 +1098,7 @@ class Replayer {
       if (p.layer < 0 || p.layer >= static_cast<int>(w_.layers.size()) ||
           !w_.layers[p.layer].stateful())
         Throw(absl::StrCat(path, ".layer_id: not a stateful layer"));
-      p.id = Int(states[k], "piece", path);
-      p.sample = Int(states[k], "sample", path);
-      std::tie(p.t0, p.t1) = Range(states[k], "t", path);
-      std::tie(p.y0, p.y1) = Range(states[k], "rows", path);
+      ReadSlice(states[k], path, &p);
       const int64_t bytes = Int(states[k], "bytes", path);
       std::vector<uint8_t> image = StateImage(p, false, bytes, path);
       WriteDram(Int(states[k], "dram_address", path), image.data(), bytes, p.id, path);
@@ -1567,10 +1566,7 @@ class Replayer {
       p.layer = static_cast<int>(Int(slices[k], "layer_id", path));
       if (p.layer < 0 || p.layer >= static_cast<int>(w_.layers.size()))
         Throw(absl::StrCat(path, ".layer_id: no such layer"));
-      p.id = Int(slices[k], "piece", path);
-      p.sample = Int(slices[k], "sample", path);
-      std::tie(p.t0, p.t1) = Range(slices[k], "t", path);
-      std::tie(p.y0, p.y1) = Range(slices[k], "rows", path);
+      ReadSlice(slices[k], path, &p);
       CheckPieceRange(p, path);
       const ir::Layer& l = w_.layers[p.layer];
       const int64_t e = Elements(l), R = l.dims.OY, X = l.dims.OX, K = l.dims.G * l.dims.K,
@@ -1661,10 +1657,7 @@ class Replayer {
       Piece p;
       p.kind = "state";
       p.layer = layer;
-      p.id = Int(slices[k], "piece", path);
-      p.sample = Int(slices[k], "sample", path);
-      std::tie(p.t0, p.t1) = Range(slices[k], "t", path);
-      std::tie(p.y0, p.y1) = Range(slices[k], "rows", path);
+      ReadSlice(slices[k], path, &p);
       CheckPieceRange(p, path);
       const std::vector<uint8_t> bytes =
           ReadDram(Int(slices[k], "dram_address", path), PieceBytes(p), p.id, path);
