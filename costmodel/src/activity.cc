@@ -2,8 +2,6 @@
 // the per-layer densities pricing uses, and the link encoding rule.
 #include "snnplan/activity.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "snnplan/input_file.h"
+#include "snnplan/sha256.h"
 
 namespace snnplan::cost {
 namespace {
@@ -201,19 +200,6 @@ int64_t CeilLog2(int64_t n) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
 
 absl::Status UnknownLayerError(const std::string& where, const std::string& name,
                                const ir::Workload& w) {

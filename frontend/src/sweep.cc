@@ -15,6 +15,7 @@
 #include "snnplan/activity.h"
 #include "snnplan/hwdesc.h"
 #include "snnplan/input_file.h"
+#include "snnplan/sha256.h"
 #include "snnplan/units.h"
 
 namespace snnplan::frontend {
@@ -34,7 +35,7 @@ double Seconds() {
 std::string FileSha(const std::string& path) {
   if (path.empty()) return "";
   absl::StatusOr<std::string> text = ReadInputFile(path, "input file", kMaxRowsFileBytes);
-  return text.ok() ? cost::Sha256Hex(*text) : absl::StrCat("unreadable: ", path);
+  return text.ok() ? Sha256Hex(*text) : absl::StrCat("unreadable: ", path);
 }
 
 template <class T>
@@ -54,7 +55,7 @@ json PlanInputsJson(const PlanFlags& f, const ir::Workload& w, const hw::Hardwar
   json j = {{"model_sha256", w.model_sha256},
             {"hardware", hw.name},
             // Precisions included: the hardware records the ones the import used.
-            {"hardware_sha256", cost::Sha256Hex(hw::ToJson(hw).dump())},
+            {"hardware_sha256", Sha256Hex(hw::ToJson(hw).dump())},
             {"sram", f.sram},
             {"core", f.core},
             {"eviction", f.eviction},
@@ -357,7 +358,7 @@ json AllocateInputs(const AllocateFlags& f, const ir::Workload& w, const hw::Har
   return j;
 }
 
-std::string Fingerprint(const json& inputs) { return cost::Sha256Hex(inputs.dump()); }
+std::string Fingerprint(const json& inputs) { return Sha256Hex(inputs.dump()); }
 
 absl::Status CheckSameInputs(const std::string& what, const json& there, const json& here,
                              const std::string& against) {

@@ -1,6 +1,4 @@
 // Several imported models as one deployment (docs/ir.md, "Several networks").
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -9,23 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "snnplan/importer.h"
+#include "snnplan/sha256.h"
 
 namespace snnplan::importer {
 
 namespace {
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
 
 // What every layer that reads the network input sees of it.
 struct InputGeometry {

@@ -3,8 +3,6 @@
 // precisions.
 #include "snnplan/importer.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +23,7 @@
 #include "nir_import.h"
 #include "onnx/checker.h"
 #include "snnplan/input_file.h"
+#include "snnplan/sha256.h"
 
 namespace snnplan::importer {
 namespace {
@@ -246,19 +245,6 @@ int DefaultOpset(const onnx::ModelProto& m) {
   for (const auto& o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") return static_cast<int>(o.version());
   return 0;
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
 }
 
 absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options,

@@ -31,9 +31,6 @@ struct LayerInputActivity {
   std::vector<double> per_timestep;  // the same ratio per timestep (recorded, not priced)
 };
 
-// Hex SHA-256 of `bytes` (activity files; rows-file fingerprints).
-std::string Sha256Hex(std::string_view bytes);
-
 // A checked activity file.
 struct ActivityFile {
   std::string file;          // the file's name, without its directory
