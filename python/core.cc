@@ -236,6 +236,11 @@ frontend::ModelRef Model(const std::string& path, const Workload* w) {
   return w != nullptr ? frontend::ModelRef{"", w->w, &w->import.options}
                       : frontend::ModelRef{path, nullptr};
 }
+// plan / explore / allocate: one model file, several planned as one
+// deployment (as the CLI's several MODEL arguments), or a Workload.
+frontend::ModelRef Model(const std::vector<std::string>& paths, const Workload* w) {
+  return w != nullptr ? Model("", w) : frontend::ModelFiles(paths);
+}
 
 std::shared_ptr<const hw::Hardware> HardwareOf(const Hardware* h) {
   return h != nullptr ? h->hw : nullptr;
@@ -270,14 +275,15 @@ Hardware LoadHardware(const std::string& name, const std::string& sram) {
   return Hardware{std::make_shared<const hw::Hardware>(Take(frontend::LoadHardware(name, sram)))};
 }
 
-Plan MakePlan(const std::string& path, const Workload* workload, const Hardware* hardware,
-              const std::vector<std::string>& args, const py::object& callback) {
+Plan MakePlan(const std::vector<std::string>& paths, const Workload* workload,
+              const Hardware* hardware, const std::vector<std::string>& args,
+              const py::object& callback) {
   frontend::PlanFlags f;
   Check(Parse(Options("plan", nullptr, &f, nullptr, nullptr, nullptr, nullptr, nullptr), args));
   f.hardware_object = HardwareOf(hardware);
   // A plan can write a manifest, which places every parameter (as `plan -o` does).
   f.import.options.load_parameters = true;
-  const frontend::ModelRef model = Model(path, workload);
+  const frontend::ModelRef model = Model(paths, workload);
   Progress progress;
   std::function<absl::StatusOr<std::shared_ptr<const plan::Plan>>()> work = [&] {
     progress.Set(0, 1);
@@ -288,12 +294,13 @@ Plan MakePlan(const std::string& path, const Workload* workload, const Hardware*
   return Plan{Take(Interruptible(work, progress, callback)), frontend::DefaultHardware(f)};
 }
 
-py::dict Explore(const std::string& path, const Workload* workload, const Hardware* hardware,
-                 const std::vector<std::string>& args, const py::object& callback) {
+py::dict Explore(const std::vector<std::string>& paths, const Workload* workload,
+                 const Hardware* hardware, const std::vector<std::string>& args,
+                 const py::object& callback) {
   frontend::ExploreFlags f;
   Check(Parse(Options("explore", nullptr, nullptr, &f, nullptr, nullptr, nullptr, nullptr), args));
   f.plan.hardware_object = HardwareOf(hardware);
-  const frontend::ModelRef model = Model(path, workload);
+  const frontend::ModelRef model = Model(paths, workload);
   Progress progress;
   struct Size {
     std::string label;
@@ -352,12 +359,13 @@ py::dict Explore(const std::string& path, const Workload* workload, const Hardwa
   return result;
 }
 
-py::dict Allocate(const std::string& path, const Workload* workload, const Hardware* hardware,
-                  const std::vector<std::string>& args, const py::object& callback) {
+py::dict Allocate(const std::vector<std::string>& paths, const Workload* workload,
+                  const Hardware* hardware, const std::vector<std::string>& args,
+                  const py::object& callback) {
   frontend::AllocateFlags f;
   Check(Parse(Options("allocate", nullptr, nullptr, nullptr, &f, nullptr, nullptr, nullptr), args));
   f.plan.hardware_object = HardwareOf(hardware);
-  const frontend::ModelRef model = Model(path, workload);
+  const frontend::ModelRef model = Model(paths, workload);
   Progress progress;
   f.ga.cancel = &progress.cancel;
   std::function<absl::StatusOr<frontend::AllocateResult>()> work = [&] {

@@ -237,10 +237,27 @@ def _with_hw(kwargs, hw):
     return kwargs, core
 
 
+def _models(model, function, kwargs):
+    """(paths, core workload): a path, a Workload, or a list of paths planned as one
+    deployment (``snnplan plan A.onnx B.onnx``)."""
+    if isinstance(model, (list, tuple)):
+        if not model:
+            raise ValueError(f"{function}(): the list of models is empty")
+        return [_model(m, function, kwargs)[0] or _not_a_path(m, function) for m in model], None
+    path, workload = _model(model, function, kwargs)
+    return [path], workload
+
+
+def _not_a_path(model, function):
+    raise TypeError(f"{function}(): a list of models holds paths, not "
+                    f"{type(model).__name__}")
+
+
 def plan(model, hw=None, sram=None, schedule=None, progress=None, **options):
-    """Plans one schedule (``snnplan plan``) and returns a :class:`Plan`."""
+    """Plans one schedule (``snnplan plan``) and returns a :class:`Plan`. ``model`` is a
+    path, a :class:`Workload`, or a list of paths planned as one deployment."""
     kwargs, hw_core = _with_hw(dict(options, sram=sram, schedule=schedule), hw)
-    path, workload = _model(model, "plan", options)
+    path, workload = _models(model, "plan", options)
     args = _args("plan", "plan", kwargs)
     return Plan(_core.plan(path, workload, hw_core, args, progress))
 
@@ -272,7 +289,7 @@ def explore(model, hw=None, sram=None, progress=None, details=False, **options):
     ``error`` and ``best`` (the best of its --sram size). ``details=True`` returns
     ``(rows, sizes)`` with per-size facts (best index, baseline, compulsory traffic)."""
     kwargs, hw_core = _with_hw(dict(options, sram=sram), hw)
-    path, workload = _model(model, "explore", options)
+    path, workload = _models(model, "explore", options)
     args = _args("explore", "explore", kwargs)
     out = _core.explore(path, workload, hw_core, args, progress)
     rows = _rows(out["csv"])
@@ -295,7 +312,7 @@ def allocate(model, hw=None, schedule=None, progress=None, **options):
     ``best_allocation`` (layer name -> core id, what ``--best-allocation`` holds),
     ``single_core_index``, ``greedy_index``, ``evaluations``, ``generations``."""
     kwargs, hw_core = _with_hw(dict(options, schedule=schedule), hw)
-    path, workload = _model(model, "allocate", options)
+    path, workload = _models(model, "allocate", options)
     args = _args("allocate", "allocate", kwargs)
     out = _core.allocate(path, workload, hw_core, args, progress)
     out["rows"] = _rows(out.pop("csv"))

@@ -4,7 +4,7 @@ import json
 import pytest
 import snnplan
 
-from conftest import MAIN_SCHEDULE, SEW5, SEW7, cli, cli_ok
+from conftest import MAIN_SCHEDULE, MODELS, SEW5, SEW7, cli, cli_ok
 
 
 def test_main_job_summary_and_manifest_are_the_cli_bytes(tmp_path):
@@ -124,3 +124,25 @@ def test_exit_profile_prices_the_expected_cost_like_the_cli(tmp_path):
     p = snnplan.plan(SEW5, schedule="st-lbl", exit_profile=str(profile))
     assert p.summary_json == summary.read_text()
     assert p.summary["expected"]["mean_timesteps"] == 0.5 * 2 + 0.5 * 16
+
+
+TEAM = [MODELS / "team" / "narrow1.onnx", MODELS / "team" / "narrow2.onnx"]
+
+
+def test_several_models_plan_as_the_cli_plans_them(tmp_path):
+    """A list of paths is one deployment, as `snnplan plan A B` (docs/multinet.md)."""
+    manifest = tmp_path / "m.json"
+    cli_ok("plan", *TEAM, "--hw", "meta-prototype-quad", "--schedule", "tb-lbl",
+           "--core-per-network", "-o", manifest)
+    p = snnplan.plan(TEAM, hw="meta-prototype-quad", schedule="tb-lbl", core_per_network=True)
+    out = tmp_path / "py.json"
+    p.write(out)
+    assert out.read_bytes() == manifest.read_bytes()
+    doc = json.loads(out.read_text())
+    assert [n["name"] for n in doc["model"]["networks"]] == ["narrow1", "narrow2"]
+    rows = snnplan.explore(TEAM, hw="meta-prototype", sram="64KiB", budget=3)
+    assert len(rows) == 3 and all(not r["error"] for r in rows)
+    with pytest.raises(ValueError, match="empty"):
+        snnplan.plan([])
+    with pytest.raises(TypeError, match="paths"):
+        snnplan.plan([TEAM[0], snnplan.import_model(TEAM[1])])
