@@ -24,6 +24,7 @@
 #include "onnx/checker.h"
 #include "snnplan/input_file.h"
 #include "snnplan/sha256.h"
+#include "unshare.h"
 
 namespace snnplan::importer {
 namespace {
@@ -247,6 +248,42 @@ int DefaultOpset(const onnx::ModelProto& m) {
   return 0;
 }
 
+// Everything after parsing, on `model` (as exported or with static currents
+// unshared). When `tensors` is not empty and the copies are not one step's
+// current each, `*unshare_failed` gets the reason and the import fails.
+absl::StatusOr<ir::Workload> ImportGraph(const onnx::ModelProto& model,
+                                         const ImportOptions& options,
+                                         const std::vector<internal::UnsharedTensor>& tensors,
+                                         absl::Status* unshare_failed) {
+  Scope main(model.graph(), nullptr, DefaultOpset(model));
+  if (absl::Status s = BindInputs(model.graph(), options, &main); !s.ok()) return s;
+  if (absl::Status s = main.Propagate(); !s.ok()) return s;
+  if (absl::Status s = CheckConstructs(main); !s.ok()) return s;
+  if (absl::Status s = CheckOps(model); !s.ok()) return s;
+  absl::StatusOr<internal::ElementwiseAnalysis> ew = internal::AnalyzeElementwise(main);
+  if (!ew.ok() && !tensors.empty()) *unshare_failed = ew.status();
+  if (!ew.ok()) return ew.status();
+  if (absl::Status s = internal::CheckUnshared(main, *ew, tensors); !s.ok()) {
+    *unshare_failed = s;
+    return s;
+  }
+  absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *ew, options);
+  if (!time.ok()) return time.status();
+  absl::StatusOr<internal::BuiltGraph> built =
+      internal::BuildLayers(main, *ew, time->timesteps, options.load_parameters);
+  if (!built.ok()) return built.status();
+  // The graph inputs a static current is computed from are given once and
+  // read at every step.
+  for (const internal::UnsharedTensor& u : tensors)
+    for (const std::string& name : u.inputs) {
+      const int id = main.Id(name);
+      if (id >= 0 && std::count(built->network_inputs.begin(), built->network_inputs.end(), id) &&
+          !std::count(built->static_inputs.begin(), built->static_inputs.end(), id))
+        built->static_inputs.push_back(id);
+    }
+  return internal::Finalize(main, *time, std::move(*built), options);
+}
+
 absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions& options,
                                     const std::string& model_dir) {
   if (internal::HasHdf5Signature(bytes)) return internal::ImportNir(bytes, options);  // docs/nir.md
@@ -260,18 +297,20 @@ absl::StatusOr<ir::Workload> Import(std::string_view bytes, const ImportOptions&
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("ONNX checker: ", e.what()));
   }
-  Scope main(model->graph(), nullptr, DefaultOpset(*model));
-  if (absl::Status s = BindInputs(model->graph(), options, &main); !s.ok()) return s;
-  if (absl::Status s = main.Propagate(); !s.ok()) return s;
-  if (absl::Status s = CheckConstructs(main); !s.ok()) return s;
-  if (absl::Status s = CheckOps(*model); !s.ok()) return s;
-  absl::StatusOr<internal::ElementwiseAnalysis> ew = internal::AnalyzeElementwise(main);
-  if (!ew.ok()) return ew.status();
-  absl::StatusOr<internal::TimeInfo> time = internal::DeriveTime(main, *ew, options);
-  if (!time.ok()) return time.status();
-  absl::StatusOr<internal::BuiltGraph> built = internal::BuildLayers(main, *ew, time->timesteps, options.load_parameters);
-  if (!built.ok()) return built.status();
-  return internal::Finalize(main, *time, std::move(*built), options);
+  // Normalise before matching: a static input's current shared by every
+  // unrolled step (snnTorch: `fc1(x)` in the loop over the same x) gets one
+  // copy per step. The rewrite stands only when each copy is one step's
+  // current of one neuron; otherwise the graph is read as exported.
+  internal::Unshared unshared = internal::UnshareStaticCurrents(*model);
+  if (unshared.tensors.empty()) return ImportGraph(*model, options, {}, nullptr);
+  absl::Status unshare_failed;
+  absl::StatusOr<ir::Workload> w =
+      ImportGraph(unshared.model, options, unshared.tensors, &unshare_failed);
+  if (w.ok() || unshare_failed.ok()) return w;
+  absl::StatusOr<ir::Workload> plain = ImportGraph(*model, options, {}, nullptr);
+  if (plain.ok()) return plain;
+  return absl::Status(plain.status().code(),
+                      absl::StrCat(plain.status().message(), " (", unshare_failed.message(), ")"));
 }
 
 // `model_dir`: where external data files are looked up ("" = none).

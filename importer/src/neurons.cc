@@ -785,8 +785,10 @@ class NeuronAnalyzer {
       int p = s_.value(v).producer;
       if (!In(p)) {
         if (t > 0 && step_of_.contains(v))
-          return Fail(absl::StrCat("step ", t, " reads ", s_.value(v).name, ", the input of step ",
-                                   step_of_.at(v), ", beyond the state carried between steps"));
+          return Fail(absl::StrCat(
+              "step ", t, " reads ", s_.value(v).name,
+              p >= 0 ? absl::StrCat(" (computed by node ", NodeLabel(s_.node(p)), ")") : "",
+              ", the input of step ", step_of_.at(v), ", beyond the state carried between steps"));
         return Fail(absl::StrCat("step ", t, " reads ", s_.value(v).name,
                                  ", which is neither its input current nor a state"));
       }

@@ -117,6 +117,19 @@ std::vector<Fixture> Fixtures() {
       // SpikingJelly VotingLayer after a Loop: a pool whose output holds every
       // step (padding in front of the pool keeps the steps).
       {"run/sj_voting_loop_op13.onnx", "run/sj_voting_loop_op13.io.npz", {}, "", ""},
+      // snnTorch static input: the first layer reads the same x at every
+      // step, exported as one node all steps read
+      // (tools/fixtures/make_static_input.py).
+      {"run/st_static_input_unrolled_op13.onnx",
+       "run/st_static_input_unrolled_op13.io.npz",
+       {},
+       "",
+       ""},
+      {"run/st_static_input_conv_unrolled_op13.onnx",
+       "run/st_static_input_conv_unrolled_op13.io.npz",
+       {},
+       "",
+       ""},
   };
   std::vector<std::string> facts;
   for (const fs::directory_entry& e : fs::directory_iterator(kModels + "corpus"))
