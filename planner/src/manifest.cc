@@ -87,50 +87,138 @@ nlohmann::json AllocationJson(const Plan& plan, size_t id) {
   return j;
 }
 
+// The byte ranges of input piece `p` that tile `tile` reads (docs/manifest.md,
+// "Stream descriptors"): its (step, row) lines inside the tile's receptive
+// field of every input of the layer the piece belongs to (the tile graph's
+// rules, as `layers[].inputs` states them), each line's bytes rounded
+// outward to whole bytes, touching ranges merged; the whole piece [0,
+// bytes) when every line is needed. Empty when the tile needs none of it.
+std::vector<Range> NeededBytes(const Plan& plan, const Tile& tile, const Piece& p) {
+  const ir::Workload& w = *plan.workload;
+  const ir::Layer& l = w.layers[tile.layer];
+  const bool input = p.kind == PieceKind::kInput;
+  if (p.sample != tile.sample || p.bytes <= 0 || p.rows.size() <= 0) return {};
+  const ir::Layer* producer = input ? nullptr : &w.layers[p.layer];
+  const bool mean = producer != nullptr && producer->op == ir::OpKind::kTimeMean;
+  const Range steps = mean ? Range{0, 1} : p.t;  // the steps the piece stores
+  if (steps.size() <= 0) return {};
+  const int64_t rows = p.rows.size();
+  std::vector<char> need(static_cast<size_t>(steps.size() * rows), 0);
+  bool any = false, all = true;
+  for (size_t k = 0; k < l.inputs.size(); ++k) {
+    const int src = l.inputs[k];
+    if (input ? src != ir::kNetworkInput : src != p.layer) continue;
+    Range r, t;
+    if (input) {
+      r = NeededRows(l, tile.rows, plan.graph.input.rows);
+      t = l.op == ir::OpKind::kTimeMean ? Range{0, l.dims.T} : tile.t;
+    } else {
+      r = NeededRows(l, tile.rows, producer->dims.OY);
+      t = l.delayed(k) ? DelayedTime(tile.t) : NeededTime(l, tile.t, mean ? 1 : producer->dims.T);
+    }
+    for (int64_t u = std::max(t.begin, steps.begin); u < std::min(t.end, steps.end); ++u)
+      for (int64_t y = std::max(r.begin, p.rows.begin); y < std::min(r.end, p.rows.end); ++y) {
+        need[static_cast<size_t>((u - steps.begin) * rows + y - p.rows.begin)] = 1;
+        any = true;
+      }
+  }
+  for (char n : need) all &= n != 0;
+  if (!any) return {};
+  if (all) return {{0, p.bytes}};
+  const int64_t line_elements = input ? plan.graph.input.cols * plan.graph.input.channels
+                                      : producer->dims.OX * producer->dims.G * producer->dims.K;
+  const int64_t bits =
+      line_elements * (input ? plan.graph.input.bits : producer->precision.output_bits);
+  std::vector<Range> out;
+  for (size_t i = 0; i < need.size(); ++i) {
+    if (!need[i]) continue;
+    const int64_t begin = static_cast<int64_t>(i) * bits / 8;
+    const int64_t end = std::min(p.bytes, ((static_cast<int64_t>(i) + 1) * bits + 7) / 8);
+    if (!out.empty() && begin <= out.back().end)
+      out.back().end = std::max(out.back().end, end);
+    else
+      out.push_back({begin, end});
+  }
+  return out;
+}
+
 // The DMA sequence of an in-tile stream (docs/manifest.md, "Stream
-// descriptors"): reads before writes, operands in W, I, O, S order, each
-// operand's pieces in order, repeated as whole passes and cut at the
-// operand's byte total; consecutive equal descriptors merge into `repeat`.
+// descriptors"): reads before writes, operands in W, I, O, S order; for
+// each operand one pass over its pieces in order (an input piece's needed
+// byte ranges, any other piece whole), repeated and cut at the operand's
+// byte total (a read of I moves at least one pass); consecutive equal
+// descriptors merge into `repeat`.
 nlohmann::json StreamDescriptors(const Plan& plan, const TransferRecord& t) {
   const int tile_id = plan.tiles[t.tile].tile;
+  const Tile& tile = plan.graph.tiles[tile_id];
   auto operand_of = [&](int piece) {
     const Piece& p = plan.pieces[piece];
     if (p.kind == PieceKind::kWeights) return ir::Operand::kW;
     if (p.kind == PieceKind::kState) return ir::Operand::kS;
     return piece == plan.tile_output[tile_id] ? ir::Operand::kO : ir::Operand::kI;
   };
+  struct Run {
+    int piece;
+    int64_t offset, bytes;
+  };
   nlohmann::json out = nlohmann::json::array();
+  auto emit = [&](ir::Operand o, bool write, const Run& r, int64_t bytes, int64_t repeat) {
+    const int p = r.piece;
+    nlohmann::json d = {{"piece", Original(plan.pieces, p)},
+                        {"operand", std::string(ir::OperandName(o))},
+                        {"direction", write ? "write" : "read"},
+                        {"dram_address", plan.piece_address[p] + r.offset},
+                        {"byte_offset", r.offset},
+                        {"bytes", bytes},
+                        {"repeat", repeat}};
+    if (o == ir::Operand::kS && !write && t.stream_state_init)
+      d["init"] = InitName(plan.workload->layers[plan.pieces[p].layer]);
+    if (!out.empty()) {
+      nlohmann::json& last = out.back();
+      nlohmann::json same = last;
+      same["repeat"] = repeat;
+      if (same == d) {
+        last["repeat"] = last["repeat"].get<int64_t>() + repeat;
+        return;
+      }
+    }
+    out.push_back(std::move(d));
+  };
   for (const bool write : {false, true})
     for (ir::Operand o : ir::kAllOperands) {
       const int oi = static_cast<int>(o);
-      int64_t remaining = write ? t.stream_write[oi] : t.stream_read[oi];
-      std::vector<int> pieces;
-      for (int p : t.stream_pieces)
-        if (operand_of(p) == o && plan.pieces[p].bytes > 0) pieces.push_back(p);
-      while (remaining > 0 && !pieces.empty())
-        for (int p : pieces) {
+      const int64_t total = write ? t.stream_write[oi] : t.stream_read[oi];
+      if (total <= 0) continue;
+      const bool input = !write && o == ir::Operand::kI;
+      std::vector<Run> pass;
+      for (int p : t.stream_pieces) {
+        if (operand_of(p) != o || plan.pieces[p].bytes <= 0) continue;
+        if (!input) {
+          pass.push_back({p, 0, plan.pieces[p].bytes});
+          continue;
+        }
+        for (const Range& r : NeededBytes(plan, tile, plan.pieces[p]))
+          pass.push_back({p, r.begin, r.size()});
+      }
+      if (input && pass.empty())  // no listed piece in the receptive field: whole pieces
+        for (int p : t.stream_pieces)
+          if (operand_of(p) == o && plan.pieces[p].bytes > 0)
+            pass.push_back({p, 0, plan.pieces[p].bytes});
+      if (pass.empty()) continue;
+      int64_t one = 0;
+      for (const Run& r : pass) one += r.bytes;
+      int64_t remaining = input ? std::max(total, one) : total;
+      if (pass.size() == 1) {  // whole passes merge into one descriptor
+        if (remaining / one > 0) emit(o, write, pass[0], one, remaining / one);
+        if (remaining % one > 0) emit(o, write, pass[0], remaining % one, 1);
+        continue;
+      }
+      while (remaining > 0)
+        for (const Run& r : pass) {
           if (remaining == 0) break;
-          const int64_t n = std::min(remaining, plan.pieces[p].bytes);
+          const int64_t n = std::min(remaining, r.bytes);
           remaining -= n;
-          nlohmann::json d = {{"piece", Original(plan.pieces, p)},
-                              {"operand", std::string(ir::OperandName(o))},
-                              {"direction", write ? "write" : "read"},
-                              {"dram_address", plan.piece_address[p]},
-                              {"byte_offset", 0},
-                              {"bytes", n},
-                              {"repeat", 1}};
-          if (o == ir::Operand::kS && !write && t.stream_state_init)
-            d["init"] = InitName(plan.workload->layers[plan.pieces[p].layer]);
-          if (!out.empty()) {
-            nlohmann::json& last = out.back();
-            nlohmann::json same = last;
-            same["repeat"] = 1;
-            if (same == d) {
-              last["repeat"] = last["repeat"].get<int64_t>() + 1;
-              continue;
-            }
-          }
-          out.push_back(std::move(d));
+          emit(o, write, r, n, 1);
         }
     }
   return out;

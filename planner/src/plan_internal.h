@@ -64,6 +64,15 @@ struct TileGraph {
   int tiles_per_sample = 0;
 };
 
+// A tile's receptive field (tiling.cc), as the tile graph's dependencies and
+// the manifest's `layers[].inputs` state it: the producer rows output rows
+// `rows` of `consumer` read (clipped; padding reads nothing), the producer
+// steps a non-delayed input reads, and the steps a delayed (recurrent) input
+// reads (t - 1; step 0 reads zeros).
+Range NeededRows(const ir::Layer& consumer, const Range& rows, int64_t producer_rows);
+Range NeededTime(const ir::Layer& consumer, const Range& t, int64_t producer_steps);
+Range DelayedTime(const Range& t);
+
 // Builds the fine-grained tile graph and its list-scheduled order.
 absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& s);
 

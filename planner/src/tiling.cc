@@ -16,29 +16,6 @@ bool SpatiallyRelated(const ir::Layer& consumer, int64_t producer_rows) {
   return consumer.op != ir::OpKind::kLinear && consumer.in_y == producer_rows;
 }
 
-// Input rows (of a producer with `producer_rows` rows) that output rows
-// `rows` of `consumer` read, clipped to the tensor (padding reads nothing).
-Range NeededRows(const ir::Layer& consumer, const Range& rows, int64_t producer_rows) {
-  if (!SpatiallyRelated(consumer, producer_rows)) return {0, producer_rows};
-  const ir::Window& w = consumer.window;
-  int64_t lo = rows.begin * w.stride_y - w.pad_top;
-  int64_t hi = (rows.end - 1) * w.stride_y - w.pad_top + (consumer.dims.FY - 1) * w.dilation_y + 1;
-  lo = std::max<int64_t>(lo, 0);
-  hi = std::min<int64_t>(hi, producer_rows);
-  return {lo, std::max(lo, hi)};
-}
-
-Range NeededTime(const ir::Layer& consumer, const Range& t, int64_t producer_steps) {
-  if (consumer.op == ir::OpKind::kTimeMean || producer_steps == 1 ||
-      consumer.dims.T != producer_steps)
-    return {0, producer_steps};
-  return t;
-}
-
-// A delayed (recurrent) input: steps t of the consumer read the producer's
-// steps t - 1; step 0 reads zeros (nothing).
-Range DelayedTime(const Range& t) { return {std::max<int64_t>(0, t.begin - 1), t.end - 1}; }
-
 // Indices of the ranges (sorted, disjoint) overlapping `r`.
 std::pair<int, int> Overlapping(const std::vector<Range>& ranges, const Range& r) {
   if (r.size() <= 0) return {0, 0};
@@ -261,6 +238,29 @@ std::vector<int> ListSchedule(const TileGraph& g) {
 }
 
 }  // namespace
+
+// Input rows (of a producer with `producer_rows` rows) that output rows
+// `rows` of `consumer` read, clipped to the tensor (padding reads nothing).
+Range NeededRows(const ir::Layer& consumer, const Range& rows, int64_t producer_rows) {
+  if (!SpatiallyRelated(consumer, producer_rows)) return {0, producer_rows};
+  const ir::Window& w = consumer.window;
+  int64_t lo = rows.begin * w.stride_y - w.pad_top;
+  int64_t hi = (rows.end - 1) * w.stride_y - w.pad_top + (consumer.dims.FY - 1) * w.dilation_y + 1;
+  lo = std::max<int64_t>(lo, 0);
+  hi = std::min<int64_t>(hi, producer_rows);
+  return {lo, std::max(lo, hi)};
+}
+
+Range NeededTime(const ir::Layer& consumer, const Range& t, int64_t producer_steps) {
+  if (consumer.op == ir::OpKind::kTimeMean || producer_steps == 1 ||
+      consumer.dims.T != producer_steps)
+    return {0, producer_steps};
+  return t;
+}
+
+// A delayed (recurrent) input: steps t of the consumer read the producer's
+// steps t - 1; step 0 reads zeros (nothing).
+Range DelayedTime(const Range& t) { return {std::max<int64_t>(0, t.begin - 1), t.end - 1}; }
 
 absl::StatusOr<TileGraph> BuildTileGraph(const ir::Workload& w, const Schedule& s) {
   if (static_cast<int>(s.blocks.size()) != w.num_blocks)

@@ -113,6 +113,9 @@ struct TileRec {
 struct Operand {
   Piece piece;
   std::vector<uint8_t> bytes;
+  // Bytes a stream delivered (1 per byte) when it read only part of an
+  // input piece (docs/manifest.md, "Stream descriptors"); empty: all valid.
+  std::vector<char> valid = {};
 };
 
 // The tile's results, written at its end.
@@ -1145,28 +1148,38 @@ class Replayer {
                                                    mem.begin() + a.offset + a.bytes)});
     }
     for (const Stream* s : t.streams) {
-      std::map<int64_t, std::pair<std::vector<uint8_t>, int64_t>>
-          got;  // piece -> bytes, covered prefix
+      // piece -> its bytes and which of them the descriptors delivered: a
+      // descriptor places its bytes at its byte_offset in the piece.
+      std::map<int64_t, std::pair<std::vector<uint8_t>, std::vector<char>>> got;
       for (const Descriptor& d : s->descriptors) {
         if (d.write || d.operand == "O") continue;  // re-reads of partial outputs carry no operand
         const StreamPiece& sp = s->pieces.at(d.piece);
         const std::string who =
             absl::StrCat("tile ", t.id, " (stream transfer ", s->id, ", piece ", d.piece, ")");
-        auto& [bytes, covered] = got[d.piece];
+        auto& [bytes, valid] = got[d.piece];
         bytes.resize(static_cast<size_t>(sp.bytes), 0);
+        valid.resize(static_cast<size_t>(sp.bytes), 0);
         if (!d.init.empty()) {
           bytes = StateImage(sp.piece, d.init == "zero", sp.bytes, who);
-          covered = sp.bytes;
+          valid.assign(static_cast<size_t>(sp.bytes), 1);
           continue;
         }
         std::vector<uint8_t> b = ReadDram(d.dram_address, d.bytes, d.piece, who);
         std::copy(b.begin(), b.end(), bytes.begin() + d.byte_offset);
-        if (d.byte_offset <= covered) covered = std::max(covered, d.byte_offset + d.bytes);
+        std::fill(valid.begin() + d.byte_offset, valid.begin() + d.byte_offset + d.bytes, 1);
       }
       for (auto& [piece, g] : got) {
         const StreamPiece& sp = s->pieces.at(piece);
-        if (g.second < PieceBytes(sp.piece)) continue;  // not read whole: not an operand
-        out.push_back({sp.piece, std::move(g.first)});
+        const int64_t need = std::min<int64_t>(PieceBytes(sp.piece), g.second.size());
+        const bool whole =
+            PieceBytes(sp.piece) <= static_cast<int64_t>(g.second.size()) &&
+            std::all_of(g.second.begin(), g.second.begin() + need, [](char v) { return v != 0; });
+        if (whole) {
+          out.push_back({sp.piece, std::move(g.first)});
+        } else if (sp.piece.kind == "input" || sp.piece.kind == "feature") {
+          // Part of an input piece: the lines it holds count (Frames).
+          out.push_back({sp.piece, std::move(g.first), std::move(g.second)});
+        }  // part of a weights or state piece: not an operand
       }
     }
     return out;
@@ -1237,6 +1250,13 @@ class Replayer {
         if (!steps.count(u)) continue;
         for (int64_t y = std::max(p.y0, r0); y < std::min(p.y1, r1); ++y) {
           int64_t i = ((u - pt0) * (p.y1 - p.y0) + (y - p.y0)) * X * C;
+          if (!op.valid.empty()) {  // a partial stream read: only lines it delivered
+            const int64_t b0 = i * bits / 8, b1 = ((i + X * C) * bits + 7) / 8;
+            if (b1 > static_cast<int64_t>(op.valid.size()) ||
+                !std::all_of(op.valid.begin() + b0, op.valid.begin() + b1,
+                             [](char v) { return v != 0; }))
+              continue;
+          }
           float* frame = f.values.data() + u * f.elements;
           for (int64_t x = 0; x < X; ++x)
             for (int64_t c = 0; c < C; ++c) {

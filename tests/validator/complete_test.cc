@@ -212,5 +212,83 @@ TEST(CompleteStreams, DescriptorsCoverTheOperands) {
   EXPECT_TRUE(HasViolation(Check(m), "stream.descriptor", "is not inside piece"));
 }
 
+// Issue #15: a stream reads the byte ranges of its input pieces the tile
+// needs (docs/manifest.md, "Stream descriptors"). sj_repeat_input (3x3 convs,
+// pad 1) at 1 KiB, float precision, tb-lf: some conv tiles stream only part
+// of an input piece. A range moved or shortened is rejected naming the
+// stream and the piece; so is the old rule (every piece whole from 0).
+TEST(CompleteStreams, PartialInputRangesAreCanonical) {
+  importer::ImportOptions o;
+  o.load_parameters = true;
+  o.weight_bits = o.input_bits = o.feature_bits = 32;
+  o.state_bits = 64;
+  absl::StatusOr<ir::Workload> w = importer::ImportFile(
+      std::string(SNNPLAN_SOURCE_DIR) + "/models/run/sj_repeat_input_loop_op13.onnx", o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  plan::Planner planner(*std::move(w), MetaPrototype(1024), plan::PlanOptions{});
+  const json m = Plan(planner, "tb-lf");
+  ASSERT_FALSE(m.is_null());
+  ASSERT_TRUE(Check(m).empty()) << Join(Check(m));
+  // The first stream with an I read descriptor that is part of its piece.
+  size_t xi = 0, di = 0;
+  bool found = false;
+  for (size_t i = 0; i < m["transfers"].size() && !found; ++i) {
+    const json& x = m["transfers"][i];
+    if (x["direction"] != "stream") continue;
+    std::map<int64_t, int64_t> bytes;
+    for (const json& p : x["pieces"]) bytes[p["piece"]] = p["bytes"];
+    for (size_t k = 0; k < x["descriptors"].size() && !found; ++k) {
+      const json& d = x["descriptors"][k];
+      if (d["operand"] == "I" &&
+          d["byte_offset"].get<int64_t>() + d["bytes"].get<int64_t>() < bytes.at(d["piece"]))
+        xi = i, di = k, found = true;
+    }
+  }
+  ASSERT_TRUE(found) << "no stream reads part of an input piece";
+  const json& x0 = m["transfers"][xi];
+  const std::string stream = "stream " + std::to_string(x0["id"].get<int64_t>()) + " (tile " +
+                             x0["tile"].get<std::string>() + ")";
+  const std::string piece =
+      "{piece " + std::to_string(x0["descriptors"][di]["piece"].get<int64_t>()) + ", I read";
+  auto violation = [&](const json& bad) {
+    for (const Violation& v : Check(bad))
+      if (v.check == "stream.descriptor" && v.message.find(stream) != std::string::npos &&
+          v.message.find(piece) != std::string::npos)
+        return true;
+    return false;
+  };
+  {  // the range moved 8 bytes further into its piece, bytes unchanged
+    json bad = m;
+    json& d = bad["transfers"][xi]["descriptors"][di];
+    d["byte_offset"] = d["byte_offset"].get<int64_t>() + 8;
+    d["dram_address"] = d["dram_address"].get<int64_t>() + 8;
+    EXPECT_TRUE(violation(bad)) << Join(Check(bad));
+  }
+  {  // the range 8 bytes shorter, the operand total lowered to match
+    json bad = m;
+    json& x = bad["transfers"][xi];
+    json& d = x["descriptors"][di];
+    d["bytes"] = d["bytes"].get<int64_t>() - 8;
+    x["operands"]["I"]["read_bytes"] = x["operands"]["I"]["read_bytes"].get<int64_t>() - 8;
+    x["bytes"] = x["bytes"].get<int64_t>() - 8;
+    EXPECT_TRUE(violation(bad)) << Join(Check(bad));
+  }
+  {  // the previous rule: the piece read whole from offset 0 (totals raised to match)
+    json bad = m;
+    json& x = bad["transfers"][xi];
+    std::map<int64_t, json> pieces;
+    for (const json& p : x["pieces"]) pieces[p["piece"]] = p;
+    json& d = x["descriptors"][di];
+    const json& p = pieces.at(d["piece"]);
+    const int64_t more = p["bytes"].get<int64_t>() - d["bytes"].get<int64_t>();
+    d["byte_offset"] = 0;
+    d["dram_address"] = p["dram_address"];
+    d["bytes"] = p["bytes"];
+    x["operands"]["I"]["read_bytes"] = x["operands"]["I"]["read_bytes"].get<int64_t>() + more;
+    x["bytes"] = x["bytes"].get<int64_t>() + more;
+    EXPECT_TRUE(violation(bad)) << Join(Check(bad));
+  }
+}
+
 }  // namespace
 }  // namespace snnplan::validate::testing

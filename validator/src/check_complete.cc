@@ -1,7 +1,8 @@
 // schema_version 4: what a firmware team needs to execute a manifest without
 // guessing (docs/manifest.md): every layer's parameter block placed in the
 // weights region without touching a weight piece, every stream's descriptors
-// adding up to its operand bytes inside the pieces it names, the network
+// the canonical DMA sequence (the bytes of its pieces the tile needs, adding
+// up to its operand bytes) inside the pieces it names, the network
 // input and output slices where the transfers put them, the initial state
 // provided (DRAM slices under state_io dram, an init marker on chip), and
 // every graph output accounted for.
@@ -186,6 +187,68 @@ std::string ExpectedInit(const Manifest& m, const MTile& t) {
   return "zero";
 }
 
+// The byte ranges [begin, end) of input piece `p` tile `t` needs
+// (docs/manifest.md, "Stream descriptors"): the piece's (stored step, row)
+// lines inside the receptive field of some input of the tile's layer that
+// reads the piece's tensor (`layers[].inputs`), each rounded outward to
+// whole bytes, touching ranges merged; [0, bytes) when it needs every line.
+// Empty when it needs none. nullopt when the layer table cannot say (the
+// caller then reads the piece whole).
+std::optional<std::vector<Span>> NeededBytes(const Manifest& m, const MTile& t, const PieceRef& p) {
+  if (!m.layer_table || t.layer_id < 0 || t.layer_id >= static_cast<int64_t>(m.layer_table->size()))
+    return std::nullopt;
+  const std::vector<MLayer>& L = *m.layer_table;
+  const MLayer& l = L[t.layer_id];
+  const bool input = p.kind == Kind::kInput;
+  const MLayer* producer = nullptr;
+  if (!input) {
+    for (const MLayer& c : L)
+      if (p.layer && c.name == *p.layer) producer = &c;
+    if (producer == nullptr) return std::nullopt;  // piece.layer
+  }
+  if (p.sample != t.sample || p.bytes <= 0) return std::vector<Span>{};
+  const bool mean = producer != nullptr && producer->time == LayerTime::kMean;
+  const Span steps = mean ? Span{0, 1} : p.t;  // the steps the piece stores
+  const int64_t rows = p.rows.end - p.rows.begin, nsteps = steps.end - steps.begin;
+  if (rows <= 0 || nsteps <= 0) return std::vector<Span>{};
+  if (__int128{rows} * nsteps > (int64_t{1} << 24)) return std::nullopt;  // piece.range
+  std::vector<char> need(static_cast<size_t>(rows * nsteps), 0);
+  bool any = false, all = true;
+  for (const MInput& in : l.inputs) {
+    if (input ? in.layer.has_value()
+              : !in.layer || *in.layer < 0 || *in.layer >= static_cast<int64_t>(L.size()) ||
+                    L[*in.layer].name != *p.layer)
+      continue;
+    const Span r = in.Rows(t.rows), time = in.Time(t.t);
+    for (int64_t u = std::max(time.begin, steps.begin); u < std::min(time.end, steps.end); ++u)
+      for (int64_t y = std::max(r.begin, p.rows.begin); y < std::min(r.end, p.rows.end); ++y) {
+        need[static_cast<size_t>((u - steps.begin) * rows + y - p.rows.begin)] = 1;
+        any = true;
+      }
+  }
+  for (char n : need) all &= n != 0;
+  if (!any) return std::vector<Span>{};
+  if (all) return std::vector<Span>{{0, p.bytes}};
+  const __int128 bits =
+      input ? __int128{m.complete->in_cols} * m.complete->in_channels * m.complete->in_bits
+            : __int128{producer->OX} * producer->K * producer->output_bits;
+  if (bits <= 0) return std::nullopt;
+  std::vector<Span> out;
+  for (size_t i = 0; i < need.size(); ++i) {
+    if (!need[i]) continue;
+    const __int128 line = static_cast<int64_t>(i);
+    const int64_t begin = static_cast<int64_t>(std::min<__int128>(p.bytes, line * bits / 8));
+    const int64_t end =
+        static_cast<int64_t>(std::min<__int128>(p.bytes, ((line + 1) * bits + 7) / 8));
+    if (begin >= end) continue;
+    if (!out.empty() && begin <= out.back().end)
+      out.back().end = std::max(out.back().end, end);
+    else
+      out.push_back({begin, end});
+  }
+  return out;
+}
+
 void CheckDescriptors(const Manifest& m, const MTransfer& x, const MTile* tile, Violations* out) {
   const std::string name =
       absl::StrCat("stream ", x.id, tile != nullptr ? absl::StrCat(" (tile ", tile->id, ")") : "");
@@ -218,53 +281,85 @@ void CheckDescriptors(const Manifest& m, const MTransfer& x, const MTile* tile, 
           absl::StrCat(name, ": descriptor ", i, " marks init on a ",
                        d.write ? "write" : "read of a non-state piece"));
   }
+  // A read of I moves max(read_bytes, one pass): checked with the pass
+  // below; without a tile, at least its read_bytes.
   for (size_t o = 0; o < 4; ++o)
-    if (read[o] != x.read[o] || write[o] != x.write[o])
+    if ((o == 1 ? read[o] < x.read[o] || (tile != nullptr && x.read[o] <= 0 && read[o] != 0)
+                : read[o] != x.read[o]) ||
+        write[o] != x.write[o])
       Add(out, "stream.descriptor",
           absl::StrCat(name, ": descriptors of operand ", kOperands[o], " move ",
                        static_cast<int64_t>(read[o]), " B read / ", static_cast<int64_t>(write[o]),
                        " B written but its operands state ", x.read[o], " / ", x.write[o]));
   if (tile == nullptr) return;  // id.unknown
   // The canonical sequence (docs/manifest.md, "Stream descriptors"): reads
-  // then writes; operands W, I, O, S; each operand's pieces in `pieces`
-  // order, whole from offset 0, in as many passes as its byte total holds,
-  // the last pass cut where the total ends.
+  // then writes; operands W, I, O, S; one pass is each operand's pieces in
+  // `pieces` order (an I piece's needed byte ranges, any other piece
+  // whole), repeated as its byte total holds, the last pass cut where the
+  // total ends; a read of I moves at least one pass.
   const std::string init = ExpectedInit(m, *tile);
   std::vector<Step> want;
   bool too_long = false;
+  struct Run {
+    const PieceRef* p;
+    int64_t offset, bytes;
+  };
   for (const bool w : {false, true})
     for (int o = 0; o < 4 && !too_long; ++o) {
-      int64_t remaining = w ? x.write[o] : x.read[o];
+      const int64_t total = w ? x.write[o] : x.read[o];
       std::vector<const PieceRef*> ps;
       for (const PieceRef& p : x.pieces)
         if (RoleOf(p, *tile) == o && p.bytes > 0) ps.push_back(&p);
-      if (remaining <= 0 || ps.empty()) continue;
+      if (total <= 0 || ps.empty()) continue;
+      const bool input = o == 1 && !w;
+      std::vector<Run> pass;
+      for (const PieceRef* p : ps) {
+        std::optional<std::vector<Span>> need;
+        if (input) need = NeededBytes(m, *tile, *p);
+        if (!need) {
+          pass.push_back({p, 0, p->bytes});
+          continue;
+        }
+        for (const Span& r : *need) pass.push_back({p, r.begin, r.end - r.begin});
+      }
+      if (input && pass.empty())  // no listed piece in the receptive field: whole pieces
+        for (const PieceRef* p : ps) pass.push_back({p, 0, p->bytes});
+      int64_t one = 0;
+      for (const Run& r : pass) one += r.bytes;
       // W, S and a written O are moved whole: the total covers every piece.
-      int64_t pass = 0;
-      for (const PieceRef* p : ps) pass += p->bytes;
-      if (o != 1 && !(o == 2 && !w) && remaining < pass)
+      if (o != 1 && !(o == 2 && !w) && total < one)
         Add(out, "stream.descriptor",
             absl::StrCat(name, ": operand ", kOperands[o], " ", w ? "writes" : "reads", " only ",
-                         remaining, " of the ", pass, " bytes of its pieces (piece ",
-                         ps.front()->piece, (ps.size() > 1 ? ", ..." : ""), ")"));
-      auto step = [&](const PieceRef& p, int64_t n, int64_t repeat) {
-        return Step{p.piece, o, w, p.dram_address, 0, n, o == 3 && !w ? init : std::string(),
+                         total, " of the ", one, " bytes of its pieces (piece ", ps.front()->piece,
+                         (ps.size() > 1 ? ", ..." : ""), ")"));
+      int64_t remaining = input ? std::max(total, one) : total;
+      if (input && read[1] != remaining)
+        Add(out, "stream.descriptor",
+            absl::StrCat(name, ": descriptors of operand I move ", static_cast<int64_t>(read[1]),
+                         " B read but the canonical sequence moves ", remaining,
+                         " (max of its read_bytes ", total, " and one pass over the ", one,
+                         " bytes of its pieces the tile needs)"));
+      auto step = [&](const Run& r, int64_t n, int64_t repeat) {
+        return Step{r.p->piece,
+                    o,
+                    w,
+                    r.p->dram_address + r.offset,
+                    r.offset,
+                    n,
+                    o == 3 && !w ? init : std::string(),
                     repeat};
       };
-      bool one = true;
-      for (const PieceRef* p : ps) one &= p->piece == ps.front()->piece;
-      if (one) {  // a single piece: whole passes merge into one descriptor
-        const int64_t b = ps.front()->bytes;
-        if (remaining / b > 0) Push(&want, step(*ps.front(), b, remaining / b));
-        if (remaining % b > 0) Push(&want, step(*ps.front(), remaining % b, 1));
+      if (pass.size() == 1) {  // whole passes merge into one descriptor
+        if (remaining / one > 0) Push(&want, step(pass[0], one, remaining / one));
+        if (remaining % one > 0) Push(&want, step(pass[0], remaining % one, 1));
         continue;
       }
       while (remaining > 0 && !too_long)
-        for (const PieceRef* p : ps) {
+        for (const Run& r : pass) {
           if (remaining == 0) break;
-          const int64_t n = std::min(remaining, p->bytes);
+          const int64_t n = std::min(remaining, r.bytes);
           remaining -= n;
-          Push(&want, step(*p, n, 1));
+          Push(&want, step(r, n, 1));
           // Each pass adds a step: a sequence longer than the listed one
           // cannot match it.
           if (want.size() > actual.size() + 1) {
