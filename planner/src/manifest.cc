@@ -146,7 +146,7 @@ std::vector<Range> NeededBytes(const Plan& plan, const Tile& tile, const Piece& 
 // descriptors"): reads before writes, operands in W, I, O, S order; for
 // each operand one pass over its pieces in order (an input piece's needed
 // byte ranges, any other piece whole), repeated and cut at the operand's
-// byte total (a read of I moves at least one pass); consecutive equal
+// byte total (every operand but a read of O moves at least one pass); consecutive equal
 // descriptors merge into `repeat`.
 nlohmann::json StreamDescriptors(const Plan& plan, const TransferRecord& t) {
   const int tile_id = plan.tiles[t.tile].tile;
@@ -207,7 +207,10 @@ nlohmann::json StreamDescriptors(const Plan& plan, const TransferRecord& t) {
       if (pass.empty()) continue;
       int64_t one = 0;
       for (const Run& r : pass) one += r.bytes;
-      int64_t remaining = input ? std::max(total, one) : total;
+      // Every operand but a read of O moves at least one pass: a tile gets
+      // (stores) every byte it needs even where the cost model prices fewer.
+      const bool whole_pass = !(o == ir::Operand::kO && !write);
+      int64_t remaining = whole_pass ? std::max(total, one) : total;
       if (pass.size() == 1) {  // whole passes merge into one descriptor
         if (remaining / one > 0) emit(o, write, pass[0], one, remaining / one);
         if (remaining % one > 0) emit(o, write, pass[0], remaining % one, 1);

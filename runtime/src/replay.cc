@@ -1626,12 +1626,13 @@ class Replayer {
       }
       auto it = values.find(b.layer);
       if (b.kind == ir::BindingKind::kState) {
+        const bool last_only =
+            b.steps == ir::BindingSteps::kOne && (w_.time_in_graph || w_.timesteps == 1);
         r.not_produced.push_back(absl::StrCat(
-            b.name, state_in_dram_
-                        ? ": a state of every step; the manifest stores only the last "
-                          "(state_final)"
-                        : ": the manifest keeps states on chip (--state-io zero); plan with "
-                          "--state-io dram to store the final state"));
+            b.name, last_only ? ": the manifest keeps states on chip (--state-io zero); plan with "
+                                "--state-io dram to store the final state"
+                              : ": a state of every step (a membrane recording); manifests store "
+                                "at most the last (state_final, under --state-io dram)"));
         continue;
       }
       if (b.kind != ir::BindingKind::kLayerOutput || it == values.end()) {

@@ -91,6 +91,14 @@ const std::vector<Model>& Models() {
        "run/sj_repeat_input_loop_op13.io.npz",
        {},
        "4KiB"},
+      // snnTorch Alpha (3 states per neuron) at 1 KiB: states stream from
+      // DRAM, where the cost model prices fewer bytes than the stored state
+      // (descriptors still move the whole piece).
+      {"st_alpha_streamed_state",
+       "corpus/st_alpha_unrolled_op13.onnx",
+       "corpus/st_alpha_unrolled_op13.io.npz",
+       {},
+       "1KiB"},
       // A membrane shortcut: a neuron's current also read by a join.
       {"ms_shortcut",
        "run/ms_shortcut_sj_conv_loop_op13.onnx",
